@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.forms import OneTimeCodeForm
+from ketaclinic.accounts.mfa import (
+    MFA_NOT_NEEDED,
+    MFA_STEP_KEY,
+    mfa_step_for,
+    totp_device_confirm,
+    totp_device_pending,
+    totp_qr_data_uri,
+    totp_secret_base32,
+)
+from ketaclinic.audit.access import public_view, signed_in_view
+from ketaclinic.audit.services import EntryFacts, audit_event_record
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        self.request.session[MFA_STEP_KEY] = mfa_step_for(self.request.user)
+        audit_event_record(EntryFacts(kind="security", action="staff.signed_in", actor=self.request.user))
+        return response
+
+
+login_view = public_view(SignInView.as_view())
+
+
+@public_view
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_event_record(EntryFacts(kind="security", action="staff.signed_out", actor=request.user))
+    return auth_views.LogoutView.as_view()(request)
+
+
+@signed_in_view
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """Ask for the one-time code of a user who already has an authenticator set up."""
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True):
+            if device.verify_token(form.cleaned_data["token"]):
+                otp_login(request, device)
+                request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
+                audit_event_record(EntryFacts(kind="security", action="staff.mfa_verified", actor=request.user))
+                return redirect(request.GET.get("next") or "patients:list")
+        audit_event_record(EntryFacts(kind="security", action="staff.mfa_failed", actor=request.user))
+        form.add_error("token", _("That code did not match. Codes change every 30 seconds; try the current one."))
+    return render(request, "accounts/verify.html", {"form": form})
+
+
+@signed_in_view
+def mfa_setup_view(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: show the QR code, then confirm with a first code."""
+    device = totp_device_pending(request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_device_confirm(device=device, token=form.cleaned_data["token"]):
+            otp_login(request, device)
+            request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
+            audit_event_record(EntryFacts(kind="security", action="staff.mfa_enrolled", actor=request.user))
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect("patients:list")
+        form.add_error("token", _("That code did not match. Check the time on your phone and try again."))
+    context = {"form": form, "qr": totp_qr_data_uri(device), "secret": totp_secret_base32(device)}
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+@public_view
+def health_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,114 @@
+"""The one decorator every staff view wears: role check, then an access entry per patient shown.
+
+Patients are noticed as they are loaded from the database (``Patient.from_db`` tells the
+active recorder), so a view cannot show a patient without the read being recorded, and a
+page that shows many patients records them all in a single INSERT.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ParamSpec
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
+from ketaclinic.clinics.authorization import center_ids_for, require, role_label_for
+from ketaclinic.core.permissions import Perm
+
+if TYPE_CHECKING:
+    from ketaclinic.patients.models import Patient
+
+P = ParamSpec("P")
+
+
+class AccessRecorder:
+    __slots__ = ("patients",)
+
+    def __init__(self) -> None:
+        self.patients: dict[int, Patient] = {}
+
+
+_recorder: ContextVar[AccessRecorder | None] = ContextVar("ketaclinic_access_recorder", default=None)
+
+
+def patient_loaded(patient: Patient) -> None:
+    recorder = _recorder.get()
+    if recorder is not None and patient.pk is not None:
+        recorder.patients.setdefault(patient.pk, patient)
+
+
+def access_entries_write(*, actor: Any, action: str, patients: list[Patient]) -> None:
+    if not patients or not settings.KETACLINIC_ACCESS_AUDIT:
+        return
+    own_centers = set(center_ids_for(actor, Perm.PATIENT_VIEW))
+    audit_entries_write(
+        [
+            audit_entry_build(
+                EntryFacts(
+                    kind=AuditEntry.Kind.ACCESS,
+                    action=action,
+                    actor=actor,
+                    role=role_label_for(actor, patient.center_id),
+                    center_id=patient.center_id,
+                    patient_id=patient.pk,
+                    object_type="patients.patient",
+                    object_id=str(patient.external_id),
+                    # Outside the actor's own centers a patient is only reachable through a
+                    # break-the-glass grant, so the read is flagged for review.
+                    is_emergency=patient.center_id not in own_centers,
+                )
+            )
+            for patient in patients
+        ]
+    )
+
+
+def staff_view(
+    perm: Perm, *, action: str | None = None
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Require ``perm`` at one of the user's centers and record every patient the view shows.
+
+    The permission is declared on the view, where the role-by-URL test reads it.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        event = action or f"view.{view.__name__}"
+
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require(request.user, perm)
+            recorder = AccessRecorder()
+            token = _recorder.set(recorder)
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                _recorder.reset(token)
+            if response.status_code < 400:
+                access_entries_write(actor=request.user, action=event, patients=list(recorder.patients.values()))
+            return response
+
+        wrapper.required_perm = perm  # type: ignore[attr-defined]
+        wrapper.access_action = event  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view that needs no sign-in and shows no patient data (sign-in pages, health check)."""
+    from django.contrib.auth.decorators import login_not_required
+
+    view = login_not_required(view)
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def signed_in_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view any signed-in member of staff may use because it shows no patient data."""
+    view.is_signed_in_only = True  # type: ignore[attr-defined]
+    return view

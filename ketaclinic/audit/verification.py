@@ -1,0 +1,79 @@
+"""Walk the audit chain and name the first link that does not hold."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from ketaclinic.audit import chain
+from ketaclinic.audit.models import AuditChain, AuditEntry
+from ketaclinic.audit.services import CHAIN_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    seq: int | None
+    entry_id: str | None
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    sealed: int
+    unsealed: int
+    head_seq: int
+    head_mac: str
+    broken: BrokenLink | None
+
+    @property
+    def is_intact(self) -> bool:
+        return self.broken is None
+
+
+def audit_chain_verify(*, using: str = "default") -> ChainReport:
+    head = AuditChain.objects.using(using).filter(name=CHAIN_NAME).first()
+    head_seq, head_mac = (head.last_seq, head.last_mac) if head else (0, "")
+    expected_seq, previous, sealed = 0, "", 0
+    broken: BrokenLink | None = None
+    entries = AuditEntry.objects.using(using).filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000)
+    for entry in entries:
+        expected_seq += 1
+        broken = _check(entry, expected_seq=expected_seq, previous=previous)
+        if broken:
+            break
+        previous, sealed = entry.chain_mac, sealed + 1
+    if broken is None and (expected_seq != head_seq or previous != head_mac):
+        broken = BrokenLink(
+            seq=expected_seq,
+            entry_id=None,
+            problem=f"the chain ends at {expected_seq} but its head records {head_seq}: entries are missing",
+        )
+    unsealed = 0
+    if broken is None:
+        for entry in AuditEntry.objects.using(using).filter(seq__isnull=True).order_by("id").iterator(chunk_size=2000):
+            unsealed += 1
+            if not _row_mac_holds(entry):
+                broken = BrokenLink(seq=None, entry_id=str(entry.entry_id), problem="unsealed entry was altered")
+                break
+    return ChainReport(sealed=sealed, unsealed=unsealed, head_seq=head_seq, head_mac=head_mac, broken=broken)
+
+
+def _row_mac_holds(entry: AuditEntry) -> bool:
+    try:
+        return hmac.compare_digest(chain.row_mac(entry), entry.row_mac)
+    except chain.UnknownAuditKey:
+        return False
+
+
+def _check(entry: AuditEntry, *, expected_seq: int, previous: str) -> BrokenLink | None:
+    where = {"seq": expected_seq, "entry_id": str(entry.entry_id)}
+    if entry.seq != expected_seq:
+        return BrokenLink(
+            **where, problem=f"entry {expected_seq} is missing (next entry found is {entry.seq})"
+        )
+    if not _row_mac_holds(entry):
+        return BrokenLink(**where, problem="entry content does not match its MAC: it was altered")
+    link = chain.link_mac(key_id=entry.key_id, previous_mac=previous, seq=entry.seq, entry_row_mac=entry.row_mac)
+    if not hmac.compare_digest(link, entry.chain_mac):
+        return BrokenLink(**where, problem="link does not follow from the previous entry")
+    return None

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClinicsConfig(AppConfig):
+    name = "ketaclinic.clinics"
+    verbose_name = "Treatment centers"

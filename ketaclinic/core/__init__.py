@@ -1,0 +1,1 @@
+"""The clinical brain: pure Python, no Django imports."""

@@ -1,0 +1,80 @@
+"""Who may do what: the one table that maps each staff role to its allowed actions.
+
+Every view and service checks an action from ``Perm`` against this table; nothing else
+grants access. A role missing from an action's row is refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CENTER_ADMIN = "center_admin"
+    PRESCRIBER = "prescriber"
+    NURSE = "nurse"
+    THERAPIST = "therapist"
+    FRONT_DESK = "front_desk"
+    RESEARCHER = "researcher"
+
+
+class Perm(StrEnum):
+    PATIENT_LIST = "patient.list"
+    PATIENT_VIEW = "patient.view"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_EDIT = "patient.edit"
+    ALLERGY_EDIT = "allergy.edit"
+    CARE_TEAM_EDIT = "care_team.edit"
+    RECORD_HISTORY_VIEW = "record_history.view"
+    EMERGENCY_ACCESS = "patient.emergency_access"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_REVIEW = "audit.review"
+    CENTER_VIEW = "center.view"
+
+
+_CLINICAL = {
+    Role.CENTER_ADMIN,
+    Role.PRESCRIBER,
+    Role.NURSE,
+    Role.THERAPIST,
+    Role.FRONT_DESK,
+}
+
+# Researchers see de-identified data only, so no action on an identified patient is theirs.
+ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.PATIENT_LIST: frozenset(_CLINICAL),
+    Perm.PATIENT_VIEW: frozenset(_CLINICAL),
+    Perm.PATIENT_CREATE: frozenset(
+        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}
+    ),
+    Perm.PATIENT_EDIT: frozenset(
+        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}
+    ),
+    Perm.ALLERGY_EDIT: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Perm.CARE_TEAM_EDIT: frozenset(
+        {
+            Role.CENTER_ADMIN,
+            Role.PRESCRIBER,
+            Role.NURSE,
+            Role.THERAPIST,
+            Role.FRONT_DESK,
+        }
+    ),
+    Perm.RECORD_HISTORY_VIEW: frozenset(
+        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE}
+    ),
+    # Emergency access is for the people who treat: a prescriber or nurse covering a
+    # patient registered at another center of the same network.
+    Perm.EMERGENCY_ACCESS: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Perm.AUDIT_VIEW: frozenset({Role.CENTER_ADMIN}),
+    Perm.AUDIT_REVIEW: frozenset({Role.CENTER_ADMIN}),
+    Perm.CENTER_VIEW: frozenset(Role),
+}
+
+
+def role_allows(role: Role | str, perm: Perm) -> bool:
+    return Role(role) in ROLE_PERMISSIONS[perm]
+
+
+def roles_allowed(perm: Perm) -> frozenset[Role]:
+    return ROLE_PERMISSIONS[perm]

@@ -1,0 +1,25 @@
+"""The tabs of the patient chart. Each capability adds its tab here as it arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ketaclinic.core.permissions import Perm
+
+
+@dataclass(frozen=True, slots=True)
+class ChartTab:
+    key: str
+    label: str | Promise
+    url_name: str
+    perm: Perm
+
+
+CHART_TABS = (
+    ChartTab("summary", _("Summary"), "patients:chart", Perm.PATIENT_VIEW),
+    ChartTab("care_team", _("Care team"), "patients:care_team", Perm.PATIENT_VIEW),
+    ChartTab("history", _("Record history"), "patients:history", Perm.RECORD_HISTORY_VIEW),
+)

@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ketaclinic.audit.records import AppendOnlyQuerySet, ClinicalRecord
+
+
+class SexAtBirth(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    INTERSEX = "intersex", _("Intersex")
+    UNKNOWN = "unknown", _("Unknown")
+    NOT_DISCLOSED = "not_disclosed", _("Prefers not to say")
+
+
+class GenderIdentity(models.TextChoices):
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    TRANSGENDER_WOMAN = "transgender_woman", _("Transgender woman")
+    TRANSGENDER_MAN = "transgender_man", _("Transgender man")
+    OTHER = "other", _("Another identity")
+    NOT_DISCLOSED = "not_disclosed", _("Prefers not to say")
+
+
+class Language(models.TextChoices):
+    """Languages patients in Orange County most often ask for; a center can serve more."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+    KOREAN = "ko", _("Korean")
+    VIETNAMESE = "vi", _("Vietnamese")
+    CHINESE = "zh", _("Chinese")
+    TAGALOG = "tl", _("Tagalog")
+    ARABIC = "ar", _("Arabic")
+    PERSIAN = "fa", _("Persian")
+    ARMENIAN = "hy", _("Armenian")
+    OTHER = "other", _("Another language")
+
+
+class Patient(ClinicalRecord):
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("clinics.Organization", on_delete=models.PROTECT, related_name="patients")
+    center = models.ForeignKey(
+        "clinics.TreatmentCenter",
+        on_delete=models.PROTECT,
+        related_name="patients",
+        help_text=_("The center that registered the patient and looks after the record."),
+    )
+    mrn = models.CharField(_("medical record number"), max_length=20)
+    given_name = models.CharField(_("legal first name"), max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(_("legal last name"), max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex_at_birth = models.CharField(max_length=20, choices=SexAtBirth.choices)
+    gender_identity = models.CharField(max_length=20, choices=GenderIdentity.choices, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    preferred_language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    needs_interpreter = models.BooleanField(default=False)
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
+    has_no_known_allergies = models.BooleanField(
+        default=False, help_text=_("Confirmed with the patient: no known drug or other allergies.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "mrn"], name="patient_mrn_unique_per_organization"),
+        ]
+        indexes = [
+            models.Index(fields=["center", "family_name", "given_name"], name="patient_center_name"),
+            models.Index(fields=["center", "given_name"], name="patient_center_given"),
+            models.Index(fields=["center", "date_of_birth"], name="patient_center_dob"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.mrn})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:chart", kwargs={"patient_id": self.external_id})
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Patient:
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        from ketaclinic.audit.access import patient_loaded
+
+        patient_loaded(instance)
+        return instance
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.pk
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.center_id
+
+    @property
+    def display_name(self) -> str:
+        """Last name, first name, with the preferred name in quotes when it differs."""
+        preferred = f' "{self.preferred_name}"' if self.preferred_name and self.preferred_name != self.given_name else ""
+        return f"{self.family_name}, {self.given_name}{preferred}"
+
+    def age_on(self, day: dt.date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Allergy(ClinicalRecord):
+    class Severity(models.TextChoices):
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
+        UNKNOWN = "unknown", _("Unknown")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=120)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.UNKNOWN)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["substance"]
+        verbose_name_plural = "allergies"
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class CareTeamMember(ClinicalRecord):
+    """A clinician outside the clinic who cares for the patient, and whether we may share with them."""
+
+    class Role(models.TextChoices):
+        PRIMARY_CARE = "primary_care", _("Primary care provider")
+        PSYCHIATRIST = "psychiatrist", _("Psychiatrist")
+        THERAPIST = "therapist", _("Therapist")
+        REFERRING = "referring", _("Referring clinician")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    name = models.CharField(max_length=200)
+    practice = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    fax = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    npi = models.CharField(_("NPI"), max_length=10, blank=True)
+    has_consent_to_share = models.BooleanField(
+        default=False, help_text=_("The patient agreed that we may send records to this clinician.")
+    )
+    consent_recorded_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["role", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class PatientAlert(ClinicalRecord):
+    """Something everyone opening the chart must see first: it shows on the banner until resolved."""
+
+    class Kind(models.TextChoices):
+        CLINICAL = "clinical", _("Clinical")
+        SUICIDE_RISK = "suicide_risk", _("Suicide risk")
+        SAFETY = "safety", _("Safety")
+        ADMINISTRATIVE = "administrative", _("Administrative")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=200)
+    reason = models.TextField(help_text=_("Why the alert was raised: what was seen, with its source."))
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["patient", "resolved_at"], name="alert_patient_open")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EmergencyAccess(models.Model):
+    """A break-the-glass grant: one member of staff may open one patient outside their centers."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_grants")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="emergency_grants")
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name_plural = "emergency access grants"
+        indexes = [models.Index(fields=["actor", "expires_at"], name="emergency_actor_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.actor} -> {self.patient_id} at {self.granted_at:%Y-%m-%d %H:%M}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from ketaclinic.audit.records import HistoryBypassed
+
+        raise HistoryBypassed("Emergency access grants are never deleted.")
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.patient.center_id

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.selectors import record_history_list
+from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.selectors import active_center_get
+from ketaclinic.core.permissions import Perm
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.patients import services
+from ketaclinic.patients.chart_tabs import CHART_TABS
+from ketaclinic.patients.forms import (
+    AllergyForm,
+    CareTeamMemberForm,
+    EmergencyAccessForm,
+    PatientAlertForm,
+    PatientForm,
+    PatientSearchForm,
+    ReasonForm,
+    ResolutionForm,
+)
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import (
+    allergy_get,
+    care_team_member_get,
+    patient_chart_get,
+    patient_find_for_emergency,
+    patient_get,
+    patient_list,
+)
+
+PAGE_SIZE = 25
+
+
+@staff_view(Perm.PATIENT_LIST, action="patient.listed")
+def patient_list_view(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    search = form.cleaned_data["q"] if form.is_valid() else ""
+    center = active_center_get(actor=request.user, session=request.session)
+    patients = patient_list(actor=request.user, search=search, center_id=center.pk if center else None)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "search": search, "can_create": can(request.user, Perm.PATIENT_CREATE)}
+    if request.headers.get("HX-Request"):
+        return render(request, "patients/patient_list.html#results", context)
+    return render(request, "patients/patient_list.html", context)
+
+
+@staff_view(Perm.PATIENT_CREATE, action="patient.created")
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    center = active_center_get(actor=request.user, session=request.session)
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and center is not None:
+        with form_errors_from(form):
+            patient = services.patient_create(actor=request.user, center=center, fields=form.cleaned_data)
+            messages.success(request, _("Patient registered with record number %(mrn)s.") % {"mrn": patient.mrn})
+            return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "center": center, "patient": None})
+
+
+def _chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+    tabs = [t for t in CHART_TABS if can(request.user, t.perm, center_id=patient.center_id) or t.perm is Perm.PATIENT_VIEW]
+    return {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "tabs": tabs,
+        "active_tab": tab,
+        "can_edit": can(request.user, Perm.PATIENT_EDIT, center_id=patient.center_id),
+        "can_edit_allergies": can(request.user, Perm.ALLERGY_EDIT, center_id=patient.center_id),
+        "can_edit_care_team": can(request.user, Perm.CARE_TEAM_EDIT, center_id=patient.center_id),
+        **extra,
+    }
+
+
+@staff_view(Perm.PATIENT_VIEW, action="patient.chart_viewed")
+def patient_chart_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    context = _chart_context(
+        request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm()
+    )
+    return render(request, "patients/chart_summary.html", context)
+
+
+@staff_view(Perm.PATIENT_EDIT, action="patient.edited")
+def patient_edit_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id, perm=Perm.PATIENT_EDIT)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        # The form has written its values onto ``patient``; the service reloads it under a lock.
+        with form_errors_from(form):
+            services.patient_update(actor=request.user, patient=patient, fields=form.cleaned_data)
+            messages.success(request, _("Patient details saved."))
+            return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "center": patient.center, "patient": patient})
+
+
+@staff_view(Perm.PATIENT_VIEW, action="patient.care_team_viewed")
+def care_team_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    return render(
+        request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=CareTeamMemberForm())
+    )
+
+
+@staff_view(Perm.CARE_TEAM_EDIT, action="care_team_member.added")
+@require_POST
+def care_team_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    form = CareTeamMemberForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.care_team_member_add(actor=request.user, patient=patient, fields=form.cleaned_data)
+            messages.success(request, _("Care team member added."))
+            return redirect("patients:care_team", patient_id=patient.external_id)
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    return render(request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=form), status=422)
+
+
+@staff_view(Perm.CARE_TEAM_EDIT, action="care_team_member.edited")
+def care_team_edit_view(request: HttpRequest, patient_id: UUID, member_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    member = care_team_member_get(actor=request.user, patient=patient, member_id=member_id)
+    form = CareTeamMemberForm(request.POST or None, instance=member)
+    error_form = ReasonForm()
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.care_team_member_update(actor=request.user, member=member, fields=form.cleaned_data)
+            messages.success(request, _("Care team member saved."))
+            return redirect("patients:care_team", patient_id=patient.external_id)
+    context = {"patient": patient, "member": member, "form": form, "error_form": error_form}
+    return render(request, "patients/care_team_member_form.html", context)
+
+
+@staff_view(Perm.CARE_TEAM_EDIT, action="care_team_member.entered_in_error")
+@require_POST
+def care_team_error_view(request: HttpRequest, patient_id: UUID, member_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    member = care_team_member_get(actor=request.user, patient=patient, member_id=member_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.care_team_member_mark_entered_in_error(actor=request.user, member=member, reason=form.cleaned_data["reason"])
+            messages.success(request, _("Care team entry marked as entered in error."))
+            return redirect("patients:care_team", patient_id=patient.external_id)
+    context = {"patient": patient, "member": member, "form": CareTeamMemberForm(instance=member), "error_form": form}
+    return render(request, "patients/care_team_member_form.html", context, status=422)
+
+
+@staff_view(Perm.ALLERGY_EDIT, action="allergy.recorded")
+@require_POST
+def allergy_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    form = AllergyForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.allergy_record(actor=request.user, patient=patient, **form.cleaned_data)
+            messages.success(request, _("Allergy recorded."))
+            return redirect(patient)
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    context = _chart_context(request, patient, "summary", allergy_form=form, alert_form=PatientAlertForm())
+    return render(request, "patients/chart_summary.html", context, status=422)
+
+
+@staff_view(Perm.ALLERGY_EDIT, action="allergy.entered_in_error")
+@require_POST
+def allergy_error_view(request: HttpRequest, patient_id: UUID, allergy_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    allergy = allergy_get(actor=request.user, patient=patient, allergy_id=allergy_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        services.allergy_mark_entered_in_error(actor=request.user, allergy=allergy, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Allergy marked as entered in error."))
+    else:
+        messages.error(request, _("Say why the allergy entry was wrong."))
+    return redirect(patient)
+
+
+@staff_view(Perm.PATIENT_EDIT, action="patient_alert.raised")
+@require_POST
+def alert_raise_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id, perm=Perm.PATIENT_EDIT)
+    form = PatientAlertForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.patient_alert_raise(actor=request.user, patient=patient, **form.cleaned_data)
+            messages.success(request, _("Alert added to the banner."))
+            return redirect(patient)
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    context = _chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=form)
+    return render(request, "patients/chart_summary.html", context, status=422)
+
+
+@staff_view(Perm.PATIENT_EDIT, action="patient_alert.resolved")
+@require_POST
+def alert_resolve_view(request: HttpRequest, patient_id: UUID, alert_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    alert = next((a for a in patient.open_alerts if str(a.external_id) == str(alert_id)), None)  # type: ignore[attr-defined]
+    form = ResolutionForm(request.POST)
+    if alert is None:
+        messages.error(request, _("That alert is no longer open."))
+    elif form.is_valid():
+        services.patient_alert_resolve(actor=request.user, alert=alert, resolution=form.cleaned_data["resolution"])
+        messages.success(request, _("Alert resolved."))
+    else:
+        messages.error(request, _("Say how the alert was resolved."))
+    return redirect(patient)
+
+
+@staff_view(Perm.RECORD_HISTORY_VIEW, action="patient.history_viewed")
+def history_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    require(request.user, Perm.RECORD_HISTORY_VIEW, center_id=patient.center_id)
+    page = Paginator(record_history_list(actor=request.user, patient=patient), 50).get_page(request.GET.get("page"))
+    return render(request, "patients/chart_history.html", _chart_context(request, patient, "history", page=page))
+
+
+@staff_view(Perm.EMERGENCY_ACCESS, action="patient.emergency_access_requested")
+def emergency_access_view(request: HttpRequest) -> HttpResponse:
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            patient = patient_find_for_emergency(
+                actor=request.user, mrn=form.cleaned_data["mrn"], date_of_birth=form.cleaned_data["date_of_birth"]
+            )
+            services.emergency_access_grant(actor=request.user, patient=patient, reason=form.cleaned_data["reason"])
+            messages.warning(request, _("Emergency access granted. It is recorded and will be reviewed."))
+            return redirect(patient)
+    return render(request, "patients/emergency_access.html", {"form": form})

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from ketaclinic.accounts import views as account_views
+from ketaclinic.audit import views as audit_views
+from ketaclinic.clinics import views as clinic_views
+from ketaclinic.patients import views as patient_views
+
+account_urls = (
+    [
+        path("login/", account_views.login_view, name="login"),
+        path("logout/", account_views.logout_view, name="logout"),
+        path("verify/", account_views.verify_view, name="verify"),
+        path("mfa/setup/", account_views.mfa_setup_view, name="mfa_setup"),
+    ],
+    "accounts",
+)
+
+clinic_urls = (
+    [
+        path("", clinic_views.center_list_view, name="centers"),
+        path("switch/", clinic_views.center_switch_view, name="switch"),
+    ],
+    "clinics",
+)
+
+patient_urls = (
+    [
+        path("", patient_views.patient_list_view, name="list"),
+        path("new/", patient_views.patient_create_view, name="create"),
+        path("emergency-access/", patient_views.emergency_access_view, name="emergency_access"),
+        path("<uuid:patient_id>/", patient_views.patient_chart_view, name="chart"),
+        path("<uuid:patient_id>/edit/", patient_views.patient_edit_view, name="edit"),
+        path("<uuid:patient_id>/care-team/", patient_views.care_team_view, name="care_team"),
+        path("<uuid:patient_id>/care-team/add/", patient_views.care_team_add_view, name="care_team_add"),
+        path(
+            "<uuid:patient_id>/care-team/<uuid:member_id>/edit/",
+            patient_views.care_team_edit_view,
+            name="care_team_edit",
+        ),
+        path(
+            "<uuid:patient_id>/care-team/<uuid:member_id>/entered-in-error/",
+            patient_views.care_team_error_view,
+            name="care_team_error",
+        ),
+        path("<uuid:patient_id>/allergies/add/", patient_views.allergy_add_view, name="allergy_add"),
+        path(
+            "<uuid:patient_id>/allergies/<uuid:allergy_id>/entered-in-error/",
+            patient_views.allergy_error_view,
+            name="allergy_error",
+        ),
+        path("<uuid:patient_id>/alerts/add/", patient_views.alert_raise_view, name="alert_raise"),
+        path(
+            "<uuid:patient_id>/alerts/<uuid:alert_id>/resolve/",
+            patient_views.alert_resolve_view,
+            name="alert_resolve",
+        ),
+        path("<uuid:patient_id>/history/", patient_views.history_view, name="history"),
+    ],
+    "patients",
+)
+
+audit_urls = (
+    [
+        path("", audit_views.audit_report_view, name="report"),
+        path("emergency-access/", audit_views.emergency_review_list_view, name="emergency_reviews"),
+        path(
+            "emergency-access/<uuid:grant_id>/review/",
+            audit_views.emergency_review_view,
+            name="emergency_review",
+        ),
+    ],
+    "audit",
+)
+
+urlpatterns = [
+    path("", clinic_views.home_view, name="home"),
+    path("healthz", account_views.health_view, name="health"),
+    path("accounts/", include(account_urls)),
+    path("centers/", include(clinic_urls)),
+    path("patients/", include(patient_urls)),
+    path("audit/", include(audit_urls)),
+]
+
+handler404 = "ketaclinic.http_errors.not_found_view"
+handler403 = "ketaclinic.http_errors.forbidden_view"

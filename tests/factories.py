@@ -1,0 +1,135 @@
+"""One factory per model, valid by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from ketaclinic.accounts.models import User
+from ketaclinic.clinics.models import Chair, OpeningHours, Organization, Room, Service, StaffRole, TreatmentCenter
+from ketaclinic.core.permissions import Role
+from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert, SexAtBirth
+
+PASSWORD = "correct horse battery staple"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Clinic Network {n}")
+    slug = factory.Sequence(lambda n: f"network-{n}")
+    requires_mfa = False
+
+
+class TreatmentCenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatmentCenter
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Center {n}")
+    slug = factory.Sequence(lambda n: f"center-{n}")
+    street = "7600 Beach Blvd"
+    city = "Buena Park"
+    state = "CA"
+    postal_code = "90620"
+    time_zone = "America/Los_Angeles"
+    phone = "(714) 555-0100"
+    services = factory.LazyFunction(lambda: [Service.IV_KETAMINE.value, Service.ESKETAMINE.value])
+    languages = factory.LazyFunction(lambda: ["en", "es"])
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    center = factory.SubFactory(TreatmentCenterFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+class ChairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Chair
+
+    room = factory.SubFactory(RoomFactory)
+    label = factory.Sequence(lambda n: f"Chair {n}")
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    center = factory.SubFactory(TreatmentCenterFactory)
+    weekday = 0
+    opens_at = dt.time(8)
+    closes_at = dt.time(18)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Staffer{n}")
+    # A leading "!" marks an unusable password. Argon2 is deliberately slow, so only tests
+    # that type a password at the sign-in form ask for one with ``with_password``.
+    password = "!no-password"
+
+    class Params:
+        with_password = factory.Trait(password=factory.django.Password(PASSWORD))
+
+
+class StaffFactory(UserFactory):
+    """A member of staff holding ``role`` at ``center`` (a new center when none is given)."""
+
+    @classmethod
+    def _create(cls, model_class, *args, center=None, role=Role.NURSE, **kwargs):  # type: ignore[no-untyped-def]
+        user = super()._create(model_class, *args, **kwargs)
+        StaffRole.objects.create(user=user, center=center or TreatmentCenterFactory(), role=Role(role).value)
+        return user
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    center = factory.SubFactory(TreatmentCenterFactory)
+    organization = factory.SelfAttribute("center.organization")
+    mrn = factory.Sequence(lambda n: f"T{n:07d}")
+    given_name = "Ana"
+    family_name = factory.Sequence(lambda n: f"Garcia{n}")
+    date_of_birth = dt.date(1985, 3, 14)
+    sex_at_birth = SexAtBirth.FEMALE
+    phone = "(714) 555-0123"
+
+
+class AllergyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Allergy
+
+    patient = factory.SubFactory(PatientFactory)
+    substance = "Penicillin"
+    reaction = "hives"
+
+
+class CareTeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareTeamMember
+
+    patient = factory.SubFactory(PatientFactory)
+    role = CareTeamMember.Role.PRIMARY_CARE
+    name = factory.Sequence(lambda n: f"Dr. Lee {n}")
+
+
+class PatientAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PatientAlert
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = PatientAlert.Kind.CLINICAL
+    message = "Needs blood pressure recheck"
+    reason = "Pre-dose reading 162/98 on last visit."
+    raised_at = factory.LazyFunction(timezone.now)
