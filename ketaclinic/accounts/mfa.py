@@ -58,3 +58,11 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return True
+
+
+def totp_device_matching(*, user: Any, token: str) -> TOTPDevice | None:
+    """The user's confirmed device that accepts ``token`` (django-otp throttles repeated failures)."""
+    for device in TOTPDevice.objects.filter(user_id=user.pk, confirmed=True):
+        if device.verify_token(token):
+            return device
+    return None

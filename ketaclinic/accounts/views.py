@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.forms import OneTimeCodeForm
 from ketaclinic.accounts.mfa import (
@@ -15,6 +14,7 @@ from ketaclinic.accounts.mfa import (
     MFA_STEP_KEY,
     mfa_step_for,
     totp_device_confirm,
+    totp_device_matching,
     totp_device_pending,
     totp_qr_data_uri,
     totp_secret_base32,
@@ -50,12 +50,12 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     """Ask for the one-time code of a user who already has an authenticator set up."""
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        for device in TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True):
-            if device.verify_token(form.cleaned_data["token"]):
-                otp_login(request, device)
-                request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
-                audit_event_record(EntryFacts(kind="security", action="staff.mfa_verified", actor=request.user))
-                return redirect(request.GET.get("next") or "patients:list")
+        device = totp_device_matching(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
+            audit_event_record(EntryFacts(kind="security", action="staff.mfa_verified", actor=request.user))
+            return redirect("home")
         audit_event_record(EntryFacts(kind="security", action="staff.mfa_failed", actor=request.user))
         form.add_error("token", _("That code did not match. Codes change every 30 seconds; try the current one."))
     return render(request, "accounts/verify.html", {"form": form})
@@ -72,7 +72,7 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
             request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
             audit_event_record(EntryFacts(kind="security", action="staff.mfa_enrolled", actor=request.user))
             messages.success(request, _("Your authenticator app is set up."))
-            return redirect("patients:list")
+            return redirect("home")
         form.add_error("token", _("That code did not match. Check the time on your phone and try again."))
     context = {"form": form, "qr": totp_qr_data_uri(device), "secret": totp_secret_base32(device)}
     return render(request, "accounts/mfa_setup.html", context)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything and serve the demo on http://127.0.0.1:8000 (SQLite, Buena Park demo data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export DJANGO_SETTINGS_MODULE=ketaclinic.settings
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py collectstatic --noinput -v0
+.venv/bin/python manage.py seed_demo --patients "${DEMO_PATIENTS:-500}" --seed 1 --if-empty
+echo "Serving ketaclinic on http://127.0.0.1:8000 (Ctrl-C stops it)."
+exec .venv/bin/python manage.py runserver 127.0.0.1:8000 --noreload

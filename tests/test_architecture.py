@@ -1,0 +1,79 @@
+"""The shape rules of ARCHITECTURE.md and STYLE.md, checked on every run."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ROOT = Path(__file__).resolve().parent.parent / "ketaclinic"
+
+
+def python_files(*parts: str) -> list[Path]:
+    return sorted(path for path in ROOT.rglob("*.py") if any(part in path.parts or path.name == part for part in parts))
+
+
+def test_core_imports_nothing_from_django():
+    """ketaclinic/core is pure Python: no module there imports Django."""
+    offenders = []
+    for path in (ROOT / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] == "django"]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["views.py", "forms.py", "api.py"])
+def test_views_forms_and_api_never_touch_the_orm_directly(name):
+    """Views, forms and APIs read through selectors and write through services."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in ROOT.rglob(name)
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\.objects\b", line)
+    ]
+    assert offenders == []
+
+
+def test_templates_never_touch_the_orm_directly():
+    offenders = [str(path) for path in ROOT.rglob("*.html") if ".objects" in path.read_text()]
+    assert offenders == []
+
+
+def test_no_grab_bag_modules():
+    """Modules are named for what they hold; no utils.py, helpers.py or common.py."""
+    assert [p.name for p in ROOT.rglob("*.py") if p.name in {"utils.py", "helpers.py", "common.py"}] == []
+
+
+def all_url_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    resolver = resolver or get_resolver()
+    found = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            found += all_url_patterns(pattern, namespace)
+        else:
+            found.append((f"{prefix}{pattern.name}", pattern))
+    return found
+
+
+def test_every_view_declares_who_may_use_it():
+    """A new view cannot ship unprotected: it must declare a permission or be marked public."""
+    undeclared = [
+        name
+        for name, pattern in all_url_patterns()
+        if not (
+            hasattr(pattern.callback, "required_perm")
+            or getattr(pattern.callback, "is_public", False)
+            or getattr(pattern.callback, "is_signed_in_only", False)
+        )
+    ]
+    assert undeclared == []

@@ -1,0 +1,117 @@
+"""Every URL, as every role, against another center's patient: nothing leaks, nothing changes.
+
+The URL list comes from the resolver, so a new view is walked here the day it is added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.permissions import Role, role_allows
+from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from tests.conftest import signed_in
+from tests.factories import (
+    AllergyFactory,
+    CareTeamMemberFactory,
+    PatientAlertFactory,
+    PatientFactory,
+    StaffFactory,
+)
+from tests.test_architecture import all_url_patterns
+
+FOREIGN_NAME = "Quillfeather"
+FOREIGN_MRN = "FX0000999"
+
+
+def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
+    return {
+        "patient_id": patient.external_id,
+        "member_id": CareTeamMemberFactory(patient=patient, name=f"Dr. {patient.family_name} PCP").external_id,
+        "allergy_id": AllergyFactory(patient=patient).external_id,
+        "alert_id": PatientAlertFactory(patient=patient).external_id,
+        "grant_id": EmergencyAccess.objects.create(
+            actor=grant_actor,
+            patient=patient,
+            reason="Covering the infusion suite this afternoon.",
+            granted_at=timezone.now() - dt.timedelta(hours=3),
+            expires_at=timezone.now() - dt.timedelta(hours=2),
+        ).external_id,
+    }
+
+
+def url_for(name, pattern, ids):  # type: ignore[no-untyped-def]
+    kwargs = {key: ids[key] for key in pattern.pattern.converters}
+    return reverse(name, kwargs=kwargs)
+
+
+def state_of_records() -> tuple:
+    return (
+        Patient.objects.count(),
+        Allergy.objects.in_use().count(),
+        CareTeamMember.objects.in_use().count(),
+        PatientAlert.objects.filter(resolved_at__isnull=True).count(),
+        EmergencyAccess.objects.filter(reviewed_at__isnull=True).count(),
+        list(Patient.objects.filter(mrn=FOREIGN_MRN).values_list("given_name", "family_name", "phone")),
+    )
+
+
+@pytest.fixture
+def foreign(other_center):  # type: ignore[no-untyped-def]
+    patient = PatientFactory(center=other_center, family_name=FOREIGN_NAME, mrn=FOREIGN_MRN)
+    return records_for(patient, StaffFactory(center=other_center, role=Role.NURSE))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_no_url_shows_or_changes_another_centers_patient(role, center, foreign):
+    """GET and POST every URL as ``role``: the foreign patient's data never appears and nothing changes."""
+    PatientFactory.create_batch(2, center=center)
+    client = signed_in(StaffFactory(center=center, role=role))
+    before = state_of_records()
+    for name, pattern in all_url_patterns():
+        if name in {"accounts:logout", "accounts:login"}:
+            continue
+        url = url_for(name, pattern, foreign)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, follow=True)
+            body = response.content.decode()
+            assert FOREIGN_NAME not in body, f"{method.upper()} {url} as {role} shows the foreign patient"
+            assert FOREIGN_MRN not in body, f"{method.upper()} {url} as {role} shows the foreign MRN"
+            if pattern.pattern.converters:
+                assert response.status_code in {403, 404, 405}, f"{method.upper()} {url} as {role}"
+    assert state_of_records() == before
+    assert not AuditEntry.objects.filter(patient__mrn=FOREIGN_MRN, kind=AuditEntry.Kind.ACCESS).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_every_url_follows_the_role_table(role, center):
+    """On the role's own center, a view refuses exactly the roles its permission leaves out."""
+    own = records_for(PatientFactory(center=center), StaffFactory(center=center, role=Role.NURSE))
+    client = signed_in(StaffFactory(center=center, role=role))
+    for name, pattern in all_url_patterns():
+        perm = getattr(pattern.callback, "required_perm", None)
+        if perm is None:
+            continue
+        response = client.get(url_for(name, pattern, own))
+        if role_allows(role, perm):
+            assert response.status_code in {200, 302, 405}, f"{name} as {role}: {response.status_code}"
+        else:
+            assert response.status_code == 403, f"{name} as {role}: {response.status_code}"
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in(center, foreign):
+    client = Client()
+    for name, pattern in all_url_patterns():
+        if getattr(pattern.callback, "is_public", False):
+            continue
+        response = client.get(url_for(name, pattern, foreign))
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("accounts:login")), name
