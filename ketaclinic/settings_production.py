@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from ketaclinic.settings import *  # noqa: F403
 import dj_database_url
 
+from ketaclinic.settings import *  # noqa: F403
 from ketaclinic.settings import env_list
 
 
@@ -41,8 +41,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        required("DATABASE_URL"), conn_max_age=60, conn_health_checks=True
-    )
+DATABASES = {"default": dj_database_url.parse(required("DATABASE_URL"), conn_max_age=60, conn_health_checks=True)}
+
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", "587")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": True,
+        },
+    }
 }

@@ -4,11 +4,11 @@ import os
 
 os.environ.setdefault("KETACLINIC_PLAIN_STATIC", "1")
 
-import pytest  # noqa: E402
-from django.test import Client  # noqa: E402
+import pytest
+from django.test import Client
 
-from ketaclinic.core.permissions import Role  # noqa: E402
-from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory  # noqa: E402
+from ketaclinic.core.permissions import Role
+from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory
 
 
 @pytest.fixture(autouse=True)

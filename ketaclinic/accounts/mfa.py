@@ -11,7 +11,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.clinics.authorization import center_roles_for
 
-
 MFA_STEP_KEY = "ketaclinic_mfa_step"
 MFA_VERIFY, MFA_SETUP, MFA_NOT_NEEDED = "verify", "setup", "none"
 

@@ -54,7 +54,7 @@ class MultiFactorRequiredMiddleware:
         self, request: HttpRequest, view: Callable[..., HttpResponse], args: object, kwargs: object
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]  # django-otp adds it
             return None
         match = request.resolver_match
         if match is not None and match.view_name in MFA_EXEMPT_URL_NAMES:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +29,7 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         self.request.session[MFA_STEP_KEY] = mfa_step_for(self.request.user)
         audit_event_record(EntryFacts(kind="security", action="staff.signed_in", actor=self.request.user))
@@ -42,7 +44,8 @@ login_view = public_view(SignInView.as_view())
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit_event_record(EntryFacts(kind="security", action="staff.signed_out", actor=request.user))
-    return auth_views.LogoutView.as_view()(request)
+    logout(request)
+    return redirect("accounts:login")
 
 
 @signed_in_view

@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
@@ -22,8 +23,6 @@ from ketaclinic.core.permissions import Perm
 
 if TYPE_CHECKING:
     from ketaclinic.patients.models import Patient
-
-P = ParamSpec("P")
 
 
 class AccessRecorder:
@@ -70,17 +69,17 @@ def access_entries_write(*, actor: Any, action: str, patients: list[Patient]) ->
 
 def staff_view(
     perm: Perm, *, action: str | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Require ``perm`` at one of the user's centers and record every patient the view shows.
 
     The permission is declared on the view, where the role-by-URL test reads it.
     """
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         event = action or f"view.{view.__name__}"
 
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, perm)
             recorder = AccessRecorder()
             token = _recorder.set(recorder)
@@ -99,7 +98,7 @@ def staff_view(
     return decorate
 
 
-def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def public_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view that needs no sign-in and shows no patient data (sign-in pages, health check)."""
     from django.contrib.auth.decorators import login_not_required
 
@@ -108,7 +107,7 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return view
 
 
-def signed_in_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def signed_in_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view any signed-in member of staff may use because it shows no patient data."""
     view.is_signed_in_only = True  # type: ignore[attr-defined]
     return view

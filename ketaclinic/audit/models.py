@@ -34,9 +34,7 @@ class AuditEntry(models.Model):
     center = models.ForeignKey(
         "clinics.TreatmentCenter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)

@@ -7,7 +7,7 @@ creating the rows; it then writes one history entry per row in one more statemen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
@@ -34,7 +34,7 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         raise HistoryBypassed(f"{self.model.__name__} rows cannot be changed in bulk.")
 
-    def bulk_update(self, objs: Iterable[Any], fields: Sequence[str], batch_size: int | None = None) -> int:
+    def bulk_update(self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None) -> int:
         raise HistoryBypassed(f"{self.model.__name__} rows cannot be changed in bulk.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
@@ -46,9 +46,7 @@ class ClinicalQuerySet(AppendOnlyQuerySet):
         self, objs: Iterable[Any], batch_size: int | None = None, *, recorded_by: ChangeAuthor | None = None
     ) -> list[Any]:
         if recorded_by is None:
-            raise HistoryBypassed(
-                f"{self.model.__name__}.bulk_create needs recorded_by so each row gets its history."
-            )
+            raise HistoryBypassed(f"{self.model.__name__}.bulk_create needs recorded_by so each row gets its history.")
         created = super().bulk_create(list(objs), batch_size=batch_size)
         from ketaclinic.audit.services import audit_bulk_created_record
 

@@ -178,9 +178,7 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
     """
     head, _ = AuditChain.objects.select_for_update().get_or_create(name=CHAIN_NAME)
     pending = list(
-        AuditEntry.objects.filter(seq__isnull=True)
-        .order_by("id")
-        .values_list("id", "row_mac", "key_id")[:batch]
+        AuditEntry.objects.filter(seq__isnull=True).order_by("id").values_list("id", "row_mac", "key_id")[:batch]
     )
     if not pending:
         return 0
@@ -194,7 +192,8 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
     with connection.cursor() as cursor:
         # Sealing only fills seq and chain_mac, once: the database trigger refuses any
         # other change to an entry, and the ORM's bulk paths are closed on this model.
-        cursor.executemany(f"UPDATE {table} SET seq = %s, chain_mac = %s WHERE id = %s AND seq IS NULL", links)
+        sql = f"UPDATE {table} SET seq = %s, chain_mac = %s WHERE id = %s AND seq IS NULL"  # noqa: S608 - table name from the model
+        cursor.executemany(sql, links)
     head.last_seq, head.last_mac, head.sealed_at = seq, previous, timezone.now()
     head.save(update_fields=["last_seq", "last_mac", "sealed_at"])
     return len(links)

@@ -66,14 +66,14 @@ def _row_mac_holds(entry: AuditEntry) -> bool:
 
 
 def _check(entry: AuditEntry, *, expected_seq: int, previous: str) -> BrokenLink | None:
-    where = {"seq": expected_seq, "entry_id": str(entry.entry_id)}
+    entry_id = str(entry.entry_id)
     if entry.seq != expected_seq:
-        return BrokenLink(
-            **where, problem=f"entry {expected_seq} is missing (next entry found is {entry.seq})"
-        )
+        missing = f"entry {expected_seq} is missing (next entry found is {entry.seq})"
+        return BrokenLink(seq=expected_seq, entry_id=entry_id, problem=missing)
     if not _row_mac_holds(entry):
-        return BrokenLink(**where, problem="entry content does not match its MAC: it was altered")
-    link = chain.link_mac(key_id=entry.key_id, previous_mac=previous, seq=entry.seq, entry_row_mac=entry.row_mac)
+        altered = "entry content does not match its MAC: it was altered"
+        return BrokenLink(seq=expected_seq, entry_id=entry_id, problem=altered)
+    link = chain.link_mac(key_id=entry.key_id, previous_mac=previous, seq=expected_seq, entry_row_mac=entry.row_mac)
     if not hmac.compare_digest(link, entry.chain_mac):
-        return BrokenLink(**where, problem="link does not follow from the previous entry")
+        return BrokenLink(seq=expected_seq, entry_id=entry_id, problem="link does not follow from the previous entry")
     return None

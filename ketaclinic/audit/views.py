@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.audit.access import staff_view
 from ketaclinic.audit.forms import AuditFilterForm, ReviewForm
+from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.selectors import audit_entry_list
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
@@ -31,7 +35,7 @@ class _Echo:
 
 
 @staff_view(Perm.AUDIT_VIEW, action="audit.report_viewed")
-def audit_report_view(request: HttpRequest) -> HttpResponse:
+def audit_report_view(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = audit_entry_list(
@@ -51,19 +55,30 @@ def audit_report_view(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/report.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-def _csv(entries: object) -> StreamingHttpResponse:
+def _csv(entries: QuerySet[AuditEntry]) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
-        for entry in entries.iterator(chunk_size=2000):  # type: ignore[attr-defined]
+        for entry in entries.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    entry.at.isoformat(), entry.kind, entry.action, entry.actor_label, entry.role,
-                    entry.center.name if entry.center else "", entry.patient.mrn if entry.patient else "",
-                    entry.object_type, entry.object_id, entry.ip or "", entry.user_agent, entry.is_emergency,
-                    entry.reason, entry.changes, entry.seq or "",
-                ]  # fmt: skip
+                    entry.at.isoformat(),
+                    entry.kind,
+                    entry.action,
+                    entry.actor_label,
+                    entry.role,
+                    entry.center.name if entry.center else "",
+                    entry.patient.mrn if entry.patient else "",
+                    entry.object_type,
+                    entry.object_id,
+                    entry.ip or "",
+                    entry.user_agent,
+                    entry.is_emergency,
+                    entry.reason,
+                    entry.changes,
+                    entry.seq or "",
+                ]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")

@@ -20,7 +20,7 @@ class BackupError(Exception):
 
 
 def database_settings(url: str | None, *, alias: str = "default") -> dict[str, Any]:
-    return dj_database_url.parse(url) if url else dict(connections[alias].settings_dict)
+    return dict(dj_database_url.parse(url)) if url else dict(connections[alias].settings_dict)
 
 
 def backup_create(*, output: Path, alias: str = "default") -> Path:
@@ -33,7 +33,10 @@ def backup_create(*, output: Path, alias: str = "default") -> Path:
             connection.connection.backup(target)
         target.close()
     elif connection.vendor == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(output)], connection.settings_dict)
+        _run(
+            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(output)],
+            connection.settings_dict,
+        )
     else:
         raise BackupError(f"No backup method for {connection.vendor}.")
     return output
@@ -54,7 +57,18 @@ def restore_into(*, backup: Path, target: dict[str, Any]) -> None:
     elif "postgresql" in engine:
         if _postgres_has_tables(target):
             raise BackupError(f"Database {target['NAME']} already holds tables; restore only into an empty database.")
-        _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", str(backup)], target)
+        _run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--dbname",
+                str(target["NAME"]),
+                str(backup),
+            ],
+            target,
+        )
     else:
         raise BackupError(f"No restore method for {engine}.")
 

@@ -53,11 +53,7 @@ def forget_center_roles(actor: Any) -> None:
 
 
 def center_ids_for(actor: Any, perm: Perm) -> list[int]:
-    return [
-        cid
-        for cid, held in center_roles_for(actor).items()
-        if any(role_allows(role, perm) for role in held.roles)
-    ]
+    return [cid for cid, held in center_roles_for(actor).items() if any(role_allows(role, perm) for role in held.roles)]
 
 
 def organization_ids_for(actor: Any, perm: Perm) -> list[int]:

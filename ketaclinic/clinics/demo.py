@@ -10,6 +10,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from ketaclinic.accounts.models import User
@@ -111,15 +112,20 @@ def demo_network_build() -> list[TreatmentCenter]:
         centers.append(center)
         if created:
             _center_rooms_and_hours(center)
+    password_hash = make_password(DEMO_PASSWORD)  # argon2 is slow by design: hash once for all
     for login in demo_logins():
         first, _, last = login.username.partition(".")
         user, created = User.objects.get_or_create(
             username=login.username,
-            defaults={"first_name": first.capitalize(), "last_name": last.capitalize(), "email": f"{login.username}@demo.ketaclinic.invalid"},
+            defaults={
+                "first_name": first.capitalize(),
+                "last_name": last.capitalize(),
+                "email": f"{login.username}@demo.ketaclinic.invalid",
+            },
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
+            user.password = password_hash
+            user.save(update_fields=["password"])
         kind = next(k for k in StaffRoleKind if str(k.label) == login.role)
         for center in centers:
             if center.name in login.centers:
@@ -212,13 +218,15 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
         with transaction.atomic():
             patients = [_patient(rng, rng.choice(centers), next(mrns), today) for _ in range(size)]
             Patient.objects.bulk_create(patients, recorded_by=SEED_AUTHOR)
-            allergies = []
-            members = []
+            allergies: list[Allergy] = []
+            members: list[CareTeamMember] = []
             for patient in patients:
                 if not patient.has_no_known_allergies and rng.random() < 0.5:
                     substance, reaction = rng.choice(data.ALLERGENS)
                     allergies.append(
-                        Allergy(patient=patient, substance=substance, reaction=reaction, severity=Allergy.Severity.MODERATE)
+                        Allergy(
+                            patient=patient, substance=substance, reaction=reaction, severity=Allergy.Severity.MODERATE
+                        )
                     )
                 members.extend(_care_team(rng, patient, today))
             Allergy.objects.bulk_create(allergies, recorded_by=SEED_AUTHOR)

@@ -37,8 +37,9 @@ CITIES = (
     ("La Palma", "90623"), ("Cypress", "90630"), ("La Mirada", "90638"), ("Cerritos", "90703"),
 )  # fmt: skip
 ALLERGENS = (
-    ("Penicillin", "hives"), ("Sulfa drugs", "rash"), ("Codeine", "nausea and vomiting"), ("Latex", "contact dermatitis"),
-    ("Shellfish", "swelling of lips"), ("Ibuprofen", "wheezing"), ("Peanuts", "anaphylaxis"), ("Cephalexin", "rash"),
+    ("Penicillin", "hives"), ("Sulfa drugs", "rash"), ("Codeine", "nausea and vomiting"),
+    ("Latex", "contact dermatitis"), ("Shellfish", "swelling of lips"), ("Ibuprofen", "wheezing"),
+    ("Peanuts", "anaphylaxis"), ("Cephalexin", "rash"),
 )  # fmt: skip
 PRACTICES = {
     "primary_care": ("Buena Park Family Medicine", "Orangethorpe Primary Care", "North County Internal Medicine"),

@@ -38,9 +38,7 @@ def validate_services(value: object) -> None:
 
 
 def validate_language_codes(value: object) -> None:
-    if not isinstance(value, list) or any(
-        not isinstance(code, str) or not 2 <= len(code) <= 8 for code in value
-    ):
+    if not isinstance(value, list) or any(not isinstance(code, str) or not 2 <= len(code) <= 8 for code in value):
         raise ValidationError(_("Languages must be a list of language codes such as 'en' or 'es'."))
 
 

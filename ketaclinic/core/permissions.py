@@ -44,12 +44,8 @@ _CLINICAL = {
 ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PATIENT_LIST: frozenset(_CLINICAL),
     Perm.PATIENT_VIEW: frozenset(_CLINICAL),
-    Perm.PATIENT_CREATE: frozenset(
-        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}
-    ),
-    Perm.PATIENT_EDIT: frozenset(
-        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}
-    ),
+    Perm.PATIENT_CREATE: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
+    Perm.PATIENT_EDIT: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
     Perm.ALLERGY_EDIT: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Perm.CARE_TEAM_EDIT: frozenset(
         {
@@ -60,9 +56,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
             Role.FRONT_DESK,
         }
     ),
-    Perm.RECORD_HISTORY_VIEW: frozenset(
-        {Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE}
-    ),
+    Perm.RECORD_HISTORY_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE}),
     # Emergency access is for the people who treat: a prescriber or nurse covering a
     # patient registered at another center of the same network.
     Perm.EMERGENCY_ACCESS: frozenset({Role.PRESCRIBER, Role.NURSE}),

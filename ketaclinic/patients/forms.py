@@ -7,7 +7,6 @@ from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, Patient
 from ketaclinic.patients.services import CARE_TEAM_FIELDS, PATIENT_FIELDS
 
 
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -53,7 +52,9 @@ class ReasonForm(forms.Form):
 
 
 class ResolutionForm(forms.Form):
-    resolution = forms.CharField(label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    resolution = forms.CharField(
+        label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
 
 
 class EmergencyAccessForm(forms.Form):

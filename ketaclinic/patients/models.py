@@ -116,7 +116,9 @@ class Patient(ClinicalRecord):
     @property
     def display_name(self) -> str:
         """Last name, first name, with the preferred name in quotes when it differs."""
-        preferred = f" “{self.preferred_name}”" if self.preferred_name and self.preferred_name != self.given_name else ""
+        preferred = (
+            f" “{self.preferred_name}”" if self.preferred_name and self.preferred_name != self.given_name else ""
+        )
         return f"{self.family_name}, {self.given_name}{preferred}"
 
     def age_on(self, day: dt.date) -> int:

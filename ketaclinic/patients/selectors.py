@@ -91,7 +91,9 @@ def patient_chart_get(*, actor: Any, patient_id: UUID | str) -> Patient:
             Patient.objects.filter(patient_scope(actor=actor))
             .select_related("center", "organization")
             .prefetch_related(
-                Prefetch("allergies", queryset=Allergy.objects.in_use().order_by("substance"), to_attr="current_allergies"),
+                Prefetch(
+                    "allergies", queryset=Allergy.objects.in_use().order_by("substance"), to_attr="current_allergies"
+                ),
                 Prefetch(
                     "alerts",
                     queryset=PatientAlert.objects.in_use().filter(resolved_at__isnull=True).order_by("-raised_at"),
@@ -116,10 +118,14 @@ def patient_find_for_emergency(*, actor: Any, mrn: str, date_of_birth: dt.date) 
     after a grant is made.
     """
     try:
-        return Patient.objects.in_use().select_related("center").get(
-            organization_id__in=organization_ids_for(actor, Perm.EMERGENCY_ACCESS),
-            mrn__iexact=mrn.strip(),
-            date_of_birth=date_of_birth,
+        return (
+            Patient.objects.in_use()
+            .select_related("center")
+            .get(
+                organization_id__in=organization_ids_for(actor, Perm.EMERGENCY_ACCESS),
+                mrn__iexact=mrn.strip(),
+                date_of_birth=date_of_birth,
+            )
         )
     except Patient.DoesNotExist:
         raise NotFound(

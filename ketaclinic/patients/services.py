@@ -41,13 +41,25 @@ PATIENT_FIELDS = (
     "emergency_contact_phone",
     "has_no_known_allergies",
 )
-CARE_TEAM_FIELDS = ("role", "name", "practice", "phone", "fax", "email", "npi", "has_consent_to_share", "consent_recorded_on")
+CARE_TEAM_FIELDS = (
+    "role",
+    "name",
+    "practice",
+    "phone",
+    "fax",
+    "email",
+    "npi",
+    "has_consent_to_share",
+    "consent_recorded_on",
+)
 
 
 def _only(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise RuleViolation(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}, code="unknown_field")
+        raise RuleViolation(
+            _("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}, code="unknown_field"
+        )
     return dict(fields)
 
 
@@ -78,7 +90,9 @@ def patient_create(*, actor: Any, center: TreatmentCenter, fields: Mapping[str, 
     _validated(patient)
     (patient.mrn,) = mrn_allocate(organization=center.organization)
     patient.save()
-    audit_change_record(actor=actor, instance=patient, action="patient.created", changes=changes_between({}, snapshot(patient)))
+    audit_change_record(
+        actor=actor, instance=patient, action="patient.created", changes=changes_between({}, snapshot(patient))
+    )
     return patient
 
 
@@ -106,10 +120,14 @@ def allergy_record(
     *, actor: Any, patient: Patient, substance: str, reaction: str = "", severity: str = Allergy.Severity.UNKNOWN
 ) -> Allergy:
     require(actor, Perm.ALLERGY_EDIT, center_id=patient.center_id)
-    allergy = Allergy(patient=patient, substance=substance.strip(), reaction=reaction.strip(), severity=severity, recorded_by=actor)
+    allergy = Allergy(
+        patient=patient, substance=substance.strip(), reaction=reaction.strip(), severity=severity, recorded_by=actor
+    )
     _validated(allergy)
     allergy.save()
-    audit_change_record(actor=actor, instance=allergy, action="allergy.recorded", changes=changes_between({}, snapshot(allergy)))
+    audit_change_record(
+        actor=actor, instance=allergy, action="allergy.recorded", changes=changes_between({}, snapshot(allergy))
+    )
     if patient.has_no_known_allergies:
         # An allergy on file contradicts "no known allergies"; the flag goes so the banner tells the truth.
         patient_update(actor=actor, patient=patient, fields={"has_no_known_allergies": False})
@@ -126,7 +144,9 @@ def _mark_entered_in_error(*, actor: Any, record: Any, reason: str, action: str)
     record.entered_in_error_at = timezone.now()
     record.entered_in_error_reason = reason.strip()
     record.save()
-    audit_change_record(actor=actor, instance=record, action=action, changes=changes_between(before, snapshot(record)), reason=reason)
+    audit_change_record(
+        actor=actor, instance=record, action=action, changes=changes_between(before, snapshot(record)), reason=reason
+    )
     return record
 
 
@@ -143,7 +163,9 @@ def care_team_member_add(*, actor: Any, patient: Patient, fields: Mapping[str, A
     _consent_dated(member)
     _validated(member)
     member.save()
-    audit_change_record(actor=actor, instance=member, action="care_team_member.added", changes=changes_between({}, snapshot(member)))
+    audit_change_record(
+        actor=actor, instance=member, action="care_team_member.added", changes=changes_between({}, snapshot(member))
+    )
     return member
 
 
@@ -185,11 +207,18 @@ def patient_alert_raise(
     if actor is not None:
         require(actor, Perm.PATIENT_EDIT, center_id=patient.center_id)
     alert = PatientAlert(
-        patient=patient, kind=kind, message=message, reason=reason, raised_at=raised_at or timezone.now(), raised_by=actor
+        patient=patient,
+        kind=kind,
+        message=message,
+        reason=reason,
+        raised_at=raised_at or timezone.now(),
+        raised_by=actor,
     )
     _validated(alert)
     alert.save()
-    audit_change_record(actor=actor, instance=alert, action="patient_alert.raised", changes=changes_between({}, snapshot(alert)))
+    audit_change_record(
+        actor=actor, instance=alert, action="patient_alert.raised", changes=changes_between({}, snapshot(alert))
+    )
     return alert
 
 
@@ -204,7 +233,9 @@ def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -
     before = snapshot(alert)
     alert.resolved_at, alert.resolved_by, alert.resolution = timezone.now(), actor, resolution.strip()
     alert.save()
-    audit_change_record(actor=actor, instance=alert, action="patient_alert.resolved", changes=changes_between(before, snapshot(alert)))
+    audit_change_record(
+        actor=actor, instance=alert, action="patient_alert.resolved", changes=changes_between(before, snapshot(alert))
+    )
     return alert
 
 
@@ -215,7 +246,9 @@ def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> Emer
     reason = reason.strip()
     if len(reason) < 15:
         raise RuleViolation(
-            _("State the clinical reason for emergency access in a full sentence."), code="reason_required", field="reason"
+            _("State the clinical reason for emergency access in a full sentence."),
+            code="reason_required",
+            field="reason",
         )
     now = timezone.now()
     grant = EmergencyAccess(
@@ -256,5 +289,10 @@ def emergency_access_review(*, actor: Any, grant: EmergencyAccess, note: str) ->
     before = snapshot(grant)
     grant.reviewed_at, grant.reviewed_by, grant.review_note = timezone.now(), actor, note.strip()
     grant.save()
-    audit_change_record(actor=actor, instance=grant, action="emergency_access.reviewed", changes=changes_between(before, snapshot(grant)))
+    audit_change_record(
+        actor=actor,
+        instance=grant,
+        action="emergency_access.reviewed",
+        changes=changes_between(before, snapshot(grant)),
+    )
     return grant

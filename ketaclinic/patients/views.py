@@ -68,7 +68,9 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
-    tabs = [t for t in CHART_TABS if can(request.user, t.perm, center_id=patient.center_id) or t.perm is Perm.PATIENT_VIEW]
+    tabs = [
+        t for t in CHART_TABS if can(request.user, t.perm, center_id=patient.center_id) or t.perm is Perm.PATIENT_VIEW
+    ]
     return {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),
@@ -84,9 +86,7 @@ def _chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: An
 @staff_view(Perm.PATIENT_VIEW, action="patient.chart_viewed")
 def patient_chart_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    context = _chart_context(
-        request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm()
-    )
+    context = _chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm())
     return render(request, "patients/chart_summary.html", context)
 
 
@@ -107,7 +107,9 @@ def patient_edit_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 def care_team_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     return render(
-        request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=CareTeamMemberForm())
+        request,
+        "patients/chart_care_team.html",
+        _chart_context(request, patient, "care_team", form=CareTeamMemberForm()),
     )
 
 
@@ -122,7 +124,9 @@ def care_team_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             messages.success(request, _("Care team member added."))
             return redirect("patients:care_team", patient_id=patient.external_id)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    return render(request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=form), status=422)
+    return render(
+        request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=form), status=422
+    )
 
 
 @staff_view(Perm.CARE_TEAM_EDIT, action="care_team_member.edited")
@@ -148,7 +152,9 @@ def care_team_error_view(request: HttpRequest, patient_id: UUID, member_id: UUID
     form = ReasonForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.care_team_member_mark_entered_in_error(actor=request.user, member=member, reason=form.cleaned_data["reason"])
+            services.care_team_member_mark_entered_in_error(
+                actor=request.user, member=member, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("Care team entry marked as entered in error."))
             return redirect("patients:care_team", patient_id=patient.external_id)
     context = {"patient": patient, "member": member, "form": CareTeamMemberForm(instance=member), "error_form": form}

@@ -17,7 +17,9 @@ TABLE = AuditEntry._meta.db_table
 
 
 def entries(count: int, actor=None) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    return [audit_event_record(EntryFacts(kind="security", action=f"test.event_{n}", actor=actor)) for n in range(count)]
+    return [
+        audit_event_record(EntryFacts(kind="security", action=f"test.event_{n}", actor=actor)) for n in range(count)
+    ]
 
 
 def drop_append_only_trigger() -> None:
@@ -39,7 +41,9 @@ def test_sealing_numbers_entries_in_order_and_links_them():
     head = AuditChain.objects.get()
     assert (head.last_seq, head.last_mac) == (5, sealed[-1].chain_mac)
     report = audit_chain_verify()
-    assert report.is_intact and report.sealed == 5 and report.unsealed == 0
+    assert report.is_intact
+    assert report.sealed == 5
+    assert report.unsealed == 0
 
 
 @pytest.mark.django_db
@@ -66,7 +70,8 @@ def test_verify_reports_a_removed_entry():
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE seq = 2")
     report = audit_chain_verify()
-    assert report.broken is not None and report.broken.seq == 2
+    assert report.broken is not None
+    assert report.broken.seq == 2
     assert "missing" in report.broken.problem
 
 
@@ -78,7 +83,8 @@ def test_verify_reports_a_cut_off_tail():
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE seq = 4")
     report = audit_chain_verify()
-    assert report.broken is not None and "missing" in report.broken.problem
+    assert report.broken is not None
+    assert "missing" in report.broken.problem
 
 
 @pytest.mark.django_db
@@ -88,7 +94,8 @@ def test_a_recomputed_chain_without_the_key_does_not_verify(settings):
     audit_seal_all()
     settings.KETACLINIC_AUDIT_KEYS = {settings.KETACLINIC_AUDIT_ACTIVE_KEY_ID: "a-key-the-attacker-guessed-0000000000"}
     report = audit_chain_verify()
-    assert report.broken is not None and report.broken.seq == 1
+    assert report.broken is not None
+    assert report.broken.seq == 1
 
 
 @pytest.mark.django_db
@@ -98,7 +105,8 @@ def test_an_altered_unsealed_entry_is_caught():
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {TABLE} SET reason = 'changed' WHERE id = %s", [entry.pk])
     report = audit_chain_verify()
-    assert report.broken is not None and report.broken.entry_id == str(entry.entry_id)
+    assert report.broken is not None
+    assert report.broken.entry_id == str(entry.entry_id)
 
 
 @pytest.mark.django_db
@@ -132,7 +140,8 @@ def test_a_raw_delete_is_refused_on_postgresql_and_reported_on_sqlite():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE seq = 1")
         report = audit_chain_verify()
-        assert report.broken is not None and report.broken.seq == 1
+        assert report.broken is not None
+        assert report.broken.seq == 1
 
 
 @pytest.mark.django_db

@@ -8,7 +8,9 @@ def test_permission_table_covers_every_action():
 
 def test_researchers_cannot_reach_identified_patients():
     """Researchers see de-identified data only."""
-    patient_actions = [perm for perm in Perm if perm.value.split(".")[0] in {"patient", "allergy", "care_team", "record_history"}]
+    patient_actions = [
+        perm for perm in Perm if perm.value.split(".")[0] in {"patient", "allergy", "care_team", "record_history"}
+    ]
     assert patient_actions
     assert not any(role_allows(Role.RESEARCHER, perm) for perm in patient_actions)
 

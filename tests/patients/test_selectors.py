@@ -14,7 +14,9 @@ from tests.factories import PatientFactory, StaffFactory
 def people(center):  # type: ignore[no-untyped-def]
     return {
         "ana": PatientFactory(center=center, given_name="Ana", family_name="Garcia", mrn="KC0000010"),
-        "anabel": PatientFactory(center=center, given_name="Anabel", family_name="Nguyen", date_of_birth=dt.date(1971, 2, 9)),
+        "anabel": PatientFactory(
+            center=center, given_name="Anabel", family_name="Nguyen", date_of_birth=dt.date(1971, 2, 9)
+        ),
         "luis": PatientFactory(center=center, given_name="Luis", family_name="Garcia", preferred_name="Lucho"),
     }
 

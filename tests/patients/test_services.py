@@ -138,7 +138,9 @@ def test_allergy_entered_in_error_needs_a_reason(patient, nurse):
 @pytest.mark.django_db
 def test_front_desk_cannot_record_allergies(patient, center):
     with pytest.raises(Forbidden):
-        services.allergy_record(actor=StaffFactory(center=center, role=Role.FRONT_DESK), patient=patient, substance="Latex")
+        services.allergy_record(
+            actor=StaffFactory(center=center, role=Role.FRONT_DESK), patient=patient, substance="Latex"
+        )
     assert not Allergy.objects.exists()
 
 
@@ -191,7 +193,9 @@ def test_emergency_access_opens_a_foreign_patient_for_a_limited_time(center, oth
     assert patient_get(actor=nurse, patient_id=foreign.external_id) == foreign
     assert grant.expires_at - grant.granted_at == dt.timedelta(minutes=30)
     entry = AuditEntry.objects.get(action="patient.emergency_access_granted")
-    assert entry.is_emergency and entry.patient == foreign and entry.reason.startswith("Patient arrived")
+    assert entry.is_emergency
+    assert entry.patient == foreign
+    assert entry.reason.startswith("Patient arrived")
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=31)), pytest.raises(NotFound):
         patient_get(actor=nurse, patient_id=foreign.external_id)
     assert EmergencyAccess.objects.filter(pk=grant.pk).exists()
