@@ -217,7 +217,7 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
         size = min(batch, count - made)
         with transaction.atomic():
             patients = [_patient(rng, rng.choice(centers), next(mrns), today) for _ in range(size)]
-            Patient.objects.bulk_create(patients, recorded_by=SEED_AUTHOR)
+            Patient.objects.bulk_create(patients, batch_size=500, recorded_by=SEED_AUTHOR)
             allergies: list[Allergy] = []
             members: list[CareTeamMember] = []
             for patient in patients:
@@ -229,8 +229,8 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
                         )
                     )
                 members.extend(_care_team(rng, patient, today))
-            Allergy.objects.bulk_create(allergies, recorded_by=SEED_AUTHOR)
-            CareTeamMember.objects.bulk_create(members, recorded_by=SEED_AUTHOR)
+            Allergy.objects.bulk_create(allergies, batch_size=500, recorded_by=SEED_AUTHOR)
+            CareTeamMember.objects.bulk_create(members, batch_size=500, recorded_by=SEED_AUTHOR)
         made += size
     return made
 
