@@ -13,6 +13,8 @@ from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory
 
 @pytest.fixture(autouse=True)
 def _fast_and_quiet(settings):  # type: ignore[no-untyped-def]
+    # WhiteNoise warns on every first request when collectstatic has never run.
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,3 +26,16 @@ def browser() -> Iterator[Browser]:
             chromium.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Close the database connection the test body opened while Playwright ran.
+
+    With Playwright's loop running, Django keeps that connection in a context of its own that
+    pytest-django does not close, and PostgreSQL then cannot drop the test database.
+    """
+    try:
+        return (yield)
+    finally:
+        connections.close_all()
