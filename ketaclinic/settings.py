@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "ketaclinic.patients",
     "ketaclinic.audit",
     "ketaclinic.backups",
+    "ketaclinic.measures",
+    "ketaclinic.portal",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +225,13 @@ MAILERS: dict[str, dict[str, object]] = {
         "BACKEND": os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
     }
 }
+KETACLINIC_SMS_BACKEND = os.environ.get(
+    "KETACLINIC_SMS_BACKEND", "ketaclinic.measures.text_messages.ConsoleTextMessageBackend"
+)
+# Where links in messages to patients point (the public address of this installation).
+KETACLINIC_PUBLIC_URL = os.environ.get("KETACLINIC_PUBLIC_URL", "http://127.0.0.1:8000")
+# How long a questionnaire link sent to a patient stays valid.
+KETACLINIC_QUESTIONNAIRE_LINK_HOURS = int(os.environ.get("KETACLINIC_QUESTIONNAIRE_LINK_HOURS", "72"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "ketaclinic@localhost")
 
 LOGGING = {

@@ -5,7 +5,9 @@ from django.urls import include, path
 from ketaclinic.accounts import views as account_views
 from ketaclinic.audit import views as audit_views
 from ketaclinic.clinics import views as clinic_views
+from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import views as patient_views
+from ketaclinic.portal import views as portal_views
 
 account_urls = (
     [
@@ -74,6 +76,34 @@ audit_urls = (
     "audit",
 )
 
+measure_urls = (
+    [
+        path("due/", measure_views.due_list_view, name="due_list"),
+        path("alerts/", measure_views.alert_queue_view, name="alert_queue"),
+        path("alerts/<uuid:alert_id>/acknowledge/", measure_views.alert_acknowledge_view, name="alert_acknowledge"),
+        path("instruments/", measure_views.instrument_list_view, name="instruments"),
+        path("instruments/<slug:code>/wording/", measure_views.wording_load_view, name="wording_load"),
+        path("patients/<uuid:patient_id>/", measure_views.patient_measures_view, name="patient"),
+        path("patients/<uuid:patient_id>/start/", measure_views.response_start_view, name="start"),
+        path("patients/<uuid:patient_id>/links/", measure_views.link_create_view, name="link_create"),
+        path("patients/<uuid:patient_id>/schedule/", measure_views.schedule_create_view, name="schedule_create"),
+        path("patients/<uuid:patient_id>/enter/<slug:code>/", measure_views.response_enter_view, name="enter"),
+        path(
+            "patients/<uuid:patient_id>/responses/<uuid:response_id>/",
+            measure_views.response_view,
+            name="response",
+        ),
+        path(
+            "patients/<uuid:patient_id>/responses/<uuid:response_id>/fhir/",
+            measure_views.response_fhir_view,
+            name="response_fhir",
+        ),
+    ],
+    "measures",
+)
+
+portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
+
 urlpatterns = [
     path("", clinic_views.home_view, name="home"),
     path("healthz", account_views.health_view, name="health"),
@@ -81,6 +111,8 @@ urlpatterns = [
     path("centers/", include(clinic_urls)),
     path("patients/", include(patient_urls)),
     path("audit/", include(audit_urls)),
+    path("measures/", include(measure_urls)),
+    path("q/", include(portal_urls)),
 ]
 
 handler404 = "ketaclinic.http_errors.not_found_view"

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from ketaclinic.core.permissions import Role
+from ketaclinic.measures.text_messages import MemoryTextMessageBackend
 from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory
 
 
@@ -21,6 +22,10 @@ def _fast_and_quiet(settings):  # type: ignore[no-untyped-def]
     }
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.AXES_ENABLED = True
+    # Tasks run in-process, at once; tests of the database worker switch back to it.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.KETACLINIC_SMS_BACKEND = "ketaclinic.measures.text_messages.MemoryTextMessageBackend"
+    MemoryTextMessageBackend.outbox.clear()
 
 
 @pytest.fixture

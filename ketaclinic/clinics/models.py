@@ -55,6 +55,13 @@ class Organization(models.Model):
         max_length=6, default="KC", help_text=_("Medical record numbers are this prefix and a number.")
     )
     last_mrn_number = models.PositiveBigIntegerField(default=0, editable=False)
+    risk_alert_escalation_minutes = models.PositiveIntegerField(
+        default=30,
+        help_text=_(
+            "A suicide-risk alert nobody has acknowledged after this many minutes is escalated to the "
+            "center's prescribers and admins (project default: 30)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

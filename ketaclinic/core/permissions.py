@@ -30,6 +30,13 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_REVIEW = "audit.review"
     CENTER_VIEW = "center.view"
+    MEASURE_VIEW = "measure.view"
+    MEASURE_ENTER = "measure.enter"
+    MEASURE_RATE = "measure.rate"
+    MEASURE_LINK_SEND = "measure.link_send"
+    MEASURE_SCHEDULE = "measure.schedule"
+    RISK_ALERT_ACKNOWLEDGE = "risk_alert.acknowledge"
+    INSTRUMENT_WORDING_LOAD = "instrument.wording_load"
 
 
 _CLINICAL = {
@@ -63,6 +70,15 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.AUDIT_VIEW: frozenset({Role.CENTER_ADMIN}),
     Perm.AUDIT_REVIEW: frozenset({Role.CENTER_ADMIN}),
     Perm.CENTER_VIEW: frozenset(Role),
+    Perm.MEASURE_VIEW: frozenset(_CLINICAL),
+    # Front desk may read a self-report questionnaire to a patient and key in the answers.
+    Perm.MEASURE_ENTER: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK}),
+    # Clinician-rated scales (MADRS, CADSS, MOAA/S) need a trained rater.
+    Perm.MEASURE_RATE: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Perm.MEASURE_LINK_SEND: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK}),
+    Perm.MEASURE_SCHEDULE: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE}),
+    Perm.RISK_ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Perm.INSTRUMENT_WORDING_LOAD: frozenset({Role.CENTER_ADMIN}),
 }
 
 

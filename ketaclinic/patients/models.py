@@ -196,16 +196,29 @@ class PatientAlert(ClinicalRecord):
     message = models.CharField(max_length=200)
     reason = models.TextField(help_text=_("Why the alert was raised: what was seen, with its source."))
     raised_at = models.DateTimeField()
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolution = models.TextField(blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action_taken = models.TextField(blank=True, help_text=_("What the clinician did about the alert."))
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    source_type = models.CharField(max_length=64, blank=True, help_text=_("The record that raised the alert."))
+    source_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
-        indexes = [models.Index(fields=["patient", "resolved_at"], name="alert_patient_open")]
+        indexes = [
+            models.Index(fields=["patient", "resolved_at"], name="alert_patient_open"),
+            models.Index(fields=["kind", "acknowledged_at", "raised_at"], name="alert_kind_unacknowledged"),
+        ]
 
     def __str__(self) -> str:
         return self.message

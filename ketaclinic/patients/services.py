@@ -201,7 +201,15 @@ def care_team_member_mark_entered_in_error(*, actor: Any, member: CareTeamMember
 
 @transaction.atomic
 def patient_alert_raise(
-    *, actor: Any, patient: Patient, kind: str, message: str, reason: str, raised_at: dt.datetime | None = None
+    *,
+    actor: Any,
+    patient: Patient,
+    kind: str,
+    message: str,
+    reason: str,
+    raised_at: dt.datetime | None = None,
+    source_type: str = "",
+    source_id: str = "",
 ) -> PatientAlert:
     """Put an alert on the patient's banner; ``actor`` is None when a rule raised it."""
     if actor is not None:
@@ -213,6 +221,8 @@ def patient_alert_raise(
         reason=reason,
         raised_at=raised_at or timezone.now(),
         raised_by=actor,
+        source_type=source_type,
+        source_id=source_id,
     )
     _validated(alert)
     alert.save()
@@ -235,6 +245,24 @@ def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -
     alert.save()
     audit_change_record(
         actor=actor, instance=alert, action="patient_alert.resolved", changes=changes_between(before, snapshot(alert))
+    )
+    return alert
+
+
+@transaction.atomic
+def patient_alert_acknowledge(*, actor: Any, alert: PatientAlert, action_taken: str) -> PatientAlert:
+    """A clinician has seen a risk alert and says what they did; the alert stays until resolved."""
+    require(actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=alert.patient.center_id)
+    if not action_taken.strip():
+        raise RuleViolation(_("Say what was done about the alert."), code="action_required", field="action_taken")
+    alert = PatientAlert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+    if alert.acknowledged_at is not None:
+        raise Conflict(_("This alert was already acknowledged."), code="alert_already_acknowledged")
+    before = snapshot(alert)
+    alert.acknowledged_at, alert.acknowledged_by, alert.action_taken = timezone.now(), actor, action_taken.strip()
+    alert.save()
+    audit_change_record(
+        actor=actor, instance=alert, action="patient_alert.acknowledged", changes=changes_between(before, snapshot(alert))
     )
     return alert
 

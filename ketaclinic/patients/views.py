@@ -67,7 +67,7 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/patient_form.html", {"form": form, "center": center, "patient": None})
 
 
-def _chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
+def chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: Any) -> dict[str, Any]:
     tabs = [
         t for t in CHART_TABS if can(request.user, t.perm, center_id=patient.center_id) or t.perm is Perm.PATIENT_VIEW
     ]
@@ -86,7 +86,7 @@ def _chart_context(request: HttpRequest, patient: Patient, tab: str, **extra: An
 @staff_view(Perm.PATIENT_VIEW, action="patient.chart_viewed")
 def patient_chart_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    context = _chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm())
+    context = chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm())
     return render(request, "patients/chart_summary.html", context)
 
 
@@ -109,7 +109,7 @@ def care_team_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     return render(
         request,
         "patients/chart_care_team.html",
-        _chart_context(request, patient, "care_team", form=CareTeamMemberForm()),
+        chart_context(request, patient, "care_team", form=CareTeamMemberForm()),
     )
 
 
@@ -125,7 +125,7 @@ def care_team_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             return redirect("patients:care_team", patient_id=patient.external_id)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     return render(
-        request, "patients/chart_care_team.html", _chart_context(request, patient, "care_team", form=form), status=422
+        request, "patients/chart_care_team.html", chart_context(request, patient, "care_team", form=form), status=422
     )
 
 
@@ -172,7 +172,7 @@ def allergy_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             messages.success(request, _("Allergy recorded."))
             return redirect(patient)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    context = _chart_context(request, patient, "summary", allergy_form=form, alert_form=PatientAlertForm())
+    context = chart_context(request, patient, "summary", allergy_form=form, alert_form=PatientAlertForm())
     return render(request, "patients/chart_summary.html", context, status=422)
 
 
@@ -201,7 +201,7 @@ def alert_raise_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             messages.success(request, _("Alert added to the banner."))
             return redirect(patient)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    context = _chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=form)
+    context = chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=form)
     return render(request, "patients/chart_summary.html", context, status=422)
 
 
@@ -226,7 +226,7 @@ def history_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     require(request.user, Perm.RECORD_HISTORY_VIEW, center_id=patient.center_id)
     page = Paginator(record_history_list(actor=request.user, patient=patient), 50).get_page(request.GET.get("page"))
-    return render(request, "patients/chart_history.html", _chart_context(request, patient, "history", page=page))
+    return render(request, "patients/chart_history.html", chart_context(request, patient, "history", page=page))
 
 
 @staff_view(Perm.EMERGENCY_ACCESS, action="patient.emergency_access_requested")

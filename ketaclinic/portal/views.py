@@ -1,0 +1,92 @@
+"""Pages a patient opens from a questionnaire link: no sign-in, only that one questionnaire.
+
+The patient confirms their date of birth first; the confirmation lives in this browser's
+session. Nothing here shows the patient's name or record, so a forwarded link leaks nothing
+before the birth date is given.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from ketaclinic.audit.access import public_view
+from ketaclinic.core import instruments as library
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.instruments.risk import risk_findings
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.measures import services
+from ketaclinic.measures.forms import DateOfBirthForm, QuestionnaireForm
+from ketaclinic.measures.models import QuestionnaireLink
+
+CONFIRMED_KEY = "ketaclinic_confirmed_links"
+
+
+def _confirmed(request: HttpRequest, link: QuestionnaireLink) -> bool:
+    return str(link.external_id) in request.session.get(CONFIRMED_KEY, [])
+
+
+@public_view
+@never_cache
+def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = services.questionnaire_link_open(token=token)
+    except NotFound as error:
+        return render(request, "portal/link_dead.html", {"message": error.message}, status=404)
+    instrument = library.instrument(link.instrument_code)
+    language = link.language
+    if not _confirmed(request, link):
+        identity = DateOfBirthForm(request.POST or None)
+        if request.method == "POST" and identity.is_valid():
+            born = identity.cleaned_data["date_of_birth"]
+            if services.questionnaire_link_confirm_identity(link=link, date_of_birth=born):
+                request.session.cycle_key()
+                request.session[CONFIRMED_KEY] = [*request.session.get(CONFIRMED_KEY, []), str(link.external_id)]
+                return _questionnaire_page(request, link, instrument)
+            identity.add_error("date_of_birth", _("That date of birth does not match our records."))
+        return render(request, "portal/identity.html", {"form": identity, "instrument": instrument, "language": language})
+    if request.method == "POST" and "date_of_birth" not in request.POST:
+        wording = services.questionnaire_wording(
+            instrument=instrument, organization_id=link.patient.organization_id, language=language
+        )
+        form = QuestionnaireForm(request.POST, instrument=instrument, wording=wording, language=language)
+        if form.is_valid():
+            complete = "submit" in request.POST
+            with form_errors_from(form):
+                response = services.questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
+                if complete:
+                    findings = risk_findings(instrument, library.score_instrument(instrument, response.answers_by_item))
+                    return render(request, "portal/done.html", {"instrument": instrument, "show_crisis": bool(findings)})
+                return _questionnaire_page(request, link, instrument, saved=True)
+        return _questionnaire_page(request, link, instrument, form=form)
+    return _questionnaire_page(request, link, instrument)
+
+
+def _questionnaire_page(
+    request: HttpRequest,
+    link: QuestionnaireLink,
+    instrument: library.Instrument,
+    *,
+    form: QuestionnaireForm | None = None,
+    saved: bool = False,
+) -> HttpResponse:
+    link.refresh_from_db(fields=["response"])
+    wording = services.questionnaire_wording(
+        instrument=instrument, organization_id=link.patient.organization_id, language=link.language
+    )
+    form = form or QuestionnaireForm(
+        instrument=instrument,
+        wording=wording,
+        language=link.language,
+        initial_answers=link.response.answers_by_item if link.response else None,
+    )
+    context = {
+        "form": form,
+        "instrument": instrument,
+        "instructions": instrument.instructions.get(link.language) or instrument.instructions.get("en", ""),
+        "saved": saved,
+        "has_safety_item": bool(instrument.safety_items),
+    }
+    return render(request, "portal/questionnaire.html", context)
