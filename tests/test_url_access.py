@@ -34,11 +34,15 @@ PATIENT_BOUND = {"patient_id", "member_id", "allergy_id", "alert_id", "grant_id"
 
 
 def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
-    link, token = questionnaire_link_create(actor=None, patient=patient, instrument_code="phq9")
+    _link, token = questionnaire_link_create(actor=None, patient=patient, instrument_code="phq9")
     response = questionnaire_response_save(
-        actor=grant_actor, patient=patient, instrument_code="phq9", answers=dict.fromkeys(range(1, 10), 0),
-        source="staff", complete=True,
-    )  # fmt: skip
+        actor=grant_actor,
+        patient=patient,
+        instrument_code="phq9",
+        answers=dict.fromkeys(range(1, 10), 0),
+        source="staff",
+        complete=True,
+    )
     return {
         "code": "madrs",
         "token": token,

@@ -95,9 +95,7 @@ def measurement_schedule(
         if day in seen:
             continue
         seen.add(day)
-        scheduled += [
-            ScheduledMeasurement(code, kind, day, settings.grace_days(kind)) for code in instruments
-        ]
+        scheduled += [ScheduledMeasurement(code, kind, day, settings.grace_days(kind)) for code in instruments]
     return scheduled
 
 

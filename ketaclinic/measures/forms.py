@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from ketaclinic.core import instruments as library
 from ketaclinic.measures.models import ResponseSource
 
+COMPLETED_BY_LABELS = {
+    library.CompletedBy.SELF_REPORT: _("self-report"),
+    library.CompletedBy.CLINICIAN: _("clinician-rated"),
+    library.CompletedBy.SELF_REPORT_OR_CLINICIAN: _("self-report or interview"),
+}
+
 
 class QuestionnaireForm(forms.Form):
     """One radio group per item, in the instrument's own order; every item may be left blank."""
@@ -61,8 +67,9 @@ class InstrumentChoiceForm(forms.Form):
     def __init__(self, *args: Any, instruments: list[library.Instrument], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["instrument"].choices = [  # type: ignore[attr-defined]
-            (i.code, f"{i.short_name} ({i.completed_by.value})") for i in instruments
+            (i.code, f"{i.short_name} ({COMPLETED_BY_LABELS[i.completed_by]})") for i in instruments
         ]
+        self.fields["instrument"].initial = "phq9"
 
 
 class DateInput(forms.DateInput):
@@ -91,7 +98,9 @@ class ScheduleForm(forms.Form):
             try:
                 dates.append(dt.date.fromisoformat(line))
             except ValueError:
-                raise forms.ValidationError(_("%(value)s is not a date (YYYY-MM-DD)."), params={"value": line}) from None
+                raise forms.ValidationError(
+                    _("%(value)s is not a date (YYYY-MM-DD)."), params={"value": line}
+                ) from None
         return tuple(sorted(set(dates)))
 
 

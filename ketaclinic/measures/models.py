@@ -179,7 +179,9 @@ class InstrumentWording(models.Model):
 
     class Meta:
         ordering = ["-loaded_at"]
-        indexes = [models.Index(fields=["organization", "instrument_code", "language", "-loaded_at"], name="wording_latest")]
+        indexes = [
+            models.Index(fields=["organization", "instrument_code", "language", "-loaded_at"], name="wording_latest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument_code} ({self.language}) wording loaded {self.loaded_at:%Y-%m-%d}"

@@ -21,6 +21,7 @@ def questionnaire_responses_completed(*, actor: Any, patient: Patient) -> QueryS
     return (
         QuestionnaireResponse.objects.in_use()
         .filter(patient_id=patient.pk, status=QuestionnaireResponse.Status.COMPLETED)
+        .select_related("patient")
         .order_by("completed_at", "pk")
     )
 
@@ -29,6 +30,7 @@ def questionnaire_responses_in_progress(*, actor: Any, patient: Patient) -> Quer
     return (
         QuestionnaireResponse.objects.in_use()
         .filter(patient_id=patient.pk, status=QuestionnaireResponse.Status.IN_PROGRESS)
+        .select_related("link")
         .order_by("-started_at")
     )
 
@@ -50,7 +52,9 @@ def measurements_due_for_patient(*, actor: Any, patient: Patient) -> QuerySet[Me
     ).order_by("due_on", "instrument_code")
 
 
-def measurements_due_at_center(*, actor: Any, center_id: int | None, today: dt.date, days_ahead: int = 7) -> QuerySet[MeasurementDue]:
+def measurements_due_at_center(
+    *, actor: Any, center_id: int | None, today: dt.date, days_ahead: int = 7
+) -> QuerySet[MeasurementDue]:
     """Open questionnaires at the center due within ``days_ahead`` days, overdue ones included."""
     centers = center_ids_for(actor, Perm.MEASURE_VIEW)
     if center_id is not None:

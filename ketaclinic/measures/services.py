@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from functools import partial
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -150,8 +150,12 @@ def questionnaire_response_save(
         )
     response.full_clean()
     response.save()
-    _record(actor, response, "questionnaire_response.completed" if complete else "questionnaire_response.saved",
-            changes_between(before, snapshot(response)))  # fmt: skip
+    _record(
+        actor,
+        response,
+        "questionnaire_response.completed" if complete else "questionnaire_response.saved",
+        changes_between(before, snapshot(response)),
+    )
     if complete:
         if response.due_id:
             measurement_due_complete(due_id=response.due_id, at=now)
@@ -215,8 +219,13 @@ def risk_alerts_escalate_overdue(*, now: dt.datetime | None = None) -> list[Pati
         before = snapshot(alert)
         alert.escalated_at = now
         alert.save(update_fields=["escalated_at"])
-        audit_change_record(actor=None, instance=alert, action="patient_alert.escalated",
-                            changes=changes_between(before, snapshot(alert)), role="system")  # fmt: skip
+        audit_change_record(
+            actor=None,
+            instance=alert,
+            action="patient_alert.escalated",
+            changes=changes_between(before, snapshot(alert)),
+            role="system",
+        )
         _notify_escalation(alert, minutes)
         escalated.append(alert)
     return escalated
@@ -267,7 +276,9 @@ def questionnaire_link_create(
         require(actor, Perm.MEASURE_LINK_SEND, center_id=patient.center_id)
     instrument = instrument_get(instrument_code)
     if instrument.completed_by is library.CompletedBy.CLINICIAN:
-        raise RuleViolation(_("A clinician rates this scale; it cannot be sent to the patient."), code="clinician_rated")
+        raise RuleViolation(
+            _("A clinician rates this scale; it cannot be sent to the patient."), code="clinician_rated"
+        )
     if not questionnaire_wording(instrument=instrument, organization_id=patient.organization_id, language=language):
         raise RuleViolation(
             _("The wording of %(scale)s in this language has not been loaded yet.") % {"scale": instrument.short_name},
@@ -286,8 +297,12 @@ def questionnaire_link_create(
     )
     link.full_clean()
     link.save()
-    audit_change_record(actor=actor, instance=link, action="questionnaire_link.created",
-                        changes={"instrument_code": [None, link.instrument_code], "expires_at": [None, link.expires_at]})  # fmt: skip
+    audit_change_record(
+        actor=actor,
+        instance=link,
+        action="questionnaire_link.created",
+        changes={"instrument_code": [None, link.instrument_code], "expires_at": [None, link.expires_at]},
+    )
     return link, token
 
 
@@ -315,7 +330,12 @@ def questionnaire_link_confirm_identity(*, link: QuestionnaireLink, date_of_birt
     if link.patient.date_of_birth != date_of_birth:
         link.failed_identity_attempts += 1
         link.save(update_fields=["failed_identity_attempts"])
-        _record(link, link, "questionnaire_link.identity_failed", {"failed_identity_attempts": link.failed_identity_attempts})
+        _record(
+            link,
+            link,
+            "questionnaire_link.identity_failed",
+            {"failed_identity_attempts": link.failed_identity_attempts},
+        )
         return False
     link.identity_confirmed_at = timezone.now()
     link.save(update_fields=["identity_confirmed_at"])
@@ -328,7 +348,9 @@ def questionnaire_link_answer(
     *, link: QuestionnaireLink, answers: Mapping[int, int | None], complete: bool
 ) -> QuestionnaireResponse:
     """Save a patient's answers through their link; submitting uses the link up."""
-    link = QuestionnaireLink.objects.select_for_update().select_related("patient", "patient__organization").get(pk=link.pk)
+    link = (
+        QuestionnaireLink.objects.select_for_update().select_related("patient", "patient__organization").get(pk=link.pk)
+    )
     if link.used_at is not None:
         raise Conflict(_("This questionnaire was already submitted."), code="already_completed")
     response = questionnaire_response_save(
@@ -384,10 +406,13 @@ def instrument_wording_load(
     missing = sorted(numbers - {n for n, text in item_texts.items() if text.strip()})
     if missing:
         raise RuleViolation(
-            _("Wording is missing for items %(items)s.") % {"items": ", ".join(map(str, missing))}, code="wording_incomplete"
+            _("Wording is missing for items %(items)s.") % {"items": ", ".join(map(str, missing))},
+            code="wording_incomplete",
         )
     if not licence_reference.strip():
-        raise RuleViolation(_("Name the licence that allows this wording."), code="licence_required", field="licence_reference")
+        raise RuleViolation(
+            _("Name the licence that allows this wording."), code="licence_required", field="licence_reference"
+        )
     wording = InstrumentWording.objects.create(
         organization_id=organization_id,
         instrument_code=instrument.code,
@@ -397,9 +422,16 @@ def instrument_wording_load(
         licence_reference=licence_reference.strip(),
         loaded_by=actor,
     )
-    audit_change_record(actor=actor, instance=wording, action="instrument_wording.loaded",
-                        changes={"instrument_code": [None, instrument.code], "language": [None, language],
-                                 "licence_reference": [None, wording.licence_reference]})  # fmt: skip
+    audit_change_record(
+        actor=actor,
+        instance=wording,
+        action="instrument_wording.loaded",
+        changes={
+            "instrument_code": [None, instrument.code],
+            "language": [None, language],
+            "licence_reference": [None, wording.licence_reference],
+        },
+    )
     return wording
 
 
@@ -426,9 +458,17 @@ def measurement_schedule_create(
         for entry in planned
     ]
     MeasurementDue.objects.bulk_create(rows)
-    audit_change_record(actor=actor, instance=patient, action="measurement_schedule.created",
-                        changes={"instruments": [None, list(instruments)], "due_dates": [None, len(rows)],
-                                 "first_due_on": [None, planned[0].due_on], "last_due_on": [None, planned[-1].due_on]})  # fmt: skip
+    audit_change_record(
+        actor=actor,
+        instance=patient,
+        action="measurement_schedule.created",
+        changes={
+            "instruments": [None, list(instruments)],
+            "due_dates": [None, len(rows)],
+            "first_due_on": [None, planned[0].due_on],
+            "last_due_on": [None, planned[-1].due_on],
+        },
+    )
     return rows
 
 
@@ -443,11 +483,19 @@ def measurement_reminders_queue(*, today: dt.date) -> list[OutgoingMessage]:
     queued = []
     for due in due_today:
         patient = due.patient
-        for channel, address in ((OutgoingMessage.Channel.EMAIL, patient.email), (OutgoingMessage.Channel.SMS, patient.phone)):
+        for channel, address in (
+            (OutgoingMessage.Channel.EMAIL, patient.email),
+            (OutgoingMessage.Channel.SMS, patient.phone),
+        ):
             if address:
                 queued.append(
-                    OutgoingMessage(patient=patient, due=due, channel=channel, to=address,
-                                    subject=_("A short questionnaire from your care team"))  # fmt: skip
+                    OutgoingMessage(
+                        patient=patient,
+                        due=due,
+                        channel=channel,
+                        to=address,
+                        subject=_("A short questionnaire from your care team"),
+                    )
                 )
         due.reminded_at = timezone.now()
         due.save(update_fields=["reminded_at"])
@@ -460,11 +508,13 @@ def outgoing_message_send(*, message: OutgoingMessage) -> OutgoingMessage:
     due = message.due
     assert due is not None
     with transaction.atomic():
-        link, token = questionnaire_link_create(
-            actor=None, patient=message.patient, instrument_code=due.instrument_code,
+        _link, token = questionnaire_link_create(
+            actor=None,
+            patient=message.patient,
+            instrument_code=due.instrument_code,
             language=message.patient.preferred_language if message.patient.preferred_language in ("en", "es") else "en",
             due=due,
-        )  # fmt: skip
+        )
     body = _(
         "Hello from your care team. Please answer a short questionnaire before your next visit: %(url)s "
         "The link works once and expires in %(hours)s hours. If you are in crisis, call or text 988."

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ketaclinic.core import instruments as library
+from ketaclinic.core.instruments.conditions import LiteralThreshold, SettingThreshold
 from ketaclinic.measures.models import QuestionnaireResponse
 
 
@@ -59,11 +60,40 @@ class Trajectory:
                 else None
             ),
             "sessions": [{"t": int(at.timestamp() * 1000), "label": "Treatment session"} for at in session_times],
-            "response_threshold": None,
-            "remission_threshold": None,
+            "response_threshold": self._response_line(),
+            "remission_threshold": self._remission_line(),
             "locale": "en-US",
             "time_zone": time_zone,
         }
+
+    def _response_line(self) -> float | None:
+        """The score a 50%-style response needs, drawn from the baseline (lower-is-better scales)."""
+        outcomes = self.instrument.outcomes
+        baseline = self.baseline
+        if not outcomes or not outcomes.response or baseline is None or baseline.total is None:
+            return None
+        if self.instrument.direction is not library.Direction.HIGHER_IS_WORSE:
+            return None
+        percent = _threshold_value(self.instrument, outcomes.response.min_improvement_percent)
+        return None if percent is None else baseline.total * (100 - percent) / 100
+
+    def _remission_line(self) -> int | None:
+        outcomes = self.instrument.outcomes
+        if not outcomes:
+            return None
+        for definition in outcomes.remission:
+            if definition.id == outcomes.default_remission:
+                return _threshold_value(self.instrument, definition.max_total)
+        return None
+
+
+def _threshold_value(instrument: library.Instrument, threshold: object) -> int | None:
+    if isinstance(threshold, LiteralThreshold):
+        return threshold.value
+    if isinstance(threshold, SettingThreshold):
+        value = instrument.resolve_settings()[threshold.key]
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
 
 
 def trajectories_from(responses: Iterable[QuestionnaireResponse]) -> list[Trajectory]:
@@ -78,7 +108,13 @@ def trajectories_from(responses: Iterable[QuestionnaireResponse]) -> list[Trajec
         by_code.setdefault(response.instrument_code, Trajectory(instrument=instrument)).points.append(response)
     for trajectory in by_code.values():
         baseline, latest = trajectory.baseline, trajectory.latest
-        if baseline is not None and latest is not None and len(trajectory.points) > 1 and trajectory.instrument.outcomes:
-            assert baseline.total is not None and latest.total is not None
+        if (
+            baseline is not None
+            and latest is not None
+            and len(trajectory.points) > 1
+            and trajectory.instrument.outcomes
+        ):
+            assert baseline.total is not None
+            assert latest.total is not None
             trajectory.change = library.assess_change(trajectory.instrument.code, baseline.total, latest.total)
     return list(by_code.values())

@@ -64,11 +64,15 @@ def _measures_context(request: HttpRequest, patient: Patient, **extra: object) -
         charts=[(t, t.chart_data(time_zone=time_zone)) for t in trajectories],
         recent=list(reversed(responses))[:20],
         in_progress=list(questionnaire_responses_in_progress(actor=request.user, patient=patient)[:10]),
-        dues=[(due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues],
+        dues=[
+            (due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues
+        ],
         enter_form=extra.pop("enter_form", None) or InstrumentChoiceForm(instruments=list(library.all_instruments())),
         link_form=extra.pop("link_form", None) or LinkRequestForm(instruments=_patient_instruments()),
         schedule_form=extra.pop("schedule_form", None)
-        or ScheduleForm(instruments=_patient_instruments(), initial={"baseline_on": today, "instruments": ["phq9", "gad7"]}),
+        or ScheduleForm(
+            instruments=_patient_instruments(), initial={"baseline_on": today, "instruments": ["phq9", "gad7"]}
+        ),
         can_enter=can(request.user, Perm.MEASURE_ENTER, center_id=patient.center_id)
         or can(request.user, Perm.MEASURE_RATE, center_id=patient.center_id),
         can_send_link=can(request.user, Perm.MEASURE_LINK_SEND, center_id=patient.center_id),
@@ -121,7 +125,9 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
         existing = questionnaire_response_get(
             actor=request.user, patient=patient, response_id=request.GET.get("response") or request.POST["response"]
         )
-    wording = services.questionnaire_wording(instrument=instrument, organization_id=patient.organization_id, language="en")
+    wording = services.questionnaire_wording(
+        instrument=instrument, organization_id=patient.organization_id, language="en"
+    )
     clinician_rated = instrument.completed_by is library.CompletedBy.CLINICIAN
     form = QuestionnaireForm(
         request.POST or None,
@@ -187,10 +193,19 @@ def link_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             )
             url = services.questionnaire_link_url(token)
             qr = segno.make(url, error="m").svg_data_uri(scale=6)
-            context = chart_context(request, patient, "measures", link=link, url=url, qr=qr,
-                                    instrument=library.instrument(link.instrument_code))  # fmt: skip
+            context = chart_context(
+                request,
+                patient,
+                "measures",
+                link=link,
+                url=url,
+                qr=qr,
+                instrument=library.instrument(link.instrument_code),
+            )
             return render(request, "measures/link_created.html", context)
-    return render(request, "measures/patient_measures.html", _measures_context(request, patient, link_form=form), status=422)
+    return render(
+        request, "measures/patient_measures.html", _measures_context(request, patient, link_form=form), status=422
+    )
 
 
 @staff_view(Perm.MEASURE_SCHEDULE, action="measurement_schedule.created")
@@ -222,7 +237,9 @@ def due_list_view(request: HttpRequest) -> HttpResponse:
     center = active_center_get(actor=request.user, session=request.session)
     today = timezone.localdate()
     dues = measurements_due_at_center(actor=request.user, center_id=center.pk if center else None, today=today)[:300]
-    rows = [(due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues]
+    rows = [
+        (due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues
+    ]
     overdue = [row for row in rows if row[1]]
     upcoming = [row for row in rows if not row[1]]
     return render(request, "measures/due_list.html", {"overdue": overdue, "upcoming": upcoming, "today": today})

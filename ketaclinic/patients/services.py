@@ -262,7 +262,10 @@ def patient_alert_acknowledge(*, actor: Any, alert: PatientAlert, action_taken: 
     alert.acknowledged_at, alert.acknowledged_by, alert.action_taken = timezone.now(), actor, action_taken.strip()
     alert.save()
     audit_change_record(
-        actor=actor, instance=alert, action="patient_alert.acknowledged", changes=changes_between(before, snapshot(alert))
+        actor=actor,
+        instance=alert,
+        action="patient_alert.acknowledged",
+        changes=changes_between(before, snapshot(alert)),
     )
     return alert
 

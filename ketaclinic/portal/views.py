@@ -46,7 +46,9 @@ def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
                 request.session[CONFIRMED_KEY] = [*request.session.get(CONFIRMED_KEY, []), str(link.external_id)]
                 return _questionnaire_page(request, link, instrument)
             identity.add_error("date_of_birth", _("That date of birth does not match our records."))
-        return render(request, "portal/identity.html", {"form": identity, "instrument": instrument, "language": language})
+        return render(
+            request, "portal/identity.html", {"form": identity, "instrument": instrument, "language": language}
+        )
     if request.method == "POST" and "date_of_birth" not in request.POST:
         wording = services.questionnaire_wording(
             instrument=instrument, organization_id=link.patient.organization_id, language=language
@@ -58,7 +60,9 @@ def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
                 response = services.questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
                 if complete:
                     findings = risk_findings(instrument, library.score_instrument(instrument, response.answers_by_item))
-                    return render(request, "portal/done.html", {"instrument": instrument, "show_crisis": bool(findings)})
+                    return render(
+                        request, "portal/done.html", {"instrument": instrument, "show_crisis": bool(findings)}
+                    )
                 return _questionnaire_page(request, link, instrument, saved=True)
         return _questionnaire_page(request, link, instrument, form=form)
     return _questionnaire_page(request, link, instrument)

@@ -11,7 +11,8 @@ def findings(code: str, answers: dict[int, int | None]):  # type: ignore[no-unty
 def test_phq9_item_9_above_zero_raises_a_finding_that_quotes_the_answer():
     (finding,) = findings("phq9", {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1})
     assert (finding.kind, finding.flag, finding.level) == (RiskKind.POSITIVE, "phq9_item9_positive", "urgent")
-    assert "item 9" in finding.reason and "'Several days' [1]" in finding.reason
+    assert "item 9" in finding.reason
+    assert "'Several days' [1]" in finding.reason
 
 
 def test_phq9_item_9_at_zero_raises_nothing():

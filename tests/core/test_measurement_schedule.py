@@ -51,7 +51,9 @@ def test_schedule_repeats_for_each_instrument_on_each_date():
 
 def test_monthly_dates_keep_to_the_end_of_short_months():
     course = CourseDates(baseline_on=D(2026, 1, 1), maintenance_starts_on=D(2026, 1, 31))
-    schedule = measurement_schedule(instruments=["phq9"], course=course, settings=ScheduleSettings(maintenance_months=3))
+    schedule = measurement_schedule(
+        instruments=["phq9"], course=course, settings=ScheduleSettings(maintenance_months=3)
+    )
     assert [s.due_on for s in schedule][1:] == [D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31)]
 
 

@@ -18,7 +18,7 @@ from ketaclinic.measures.tasks import send_measurement_reminders
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
 from ketaclinic.patients.models import PatientAlert
 from ketaclinic.patients.services import patient_alert_acknowledge
-from tests.factories import PatientFactory, StaffFactory
+from tests.factories import StaffFactory
 
 WORKED_EXAMPLE = {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1}  # measures.md §2.1
 NOT_AT_ALL = dict.fromkeys(range(1, 10), 0)
@@ -26,7 +26,13 @@ NOT_AT_ALL = dict.fromkeys(range(1, 10), 0)
 
 def phq9(actor, patient, answers=WORKED_EXAMPLE, complete=True, **kwargs):  # type: ignore[no-untyped-def]
     return services.questionnaire_response_save(
-        actor=actor, patient=patient, instrument_code="phq9", answers=answers, source="staff", complete=complete, **kwargs
+        actor=actor,
+        patient=patient,
+        instrument_code="phq9",
+        answers=answers,
+        source="staff",
+        complete=complete,
+        **kwargs,
     )
 
 
@@ -36,7 +42,8 @@ def test_completed_phq9_stores_answers_score_and_the_rule_it_used(patient, nurse
     response.refresh_from_db()
     assert (response.total, response.severity, response.completeness) == (14, "moderate", "complete")
     assert response.answers == {str(k): v for k, v in WORKED_EXAMPLE.items()}
-    assert response.scoring_rule_version and response.verdict["reasons"]
+    assert response.scoring_rule_version
+    assert response.verdict["reasons"]
     assert "phq9_item9_positive" in response.flags
     assert AuditEntry.objects.filter(action="questionnaire_response.completed", patient=patient, actor=nurse).exists()
 
@@ -46,7 +53,8 @@ def test_positive_item_9_raises_a_banner_alert_that_quotes_the_answer(patient, n
     response = phq9(nurse, patient)
     alert = PatientAlert.objects.get(patient=patient)
     assert alert.kind == PatientAlert.Kind.SUICIDE_RISK
-    assert "'Several days' [1]" in alert.reason and "phq9_item9_positive" in alert.reason
+    assert "'Several days' [1]" in alert.reason
+    assert "phq9_item9_positive" in alert.reason
     assert alert.source_id == str(response.external_id)
 
 
@@ -59,9 +67,11 @@ def test_item_9_at_zero_raises_no_alert(patient, nurse):
 @pytest.mark.django_db
 def test_partial_answers_are_saved_then_finished_later(patient, nurse):
     started = phq9(nurse, patient, answers={1: 1, 2: 1}, complete=False)
-    assert started.status == QuestionnaireResponse.Status.IN_PROGRESS and started.total is None
+    assert started.status == QuestionnaireResponse.Status.IN_PROGRESS
+    assert started.total is None
     finished = phq9(nurse, patient, answers=NOT_AT_ALL, response=started)
-    assert finished.pk == started.pk and finished.total == 0
+    assert finished.pk == started.pk
+    assert finished.total == 0
     with pytest.raises(Conflict):
         phq9(nurse, patient, answers=NOT_AT_ALL, response=finished)
 
@@ -69,7 +79,8 @@ def test_partial_answers_are_saved_then_finished_later(patient, nurse):
 @pytest.mark.django_db
 def test_submitting_with_a_missing_item_gives_no_total_but_still_checks_item_9(patient, nurse):
     response = phq9(nurse, patient, answers={1: 3, 2: 3, 9: 2})
-    assert response.total is None and response.completeness == "incomplete"
+    assert response.total is None
+    assert response.completeness == "incomplete"
     assert PatientAlert.objects.filter(patient=patient, kind="suicide_risk").exists()
 
 
@@ -86,8 +97,14 @@ def test_an_impossible_answer_is_refused_and_nothing_is_saved(patient, nurse):
 def test_clinician_rated_scales_need_a_rater(center, patient):
     madrs = dict.fromkeys(range(1, 11), 1)
     with pytest.raises(Forbidden):
-        services.questionnaire_response_save(actor=StaffFactory(center=center, role=Role.FRONT_DESK), patient=patient,
-                                             instrument_code="madrs", answers=madrs, source="clinician", complete=True)  # fmt: skip
+        services.questionnaire_response_save(
+            actor=StaffFactory(center=center, role=Role.FRONT_DESK),
+            patient=patient,
+            instrument_code="madrs",
+            answers=madrs,
+            source="clinician",
+            complete=True,
+        )
     nurse = StaffFactory(center=center, role=Role.NURSE)
     with pytest.raises(RuleViolation):
         services.questionnaire_response_save(
@@ -107,9 +124,12 @@ def test_link_walkthrough_identity_partial_save_and_single_use(patient, nurse):
     assert not services.questionnaire_link_confirm_identity(link=opened, date_of_birth=dt.date(2000, 1, 1))
     assert services.questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
     services.questionnaire_link_answer(link=opened, answers={1: 2}, complete=False)
-    response = services.questionnaire_link_answer(link=services.questionnaire_link_open(token=token),
-                                                  answers=NOT_AT_ALL, complete=True)  # fmt: skip
-    assert response.source == "patient" and response.entered_by is None and response.total == 0
+    response = services.questionnaire_link_answer(
+        link=services.questionnaire_link_open(token=token), answers=NOT_AT_ALL, complete=True
+    )
+    assert response.source == "patient"
+    assert response.entered_by is None
+    assert response.total == 0
     assert QuestionnaireResponse.objects.count() == 1
     with pytest.raises(NotFound):
         services.questionnaire_link_open(token=token)
@@ -121,8 +141,9 @@ def test_link_walkthrough_identity_partial_save_and_single_use(patient, nurse):
 def test_link_locks_after_five_wrong_birth_dates(patient, nurse):
     _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
     for _attempt in range(5):
-        services.questionnaire_link_confirm_identity(link=services.questionnaire_link_open(token=token),
-                                                     date_of_birth=dt.date(1900, 1, 1))  # fmt: skip
+        services.questionnaire_link_confirm_identity(
+            link=services.questionnaire_link_open(token=token), date_of_birth=dt.date(1900, 1, 1)
+        )
     with pytest.raises(NotFound) as raised:
         services.questionnaire_link_open(token=token)
     assert raised.value.code == "link_locked"
@@ -142,9 +163,16 @@ def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse)
     assert raised.value.code == "wording_missing"
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     texts = {n: f"Licensed wording of item {n}" for n in range(1, 17)}
-    services.instrument_wording_load(actor=admin, organization_id=center.organization_id, center_id=center.pk,
-                                     instrument_code="qids_sr16", language="en", item_texts=texts, instructions="",
-                                     licence_reference="Permission letter 2026-11")  # fmt: skip
+    services.instrument_wording_load(
+        actor=admin,
+        organization_id=center.organization_id,
+        center_id=center.pk,
+        instrument_code="qids_sr16",
+        language="en",
+        item_texts=texts,
+        instructions="",
+        licence_reference="Permission letter 2026-11",
+    )
     link, _ = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
     assert link.instrument_code == "qids_sr16"
 
@@ -153,9 +181,16 @@ def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse)
 def test_wording_load_needs_every_item_and_a_licence(center):
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     with pytest.raises(RuleViolation) as raised:
-        services.instrument_wording_load(actor=admin, organization_id=center.organization_id, center_id=center.pk,
-                                         instrument_code="madrs", language="en", item_texts={1: "x"}, instructions="",
-                                         licence_reference="ok")  # fmt: skip
+        services.instrument_wording_load(
+            actor=admin,
+            organization_id=center.organization_id,
+            center_id=center.pk,
+            instrument_code="madrs",
+            language="en",
+            item_texts={1: "x"},
+            instructions="",
+            licence_reference="ok",
+        )
     assert raised.value.code == "wording_incomplete"
 
 
@@ -174,7 +209,8 @@ def test_unacknowledged_risk_alert_escalates_by_email_after_the_organizations_ti
     assert escalated == [alert]
     (message,) = mail.outbox
     assert message.to == [prescriber.email]
-    assert patient.mrn in message.body and patient.family_name not in message.body
+    assert patient.mrn in message.body
+    assert patient.family_name not in message.body
     assert AuditEntry.objects.filter(action="patient_alert.escalated", patient=patient).exists()
 
 
@@ -194,8 +230,11 @@ def test_acknowledged_alerts_do_not_escalate(center, patient, nurse):
 def test_front_desk_cannot_acknowledge_risk_alerts(center, patient, nurse):
     phq9(nurse, patient)
     with pytest.raises(Forbidden):
-        patient_alert_acknowledge(actor=StaffFactory(center=center, role=Role.FRONT_DESK),
-                                  alert=PatientAlert.objects.get(), action_taken="Saw it")  # fmt: skip
+        patient_alert_acknowledge(
+            actor=StaffFactory(center=center, role=Role.FRONT_DESK),
+            alert=PatientAlert.objects.get(),
+            action_taken="Saw it",
+        )
 
 
 @pytest.mark.django_db
@@ -203,9 +242,11 @@ def test_schedule_creates_due_items_and_completing_one_closes_it(patient, center
     nurse = StaffFactory(center=center, role=Role.NURSE)
     today = timezone.localdate()
     rows = services.measurement_schedule_create(
-        actor=nurse, patient=patient, instruments=["phq9", "gad7"],
+        actor=nurse,
+        patient=patient,
+        instruments=["phq9", "gad7"],
         course=CourseDates(baseline_on=today, session_dates=(today + dt.timedelta(days=2),)),
-    )  # fmt: skip
+    )
     assert len(rows) == 6  # baseline, pre-session and day-after, for two scales
     baseline = MeasurementDue.objects.get(instrument_code="phq9", kind="baseline")
     phq9(nurse, patient, answers=NOT_AT_ALL, due=baseline)
@@ -218,8 +259,12 @@ def test_reminders_send_a_working_link_by_email_and_text(patient, nurse):
     patient.email, patient.phone = "ana@example.com", "(714) 555-0142"
     patient.save()
     today = timezone.localdate()
-    services.measurement_schedule_create(actor=StaffFactory(center=patient.center, role=Role.PRESCRIBER),
-                                         patient=patient, instruments=["phq9"], course=CourseDates(baseline_on=today))  # fmt: skip
+    services.measurement_schedule_create(
+        actor=StaffFactory(center=patient.center, role=Role.PRESCRIBER),
+        patient=patient,
+        instruments=["phq9"],
+        course=CourseDates(baseline_on=today),
+    )
     result = send_measurement_reminders.enqueue()
     assert result.return_value == {"sent": 2, "failed": 0}
     (email,) = mail.outbox
@@ -236,8 +281,12 @@ def test_reminders_run_through_the_database_task_worker(settings, patient, cente
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     patient.email, patient.phone = "ana@example.com", ""
     patient.save()
-    services.measurement_schedule_create(actor=StaffFactory(center=center, role=Role.NURSE), patient=patient,
-                                         instruments=["gad7"], course=CourseDates(baseline_on=timezone.localdate()))  # fmt: skip
+    services.measurement_schedule_create(
+        actor=StaffFactory(center=center, role=Role.NURSE),
+        patient=patient,
+        instruments=["gad7"],
+        course=CourseDates(baseline_on=timezone.localdate()),
+    )
     send_measurement_reminders.enqueue()
     assert not mail.outbox
     call_command("db_worker", "--batch", "--no-startup-delay")

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinics', '0001_initial'),
+        ("clinics", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='risk_alert_escalation_minutes',
-            field=models.PositiveIntegerField(default=30, help_text="A suicide-risk alert nobody has acknowledged after this many minutes is escalated to the center's prescribers and admins (project default: 30)."),
+            model_name="organization",
+            name="risk_alert_escalation_minutes",
+            field=models.PositiveIntegerField(
+                default=30,
+                help_text="A suicide-risk alert nobody has acknowledged after this many minutes is escalated to the center's prescribers and admins (project default: 30).",
+            ),
         ),
     ]

@@ -104,7 +104,8 @@ def _lowest(instrument: Instrument, number: int) -> int:
 def _answer(instrument: Instrument, result: ScoreResult, number: int, language: str) -> TriggeringAnswer:
     item = instrument.item(number)
     value = result.answers[number]
-    assert item is not None and value is not None
+    assert item is not None
+    assert value is not None
     option = item.option(value)
     label = (option.label.get(language) or option.label.get("en") or str(value)) if option else str(value)
     return TriggeringAnswer(item=item.display_number, topic=item.topic, answer=label, value=value)

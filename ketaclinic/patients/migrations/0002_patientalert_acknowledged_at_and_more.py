@@ -6,50 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patientalert',
-            name='acknowledged_at',
+            model_name="patientalert",
+            name="acknowledged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='patientalert',
-            name='acknowledged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="patientalert",
+            name="acknowledged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='patientalert',
-            name='action_taken',
-            field=models.TextField(blank=True, help_text='What the clinician did about the alert.'),
+            model_name="patientalert",
+            name="action_taken",
+            field=models.TextField(blank=True, help_text="What the clinician did about the alert."),
         ),
         migrations.AddField(
-            model_name='patientalert',
-            name='escalated_at',
+            model_name="patientalert",
+            name="escalated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='patientalert',
-            name='source_id',
+            model_name="patientalert",
+            name="source_id",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='patientalert',
-            name='source_type',
-            field=models.CharField(blank=True, help_text='The record that raised the alert.', max_length=64),
+            model_name="patientalert",
+            name="source_type",
+            field=models.CharField(blank=True, help_text="The record that raised the alert.", max_length=64),
         ),
         migrations.AlterField(
-            model_name='patientalert',
-            name='raised_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="patientalert",
+            name="raised_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='patientalert',
-            index=models.Index(fields=['kind', 'acknowledged_at', 'raised_at'], name='alert_kind_unacknowledged'),
+            model_name="patientalert",
+            index=models.Index(fields=["kind", "acknowledged_at", "raised_at"], name="alert_kind_unacknowledged"),
         ),
     ]

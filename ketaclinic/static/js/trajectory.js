@@ -687,6 +687,7 @@
   }
   document.addEventListener("htmx:afterSwap", schedule);
   document.addEventListener("htmx:load", schedule);
+  document.addEventListener("htmx:historyRestore", schedule);
 
   window.ketaclinicTrajectory = { render: renderAll };
 })();
