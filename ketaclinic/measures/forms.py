@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core import instruments as library
 from ketaclinic.measures.models import ResponseSource
+from ketaclinic.measures.wording import QuestionnaireText, parse_option_labels
 
 COMPLETED_BY_LABELS = {
     library.CompletedBy.SELF_REPORT: _("self-report"),
@@ -17,25 +18,26 @@ COMPLETED_BY_LABELS = {
 
 
 class QuestionnaireForm(forms.Form):
-    """One radio group per item, in the instrument's own order; every item may be left blank."""
+    """One radio group per item, in the instrument's own order; every item may be left blank.
+
+    Without loaded wording (a licensed scale) the staff form shows each item's topic.
+    """
 
     def __init__(
         self,
         *args: Any,
         instrument: library.Instrument,
-        wording: dict[int, str],
-        language: str = "en",
+        text: QuestionnaireText | None,
         initial_answers: dict[int, int | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
+        text = text or QuestionnaireText(language="en", items={})
         for item in instrument.items:
-            text = wording.get(item.number) or item.topic
-            choices = [(str(o.value), o.label.get(language) or o.label.get("en") or str(o.value)) for o in item.options]
             self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
-                label=f"{item.display_number}. {text}",
-                choices=choices,
+                label=f"{item.display_number}. {text.item_text(item)}",
+                choices=[(str(option.value), text.option_label(item, option)) for option in item.options],
                 coerce=int,
                 required=False,
                 empty_value=None,
@@ -121,6 +123,12 @@ class WordingForm(forms.Form):
     licence_reference = forms.CharField(label=_("Licence or permission"), max_length=200)
     language = forms.ChoiceField(label=_("Language"), choices=[("en", _("English")), ("es", _("Spanish"))])
     instructions = forms.CharField(label=_("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    option_labels = forms.CharField(
+        label=_("Answer labels"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: 'value = label' for every item, or 'item.value = label' for one item."),
+    )
 
     def __init__(self, *args: Any, instrument: library.Instrument, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,3 +140,6 @@ class WordingForm(forms.Form):
 
     def item_texts(self) -> dict[int, str]:
         return {item.number: self.cleaned_data[f"item_{item.number}"] for item in self.instrument.items}
+
+    def labels(self) -> dict[int, dict[int, str]]:
+        return parse_option_labels(self.cleaned_data.get("option_labels", ""), self.instrument)

@@ -169,6 +169,11 @@ class InstrumentWording(models.Model):
     language = models.CharField(max_length=8, default="en")
     instructions = models.TextField(blank=True)
     item_texts = models.JSONField(help_text=_("Item number -> wording as licensed."))
+    option_labels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Item number -> answer value -> label, where they differ from the bundle."),
+    )
     licence_reference = models.CharField(
         max_length=200, help_text=_("The licence or agreement that allows this wording, e.g. a permission letter.")
     )

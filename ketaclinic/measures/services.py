@@ -32,6 +32,7 @@ from ketaclinic.measures.models import (
     ResponseSource,
 )
 from ketaclinic.measures.text_messages import TextMessage, text_message_backend
+from ketaclinic.measures.wording import QuestionnaireText, bundled_text, loaded_text
 from ketaclinic.patients.models import Patient, PatientAlert
 from ketaclinic.patients.services import patient_alert_raise
 
@@ -279,7 +280,7 @@ def questionnaire_link_create(
         raise RuleViolation(
             _("A clinician rates this scale; it cannot be sent to the patient."), code="clinician_rated"
         )
-    if not questionnaire_wording(instrument=instrument, organization_id=patient.organization_id, language=language):
+    if not questionnaire_text(instrument=instrument, organization_id=patient.organization_id, language=language):
         raise RuleViolation(
             _("The wording of %(scale)s in this language has not been loaded yet.") % {"scale": instrument.short_name},
             code="wording_missing",
@@ -371,11 +372,13 @@ def questionnaire_link_answer(
     return response
 
 
-def questionnaire_wording(*, instrument: library.Instrument, organization_id: int, language: str) -> dict[int, str]:
-    """Item texts to show: bundled wording, or the wording the organization loaded under licence."""
-    if instrument.wording is library.Wording.FULL:
-        texts = {item.number: item.text.get(language, "") for item in instrument.items}
-        return texts if all(texts.values()) else {}
+def questionnaire_text(
+    *, instrument: library.Instrument, organization_id: int, language: str
+) -> QuestionnaireText | None:
+    """The wording to show: bundled with the scale, else the newest the organization loaded."""
+    bundled = bundled_text(instrument, language)
+    if bundled is not None:
+        return bundled
     loaded = (
         InstrumentWording.objects.filter(
             organization_id=organization_id, instrument_code=instrument.code, language=language
@@ -383,7 +386,7 @@ def questionnaire_wording(*, instrument: library.Instrument, organization_id: in
         .order_by("-loaded_at")
         .first()
     )
-    return {int(number): text for number, text in loaded.item_texts.items()} if loaded else {}
+    return loaded_text(loaded) if loaded else None
 
 
 @transaction.atomic
@@ -397,18 +400,18 @@ def instrument_wording_load(
     item_texts: Mapping[int, str],
     instructions: str,
     licence_reference: str,
+    option_labels: Mapping[int, Mapping[int, str]] | None = None,
 ) -> InstrumentWording:
+    """Load licensed wording, or a validated translation, for a scale shipped without it."""
     require(actor, Perm.INSTRUMENT_WORDING_LOAD, center_id=center_id)
     instrument = instrument_get(instrument_code)
-    if instrument.wording is library.Wording.FULL:
-        raise RuleViolation(_("This scale ships with its wording."), code="wording_bundled")
+    if bundled_text(instrument, language) is not None:
+        raise RuleViolation(_("This scale ships with its wording in this language."), code="wording_bundled")
     numbers = {item.number for item in instrument.items}
     missing = sorted(numbers - {n for n, text in item_texts.items() if text.strip()})
     if missing:
-        raise RuleViolation(
-            _("Wording is missing for items %(items)s.") % {"items": ", ".join(map(str, missing))},
-            code="wording_incomplete",
-        )
+        items = ", ".join(map(str, missing))
+        raise RuleViolation(_("Wording is missing for items %(items)s.") % {"items": items}, code="wording_incomplete")
     if not licence_reference.strip():
         raise RuleViolation(
             _("Name the licence that allows this wording."), code="licence_required", field="licence_reference"
@@ -419,6 +422,10 @@ def instrument_wording_load(
         language=language,
         instructions=instructions.strip(),
         item_texts={str(n): item_texts[n].strip() for n in sorted(numbers)},
+        option_labels={
+            str(item): {str(value): label for value, label in labels.items()}
+            for item, labels in (option_labels or {}).items()
+        },
         licence_reference=licence_reference.strip(),
         loaded_by=actor,
     )

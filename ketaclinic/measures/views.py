@@ -40,6 +40,7 @@ from ketaclinic.measures.selectors import (
     risk_alert_queue,
 )
 from ketaclinic.measures.trajectories import trajectories_from
+from ketaclinic.measures.wording import QuestionnaireText
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_chart_get, patient_get
 from ketaclinic.patients.services import patient_alert_acknowledge
@@ -92,16 +93,15 @@ def response_view(request: HttpRequest, patient_id: UUID, response_id: UUID) -> 
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     response = questionnaire_response_get(actor=request.user, patient=patient, response_id=response_id)
     instrument = library.instrument(response.instrument_code)
-    wording = services.questionnaire_wording(
+    text = services.questionnaire_text(
         instrument=instrument, organization_id=patient.organization_id, language=response.language
-    )
+    ) or QuestionnaireText(language=response.language, items={})
     answers = response.answers_by_item
     rows = []
     for item in instrument.items:
         value = answers.get(item.number)
         option = item.option(value) if value is not None else None
-        label = (option.label.get(response.language) or option.label.get("en")) if option else None
-        rows.append((item, wording.get(item.number) or item.topic, value, label))
+        rows.append((item, text.item_text(item), value, text.option_label(item, option) if option else None))
     context = chart_context(request, patient, "measures", response=response, instrument=instrument, rows=rows)
     return render(request, "measures/response_detail.html", context)
 
@@ -125,14 +125,12 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
         existing = questionnaire_response_get(
             actor=request.user, patient=patient, response_id=request.GET.get("response") or request.POST["response"]
         )
-    wording = services.questionnaire_wording(
-        instrument=instrument, organization_id=patient.organization_id, language="en"
-    )
+    text = services.questionnaire_text(instrument=instrument, organization_id=patient.organization_id, language="en")
     clinician_rated = instrument.completed_by is library.CompletedBy.CLINICIAN
     form = QuestionnaireForm(
         request.POST or None,
         instrument=instrument,
-        wording=wording,
+        text=text,
         initial_answers=existing.answers_by_item if existing else None,
     )
     source_form = StaffEntryForm(
@@ -164,7 +162,7 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
         form=form,
         source_form=source_form,
         existing=existing,
-        wording_missing=not wording,
+        wording_missing=text is None,
     )
     return render(request, "measures/response_form.html", context)
 
@@ -287,8 +285,8 @@ def instrument_list_view(request: HttpRequest) -> HttpResponse:
 def wording_load_view(request: HttpRequest, code: str) -> HttpResponse:
     center = active_center_get(actor=request.user, session=request.session)
     instrument = services.instrument_get(code)
-    if instrument.wording is library.Wording.FULL or center is None:
-        raise NotFound(_("This scale ships with its wording."), code="wording_bundled")
+    if center is None:
+        raise NotFound(_("Choose a center first."), code="no_center")
     form = WordingForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
@@ -301,6 +299,7 @@ def wording_load_view(request: HttpRequest, code: str) -> HttpResponse:
                 item_texts=form.item_texts(),
                 instructions=form.cleaned_data["instructions"],
                 licence_reference=form.cleaned_data["licence_reference"],
+                option_labels=form.labels(),
             )
             messages.success(request, _("Wording loaded for %(scale)s.") % {"scale": instrument.short_name})
             return redirect("measures:instruments")

@@ -2,13 +2,14 @@
 
 The patient confirms their date of birth first; the confirmation lives in this browser's
 session. Nothing here shows the patient's name or record, so a forwarded link leaks nothing
-before the birth date is given.
+before the birth date is given. Pages speak the link's language.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -35,8 +36,11 @@ def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
         link = services.questionnaire_link_open(token=token)
     except NotFound as error:
         return render(request, "portal/link_dead.html", {"message": error.message}, status=404)
-    instrument = library.instrument(link.instrument_code)
-    language = link.language
+    with translation.override(link.language):
+        return _questionnaire_step(request, link, library.instrument(link.instrument_code))
+
+
+def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrument: library.Instrument) -> HttpResponse:
     if not _confirmed(request, link):
         identity = DateOfBirthForm(request.POST or None)
         if request.method == "POST" and identity.is_valid():
@@ -46,26 +50,31 @@ def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
                 request.session[CONFIRMED_KEY] = [*request.session.get(CONFIRMED_KEY, []), str(link.external_id)]
                 return _questionnaire_page(request, link, instrument)
             identity.add_error("date_of_birth", _("That date of birth does not match our records."))
-        return render(
-            request, "portal/identity.html", {"form": identity, "instrument": instrument, "language": language}
-        )
+        context = {"form": identity, "instrument": instrument, "language": link.language}
+        return render(request, "portal/identity.html", context)
     if request.method == "POST" and "date_of_birth" not in request.POST:
-        wording = services.questionnaire_wording(
-            instrument=instrument, organization_id=link.patient.organization_id, language=language
-        )
-        form = QuestionnaireForm(request.POST, instrument=instrument, wording=wording, language=language)
+        form = QuestionnaireForm(request.POST, instrument=instrument, text=_text(link, instrument))
         if form.is_valid():
             complete = "submit" in request.POST
             with form_errors_from(form):
                 response = services.questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
                 if complete:
-                    findings = risk_findings(instrument, library.score_instrument(instrument, response.answers_by_item))
-                    return render(
-                        request, "portal/done.html", {"instrument": instrument, "show_crisis": bool(findings)}
-                    )
+                    result = library.score_instrument(instrument, response.answers_by_item)
+                    context = {
+                        "instrument": instrument,
+                        "language": link.language,
+                        "show_crisis": bool(risk_findings(instrument, result)),
+                    }
+                    return render(request, "portal/done.html", context)
                 return _questionnaire_page(request, link, instrument, saved=True)
         return _questionnaire_page(request, link, instrument, form=form)
     return _questionnaire_page(request, link, instrument)
+
+
+def _text(link: QuestionnaireLink, instrument: library.Instrument) -> services.QuestionnaireText | None:
+    return services.questionnaire_text(
+        instrument=instrument, organization_id=link.patient.organization_id, language=link.language
+    )
 
 
 def _questionnaire_page(
@@ -77,20 +86,15 @@ def _questionnaire_page(
     saved: bool = False,
 ) -> HttpResponse:
     link.refresh_from_db(fields=["response"])
-    wording = services.questionnaire_wording(
-        instrument=instrument, organization_id=link.patient.organization_id, language=link.language
-    )
+    text = _text(link, instrument)
     form = form or QuestionnaireForm(
-        instrument=instrument,
-        wording=wording,
-        language=link.language,
-        initial_answers=link.response.answers_by_item if link.response else None,
+        instrument=instrument, text=text, initial_answers=link.response.answers_by_item if link.response else None
     )
     context = {
         "form": form,
         "instrument": instrument,
-        "instructions": instrument.instructions.get(link.language) or instrument.instructions.get("en", ""),
+        "language": link.language,
+        "instructions": text.instructions if text else "",
         "saved": saved,
-        "has_safety_item": bool(instrument.safety_items),
     }
     return render(request, "portal/questionnaire.html", context)

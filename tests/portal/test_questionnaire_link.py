@@ -6,9 +6,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.instruments import instrument
+from ketaclinic.core.permissions import Role
 from ketaclinic.measures import services
 from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.wording import parse_option_labels
 from ketaclinic.patients.models import PatientAlert
+from tests.factories import StaffFactory
 
 
 def link_url(token: str) -> str:
@@ -72,3 +77,37 @@ def test_an_unknown_link_says_so_without_detail():
     response = Client().get(link_url("not-a-real-token"))
     assert response.status_code == 404
     assert "cannot be used" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_translation(center, patient, nurse):
+
+    with pytest.raises(RuleViolation) as raised:
+        services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+    assert raised.value.code == "wording_missing"
+    admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
+    labels = parse_option_labels(
+        "0 = Para nada\n1 = Varios días\n2 = Más de la mitad\n3 = Casi a diario\n10.0 = Nada difícil",
+        instrument("phq9"),
+    )
+    services.instrument_wording_load(
+        actor=admin,
+        organization_id=center.organization_id,
+        center_id=center.pk,
+        instrument_code="phq9",
+        language="es",
+        item_texts={n: f"Pregunta validada {n}" for n in range(1, 11)},
+        instructions="Instrucciones",
+        licence_reference="PHQ Screeners, traducción al español de EE. UU.",
+        option_labels=labels,
+    )
+    _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+    client = Client()
+    identity = client.get(link_url(token)).content.decode()
+    assert "confirme su fecha de nacimiento" in identity and "¿Necesita ayuda ahora mismo?" in identity
+    page = client.post(link_url(token), {"date_of_birth": patient.date_of_birth.isoformat()}).content.decode()
+    assert "9. Pregunta validada 9" in page and "Casi a diario" in page and "Nada difícil" in page
+    assert "Enviar mis respuestas" in page and "Instrucciones" in page
+    done = client.post(link_url(token), {f"item_{n}": "0" for n in range(1, 10)} | {"submit": "1"}).content.decode()
+    assert "Gracias" in done
+    assert QuestionnaireResponse.objects.get().language == "es"
