@@ -105,12 +105,22 @@ def questionnaire_response_save(
     complete: bool,
     response: QuestionnaireResponse | None = None,
     due: MeasurementDue | None = None,
+    administered_at: dt.datetime | None = None,
 ) -> QuestionnaireResponse:
-    """Save answers, in progress or complete; a completed one is scored and checked for risk."""
+    """Save answers, in progress or complete; a completed one is scored and checked for risk.
+
+    ``administered_at`` dates a paper form keyed in later; it cannot lie in the future.
+    """
     instrument = instrument_get(instrument_code)
     _require_entry(actor, instrument, patient, source)
     cleaned = _clean_answers(instrument, answers)
     now = timezone.now()
+    if administered_at is not None:
+        if administered_at > now:
+            raise RuleViolation(_("A questionnaire cannot be dated in the future."), code="administered_in_future")
+        if isinstance(actor, QuestionnaireLink):
+            raise Forbidden(_("Only staff can date a questionnaire."), code="administered_at_staff_only")
+        now = administered_at
     if response is None:
         response = QuestionnaireResponse(
             patient=patient,

@@ -56,7 +56,7 @@ def _measures_context(request: HttpRequest, patient: Patient, **extra: object) -
     trajectories = trajectories_from(responses)
     time_zone = patient.center.time_zone
     today = timezone.localdate()
-    dues = list(measurements_due_for_patient(actor=request.user, patient=patient)[:20])
+    dues = list(measurements_due_for_patient(actor=request.user, patient=patient)[:8])
     return chart_context(
         request,
         patient,

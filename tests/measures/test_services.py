@@ -292,3 +292,12 @@ def test_reminders_run_through_the_database_task_worker(settings, patient, cente
     call_command("db_worker", "--batch", "--no-startup-delay")
     assert len(mail.outbox) == 1
     assert OutgoingMessage.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_paper_form_can_be_dated_in_the_past_but_not_the_future(patient, nurse):
+    earlier = timezone.now() - dt.timedelta(days=3)
+    assert phq9(nurse, patient, answers=NOT_AT_ALL, administered_at=earlier).completed_at == earlier
+    with pytest.raises(RuleViolation) as raised:
+        phq9(nurse, patient, answers=NOT_AT_ALL, administered_at=timezone.now() + dt.timedelta(hours=1))
+    assert raised.value.code == "administered_in_future"

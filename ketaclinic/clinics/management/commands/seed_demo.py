@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from ketaclinic.audit.services import audit_seal_all
 from ketaclinic.clinics.demo import DEMO_PASSWORD, demo_logins, demo_network_build, demo_patients_build
+from ketaclinic.measures.demo import demo_measures_build
 from ketaclinic.patients.models import Patient
 
 
@@ -25,10 +26,11 @@ class Command(BaseCommand):
         else:
             centers = demo_network_build()
             made = demo_patients_build(centers=centers, count=patients, seed=seed)
+            scored = demo_measures_build(centers=centers, seed=seed, patients_per_center=min(20, patients // 4))
             sealed = audit_seal_all()
             self.stdout.write(
                 f"Added {made} patients across {len(centers)} centers in {time.perf_counter() - started:.1f} s "
-                f"({sealed} audit entries sealed)."
+                f"({scored} scored questionnaires, {sealed} audit entries sealed)."
             )
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for login in demo_logins():
