@@ -58,6 +58,19 @@ class ClinicalQuerySet(AppendOnlyQuerySet):
         return self.filter(entered_in_error_at__isnull=True)
 
 
+class AboutOnePatient:
+    """For rows about one patient that are not clinical records themselves (links, grants)."""
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return getattr(self, "patient_id", None)
+
+    @property
+    def audit_center_id(self) -> int | None:
+        patient = getattr(self, "patient", None)
+        return getattr(patient, "center_id", None)
+
+
 class ClinicalRecord(models.Model):
     """Base for every row of a patient's record: amended or marked in error, never deleted."""
 

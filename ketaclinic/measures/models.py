@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ketaclinic.audit.records import AppendOnlyQuerySet, ClinicalRecord
+from ketaclinic.audit.records import AboutOnePatient, AppendOnlyQuerySet, ClinicalRecord
 
 
 class ResponseSource(models.TextChoices):
@@ -70,7 +70,7 @@ class QuestionnaireResponse(ClinicalRecord):
         return {int(number): value for number, value in self.answers.items()}
 
 
-class MeasurementDue(models.Model):
+class MeasurementDue(AboutOnePatient, models.Model):
     """A questionnaire a patient should complete by a date, from their measurement schedule."""
 
     class Kind(models.TextChoices):
@@ -105,16 +105,8 @@ class MeasurementDue(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument_code} due {self.due_on} ({self.get_kind_display()})"
 
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.patient_id
 
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.patient.center_id
-
-
-class QuestionnaireLink(models.Model):
+class QuestionnaireLink(AboutOnePatient, models.Model):
     """A single-use, expiring link that opens one questionnaire for one patient.
 
     Only a hash of the token is stored: the link itself exists only in the QR code, the
@@ -147,14 +139,6 @@ class QuestionnaireLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_code} link for patient {self.patient_id}"
-
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.patient_id
-
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.patient.center_id
 
 
 class InstrumentWording(models.Model):

@@ -9,7 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ketaclinic.audit.records import AppendOnlyQuerySet, ClinicalRecord
+from ketaclinic.audit.records import AboutOnePatient, AppendOnlyQuerySet, ClinicalRecord
 
 
 class SexAtBirth(models.TextChoices):
@@ -224,7 +224,7 @@ class PatientAlert(ClinicalRecord):
         return self.message
 
 
-class EmergencyAccess(models.Model):
+class EmergencyAccess(AboutOnePatient, models.Model):
     """A break-the-glass grant: one member of staff may open one patient outside their centers."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -253,11 +253,3 @@ class EmergencyAccess(models.Model):
         from ketaclinic.audit.records import HistoryBypassed
 
         raise HistoryBypassed("Emergency access grants are never deleted.")
-
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.patient_id
-
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.patient.center_id

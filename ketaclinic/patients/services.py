@@ -134,20 +134,50 @@ def allergy_record(
     return allergy
 
 
-def _mark_entered_in_error(*, actor: Any, record: Any, reason: str, action: str) -> Any:
-    if not reason.strip():
-        raise RuleViolation(_("Say why the entry was wrong."), code="reason_required", field="reason")
+def _close_out(
+    *,
+    actor: Any,
+    record: Any,
+    action: str,
+    stamp: str,
+    note_field: str,
+    note: str,
+    by: str | None = None,
+    already: tuple[str, str],
+    reason: str = "",
+) -> Any:
+    """Stamp a one-time step on a record (resolved, acknowledged, reviewed, in error) and audit it.
+
+    The row is locked first, so two people pressing the button together cannot both do it.
+    """
     record = type(record).objects.select_for_update().get(pk=record.pk)
-    if record.is_entered_in_error:
-        raise Conflict(_("This entry is already marked as entered in error."), code="already_in_error")
+    if getattr(record, stamp) is not None:
+        raise Conflict(already[0], code=already[1])
     before = snapshot(record)
-    record.entered_in_error_at = timezone.now()
-    record.entered_in_error_reason = reason.strip()
+    setattr(record, stamp, timezone.now())
+    setattr(record, note_field, note.strip())
+    if by is not None:
+        setattr(record, by, actor)
     record.save()
     audit_change_record(
         actor=actor, instance=record, action=action, changes=changes_between(before, snapshot(record)), reason=reason
     )
     return record
+
+
+def _mark_entered_in_error(*, actor: Any, record: Any, reason: str, action: str) -> Any:
+    if not reason.strip():
+        raise RuleViolation(_("Say why the entry was wrong."), code="reason_required", field="reason")
+    return _close_out(
+        actor=actor,
+        record=record,
+        action=action,
+        stamp="entered_in_error_at",
+        note_field="entered_in_error_reason",
+        note=reason,
+        already=(_("This entry is already marked as entered in error."), "already_in_error"),
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -237,16 +267,16 @@ def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -
     require(actor, Perm.PATIENT_EDIT, center_id=alert.patient.center_id)
     if not resolution.strip():
         raise RuleViolation(_("Say how the alert was resolved."), code="resolution_required", field="resolution")
-    alert = PatientAlert.objects.select_for_update().get(pk=alert.pk)
-    if alert.resolved_at is not None:
-        raise Conflict(_("This alert is already resolved."), code="alert_already_resolved")
-    before = snapshot(alert)
-    alert.resolved_at, alert.resolved_by, alert.resolution = timezone.now(), actor, resolution.strip()
-    alert.save()
-    audit_change_record(
-        actor=actor, instance=alert, action="patient_alert.resolved", changes=changes_between(before, snapshot(alert))
+    return _close_out(
+        actor=actor,
+        record=alert,
+        action="patient_alert.resolved",
+        stamp="resolved_at",
+        by="resolved_by",
+        note_field="resolution",
+        note=resolution,
+        already=(_("This alert is already resolved."), "alert_already_resolved"),
     )
-    return alert
 
 
 @transaction.atomic
@@ -255,19 +285,16 @@ def patient_alert_acknowledge(*, actor: Any, alert: PatientAlert, action_taken: 
     require(actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=alert.patient.center_id)
     if not action_taken.strip():
         raise RuleViolation(_("Say what was done about the alert."), code="action_required", field="action_taken")
-    alert = PatientAlert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
-    if alert.acknowledged_at is not None:
-        raise Conflict(_("This alert was already acknowledged."), code="alert_already_acknowledged")
-    before = snapshot(alert)
-    alert.acknowledged_at, alert.acknowledged_by, alert.action_taken = timezone.now(), actor, action_taken.strip()
-    alert.save()
-    audit_change_record(
+    return _close_out(
         actor=actor,
-        instance=alert,
+        record=alert,
         action="patient_alert.acknowledged",
-        changes=changes_between(before, snapshot(alert)),
+        stamp="acknowledged_at",
+        by="acknowledged_by",
+        note_field="action_taken",
+        note=action_taken,
+        already=(_("This alert was already acknowledged."), "alert_already_acknowledged"),
     )
-    return alert
 
 
 @transaction.atomic
@@ -314,16 +341,13 @@ def emergency_access_review(*, actor: Any, grant: EmergencyAccess, note: str) ->
     require(actor, Perm.AUDIT_REVIEW, center_id=grant.patient.center_id)
     if not note.strip():
         raise RuleViolation(_("Write what the review found."), code="note_required", field="note")
-    grant = EmergencyAccess.objects.select_for_update().select_related("patient").get(pk=grant.pk)
-    if grant.reviewed_at is not None:
-        raise Conflict(_("This emergency access was already reviewed."), code="already_reviewed")
-    before = snapshot(grant)
-    grant.reviewed_at, grant.reviewed_by, grant.review_note = timezone.now(), actor, note.strip()
-    grant.save()
-    audit_change_record(
+    return _close_out(
         actor=actor,
-        instance=grant,
+        record=grant,
         action="emergency_access.reviewed",
-        changes=changes_between(before, snapshot(grant)),
+        stamp="reviewed_at",
+        by="reviewed_by",
+        note_field="review_note",
+        note=note,
+        already=(_("This emergency access was already reviewed."), "already_reviewed"),
     )
-    return grant
