@@ -5,6 +5,7 @@ from django.urls import include, path
 from ketaclinic.accounts import views as account_views
 from ketaclinic.audit import views as audit_views
 from ketaclinic.clinics import views as clinic_views
+from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.portal import views as portal_views
@@ -102,6 +103,16 @@ measure_urls = (
     "measures",
 )
 
+intake_urls = (
+    [
+        path("", intake_views.queue_view, name="queue"),
+        path("<uuid:request_id>/", intake_views.detail_view, name="detail"),
+        path("<uuid:request_id>/register/", intake_views.register_view, name="register"),
+        path("<uuid:request_id>/book/", intake_views.book_view, name="book"),
+    ],
+    "intake",
+)
+
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
 
 urlpatterns = [
@@ -113,6 +124,12 @@ urlpatterns = [
     path("audit/", include(audit_urls)),
     path("measures/", include(measure_urls)),
     path("q/", include(portal_urls)),
+    path("intake/", include(intake_urls)),
+    path(
+        "visit/<slug:center_slug>/consultation/",
+        intake_views.consultation_request_view,
+        name="consultation_request",
+    ),
 ]
 
 handler404 = "ketaclinic.http_errors.not_found_view"

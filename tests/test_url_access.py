@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role, role_allows
+from ketaclinic.intake.models import ConsultationRequest
 from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
 from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
 from tests.conftest import signed_in
@@ -30,7 +31,7 @@ FOREIGN_NAME = "Quillfeather"
 FOREIGN_MRN = "FX0000999"
 
 
-PATIENT_BOUND = {"patient_id", "member_id", "allergy_id", "alert_id", "grant_id", "response_id"}
+PATIENT_BOUND = {"patient_id", "member_id", "allergy_id", "alert_id", "grant_id", "response_id", "request_id"}
 
 
 def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
@@ -43,7 +44,19 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         source="staff",
         complete=True,
     )
+    inquiry = ConsultationRequest.objects.create(
+        center=patient.center,
+        given_name="Prospective",
+        family_name=f"{patient.family_name}",
+        phone="(714) 555-0100",
+        reason="Depression for years",
+        has_consent_to_contact=True,
+        received_at=timezone.now(),
+        patient=patient,
+    )
     return {
+        "request_id": inquiry.external_id,
+        "center_slug": patient.center.slug,
         "code": "madrs",
         "token": token,
         "response_id": response.external_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,50 +21,50 @@ from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_ent
 from ketaclinic.clinics.authorization import center_ids_for, require, role_label_for
 from ketaclinic.core.permissions import Perm
 
-if TYPE_CHECKING:
-    from ketaclinic.patients.models import Patient
-
 
 class AccessRecorder:
-    __slots__ = ("patients",)
+    __slots__ = ("shown",)
 
     def __init__(self) -> None:
-        self.patients: dict[int, Patient] = {}
+        self.shown: dict[tuple[str, int], Any] = {}
 
 
 _recorder: ContextVar[AccessRecorder | None] = ContextVar("ketaclinic_access_recorder", default=None)
 
 
-def patient_loaded(patient: Patient) -> None:
+def person_loaded(record: Any) -> None:
+    """Called from ``from_db`` of every model that identifies a person (patients, inquiries)."""
     recorder = _recorder.get()
-    if recorder is not None and patient.pk is not None:
-        recorder.patients.setdefault(patient.pk, patient)
+    if recorder is not None and record.pk is not None:
+        recorder.shown.setdefault((record._meta.label_lower, record.pk), record)
 
 
-def access_entries_write(*, actor: Any, action: str, patients: list[Patient]) -> None:
-    if not patients or not settings.KETACLINIC_ACCESS_AUDIT:
+def access_entries_write(*, actor: Any, action: str, records: list[Any]) -> None:
+    if not records or not settings.KETACLINIC_ACCESS_AUDIT:
         return
     own_centers = set(center_ids_for(actor, Perm.PATIENT_VIEW))
-    audit_entries_write(
-        [
+    entries = []
+    for record in records:
+        center_id = record.audit_center_id
+        is_patient = record._meta.label_lower == "patients.patient"
+        entries.append(
             audit_entry_build(
                 EntryFacts(
                     kind=AuditEntry.Kind.ACCESS,
                     action=action,
                     actor=actor,
-                    role=role_label_for(actor, patient.center_id),
-                    center_id=patient.center_id,
-                    patient_id=patient.pk,
-                    object_type="patients.patient",
-                    object_id=str(patient.external_id),
+                    role=role_label_for(actor, center_id),
+                    center_id=center_id,
+                    patient_id=record.audit_patient_id,
+                    object_type=record._meta.label_lower,
+                    object_id=str(record.external_id),
                     # Outside the actor's own centers a patient is only reachable through a
                     # break-the-glass grant, so the read is flagged for review.
-                    is_emergency=patient.center_id not in own_centers,
+                    is_emergency=is_patient and center_id not in own_centers,
                 )
             )
-            for patient in patients
-        ]
-    )
+        )
+    audit_entries_write(entries)
 
 
 def staff_view(
@@ -88,7 +88,7 @@ def staff_view(
             finally:
                 _recorder.reset(token)
             if response.status_code < 400:
-                access_entries_write(actor=request.user, action=event, patients=list(recorder.patients.values()))
+                access_entries_write(actor=request.user, action=event, records=list(recorder.shown.values()))
             return response
 
         wrapper.required_perm = perm  # type: ignore[attr-defined]

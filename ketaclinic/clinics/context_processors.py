@@ -20,5 +20,6 @@ def active_center(request: HttpRequest) -> dict[str, Any]:
             "patients": can(user, Perm.PATIENT_LIST),
             "emergency_access": can(user, Perm.EMERGENCY_ACCESS),
             "audit": can(user, Perm.AUDIT_VIEW),
+            "intake": can(user, Perm.INTAKE_VIEW),
         },
     }

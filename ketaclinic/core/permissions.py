@@ -37,6 +37,8 @@ class Perm(StrEnum):
     MEASURE_SCHEDULE = "measure.schedule"
     RISK_ALERT_ACKNOWLEDGE = "risk_alert.acknowledge"
     INSTRUMENT_WORDING_LOAD = "instrument.wording_load"
+    INTAKE_VIEW = "intake.view"
+    INTAKE_MANAGE = "intake.manage"
 
 
 _CLINICAL = {
@@ -79,6 +81,9 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.MEASURE_SCHEDULE: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE}),
     Perm.RISK_ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
     Perm.INSTRUMENT_WORDING_LOAD: frozenset({Role.CENTER_ADMIN}),
+    Perm.INTAKE_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
+    # Front desk answers inquiries, registers the person and books the consultation.
+    Perm.INTAKE_MANAGE: frozenset({Role.CENTER_ADMIN, Role.NURSE, Role.FRONT_DESK}),
 }
 
 

@@ -100,9 +100,9 @@ class Patient(ClinicalRecord):
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Patient:
         instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
-        from ketaclinic.audit.access import patient_loaded
+        from ketaclinic.audit.access import person_loaded
 
-        patient_loaded(instance)
+        person_loaded(instance)
         return instance
 
     @property

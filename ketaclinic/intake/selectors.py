@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from ketaclinic.accounts.models import User
+from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.models import StaffRole, TreatmentCenter
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm, Role
+from ketaclinic.intake.models import ConsultationRequest
+
+
+def center_public_get(*, slug: str) -> TreatmentCenter:
+    """A center as the public sees it: active ones only."""
+    try:
+        return TreatmentCenter.objects.get(slug=slug, is_active=True)
+    except TreatmentCenter.DoesNotExist:
+        raise NotFound(_("No such center."), code="center_not_found") from None
+
+
+def consultation_request_list(*, actor: Any, center_id: int | None, status: str = "") -> QuerySet[ConsultationRequest]:
+    centers = center_ids_for(actor, Perm.INTAKE_VIEW)
+    if center_id is not None:
+        centers = [c for c in centers if c == center_id]
+    requests = ConsultationRequest.objects.filter(center_id__in=centers)
+    if status:
+        requests = requests.filter(status=status)
+    return requests.select_related("center", "patient", "consultation_with").order_by("-received_at")
+
+
+def consultation_request_get(*, actor: Any, request_id: UUID | str) -> ConsultationRequest:
+    try:
+        return consultation_request_list(actor=actor, center_id=None).get(external_id=request_id)
+    except (ConsultationRequest.DoesNotExist, ValueError):
+        raise NotFound(_("Request not found."), code="request_not_found") from None
+
+
+def consultation_clinicians(*, center_id: int) -> QuerySet[User]:
+    """Prescribers of the center, who hold consultations."""
+    staff = StaffRole.objects.filter(center_id=center_id, role=Role.PRESCRIBER, is_active=True).values("user_id")
+    return User.objects.filter(pk__in=staff, is_active=True).order_by("last_name", "first_name")

@@ -1,0 +1,163 @@
+"""Every write of intake: public consultation requests and what front desk does with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import EntryFacts, audit_change_record, audit_event_record, changes_between, snapshot
+from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.models import TreatmentCenter
+from ketaclinic.core.errors import Conflict, RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.intake.models import ConsultationRequest
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import patient_create
+
+REQUEST_FIELDS = (
+    "given_name", "family_name", "date_of_birth", "phone", "email", "contact_by", "preferred_language",
+    "reason", "heard_about", "referring_clinician", "has_consent_to_contact",
+)  # fmt: skip
+FORM_SALT = "ketaclinic.intake.form"
+# A person takes longer than this to fill the form in; a script posting at once does not.
+FORM_MIN_SECONDS = 3
+FORM_MAX_AGE_SECONDS = 2 * 60 * 60
+
+
+def inquiry_form_token() -> str:
+    """A signed time stamp put in the public form, checked when it comes back."""
+    return signing.TimestampSigner(salt=FORM_SALT).sign(str(int(timezone.now().timestamp())))
+
+
+def _check_form_token(token: str) -> None:
+    signer = signing.TimestampSigner(salt=FORM_SALT)
+    try:
+        issued = int(signer.unsign(token, max_age=FORM_MAX_AGE_SECONDS))
+    except (signing.BadSignature, ValueError):
+        raise RuleViolation(_("The form expired. Please fill it in again."), code="form_expired") from None
+    if timezone.now().timestamp() - issued < FORM_MIN_SECONDS:
+        raise RuleViolation(_("Please take a moment to check your answers, then send."), code="too_fast")
+
+
+@transaction.atomic
+def consultation_request_submit(
+    *, center: TreatmentCenter, fields: Mapping[str, Any], form_token: str, honeypot: str, ip: str | None
+) -> ConsultationRequest:
+    """Take a request from the public form; bots and floods are refused before anything is kept."""
+    if honeypot.strip():
+        raise RuleViolation(_("The request could not be sent."), code="honeypot")
+    _check_form_token(form_token)
+    now = timezone.now()
+    if ip and (
+        ConsultationRequest.objects.filter(ip=ip, received_at__gte=now - dt.timedelta(hours=1)).count()
+        >= settings.KETACLINIC_INQUIRIES_PER_HOUR
+    ):
+        raise RuleViolation(_("Too many requests from this address. Please call the center."), code="rate_limited")
+    values = {name: fields[name] for name in REQUEST_FIELDS if name in fields}
+    if not values.get("has_consent_to_contact"):
+        raise RuleViolation(
+            _("We need your permission to contact you."), code="consent_required", field="has_consent_to_contact"
+        )
+    if not (values.get("phone") or values.get("email")):
+        raise RuleViolation(_("Give a phone number or an email address."), code="contact_required", field="phone")
+    inquiry = ConsultationRequest(center=center, received_at=now, ip=ip, **values)
+    try:
+        inquiry.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise RuleViolation(" ".join(messages), code="invalid", field=field) from None
+    inquiry.save()
+    audit_event_record(
+        EntryFacts(
+            kind="change",
+            action="consultation_request.received",
+            actor=None,
+            actor_label="public consultation form",
+            center_id=center.pk,
+            object_type="intake.consultationrequest",
+            object_id=str(inquiry.external_id),
+            changes={"reason_length": len(inquiry.reason)},
+        )
+    )
+    return inquiry
+
+
+def _locked(inquiry: ConsultationRequest) -> ConsultationRequest:
+    return ConsultationRequest.objects.select_for_update().select_related("center").get(pk=inquiry.pk)
+
+
+def _record(actor: Any, inquiry: ConsultationRequest, action: str, before: dict[str, Any]) -> None:
+    audit_change_record(
+        actor=actor, instance=inquiry, action=action, changes=changes_between(before, snapshot(inquiry))
+    )
+
+
+@transaction.atomic
+def consultation_request_update(
+    *, actor: Any, inquiry: ConsultationRequest, status: str, note: str
+) -> ConsultationRequest:
+    require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
+    inquiry = _locked(inquiry)
+    if status == ConsultationRequest.Status.BOOKED and inquiry.consultation_at is None:
+        raise RuleViolation(_("Book the consultation to mark it booked."), code="not_booked", field="status")
+    before = snapshot(inquiry)
+    inquiry.status, inquiry.staff_note, inquiry.handled_by = status, note.strip(), actor
+    inquiry.full_clean()
+    inquiry.save()
+    _record(actor, inquiry, "consultation_request.updated", before)
+    return inquiry
+
+
+@transaction.atomic
+def consultation_request_register(*, actor: Any, inquiry: ConsultationRequest, fields: Mapping[str, Any]) -> Patient:
+    """Turn the inquiry into a registered patient, carrying over what the person told us."""
+    require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
+    inquiry = _locked(inquiry)
+    if inquiry.patient_id is not None:
+        raise Conflict(_("This request already has a patient record."), code="already_registered")
+    carried = {
+        "given_name": inquiry.given_name,
+        "family_name": inquiry.family_name,
+        "date_of_birth": inquiry.date_of_birth,
+        "phone": inquiry.phone,
+        "email": inquiry.email,
+        "preferred_language": inquiry.preferred_language,
+    }
+    patient = patient_create(actor=actor, center=inquiry.center, fields={**carried, **fields})
+    before = snapshot(inquiry)
+    inquiry.patient, inquiry.handled_by = patient, actor
+    if inquiry.status == ConsultationRequest.Status.NEW:
+        inquiry.status = ConsultationRequest.Status.CONTACTED
+    inquiry.save()
+    _record(actor, inquiry, "consultation_request.registered", before)
+    return patient
+
+
+@transaction.atomic
+def consultation_request_book(
+    *, actor: Any, inquiry: ConsultationRequest, consultation_at: dt.datetime, clinician: Any
+) -> ConsultationRequest:
+    require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
+    inquiry = _locked(inquiry)
+    if inquiry.patient_id is None:
+        raise RuleViolation(_("Register the patient before booking."), code="not_registered")
+    if consultation_at <= timezone.now():
+        raise RuleViolation(_("Choose a time in the future."), code="booking_in_past", field="consultation_at")
+    if not can(clinician, Perm.PATIENT_VIEW, center_id=inquiry.center_id) or not can(
+        clinician, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=inquiry.center_id
+    ):
+        raise RuleViolation(_("Choose a clinician of this center."), code="not_a_clinician", field="clinician")
+    before = snapshot(inquiry)
+    inquiry.consultation_at, inquiry.consultation_with = consultation_at, clinician
+    inquiry.status, inquiry.handled_by = ConsultationRequest.Status.BOOKED, actor
+    inquiry.save()
+    _record(actor, inquiry, "consultation_request.booked", before)
+    return inquiry

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ketaclinic.audit.access import public_view, staff_view
+from ketaclinic.audit.context import client_ip
+from ketaclinic.clinics.authorization import can
+from ketaclinic.clinics.selectors import active_center_get
+from ketaclinic.core.permissions import Perm
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.intake import services
+from ketaclinic.intake.forms import BookingForm, ConsultationRequestForm, IntakeUpdateForm, RegisterForm
+from ketaclinic.intake.models import ConsultationRequest
+from ketaclinic.intake.selectors import (
+    center_public_get,
+    consultation_clinicians,
+    consultation_request_get,
+    consultation_request_list,
+)
+
+
+@public_view
+def consultation_request_view(request: HttpRequest, center_slug: str) -> HttpResponse:
+    """The public form a person fills in to ask a center for a consultation."""
+    center = center_public_get(slug=center_slug)
+    form = ConsultationRequestForm(request.POST or None, initial={"form_token": services.inquiry_form_token()})
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.consultation_request_submit(
+                center=center,
+                fields=form.cleaned_data,
+                form_token=form.cleaned_data["form_token"],
+                honeypot=form.cleaned_data.get("website", ""),
+                ip=client_ip(request),
+            )
+            return render(request, "intake/request_received.html", {"center": center})
+        form.data = form.data.copy()
+        form.data["form_token"] = services.inquiry_form_token()
+    return render(request, "intake/request_form.html", {"center": center, "form": form})
+
+
+@staff_view(Perm.INTAKE_VIEW, action="consultation_requests.listed")
+def queue_view(request: HttpRequest) -> HttpResponse:
+    center = active_center_get(actor=request.user, session=request.session)
+    status = request.GET.get("status", ConsultationRequest.Status.NEW)
+    if status not in ConsultationRequest.Status.values and status != "all":
+        status = ConsultationRequest.Status.NEW
+    inquiries = consultation_request_list(
+        actor=request.user, center_id=center.pk if center else None, status="" if status == "all" else status
+    )[:200]
+    context = {"inquiries": inquiries, "status": status, "statuses": ConsultationRequest.Status.choices}
+    return render(request, "intake/queue.html", context)
+
+
+def _detail_context(request: HttpRequest, inquiry: ConsultationRequest, **forms: object) -> dict[str, object]:
+    return {
+        "inquiry": inquiry,
+        "can_manage": can(request.user, Perm.INTAKE_MANAGE, center_id=inquiry.center_id),
+        "update_form": forms.get("update_form")
+        or IntakeUpdateForm(initial={"status": inquiry.status, "note": inquiry.staff_note}),
+        "register_form": forms.get("register_form") or RegisterForm(initial={"date_of_birth": inquiry.date_of_birth}),
+        "booking_form": forms.get("booking_form")
+        or BookingForm(clinicians=consultation_clinicians(center_id=inquiry.center_id)),
+    }
+
+
+@staff_view(Perm.INTAKE_VIEW, action="consultation_request.viewed")
+def detail_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    inquiry = consultation_request_get(actor=request.user, request_id=request_id)
+    form = IntakeUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.consultation_request_update(
+                actor=request.user, inquiry=inquiry, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+            )
+            messages.success(request, _("Request updated."))
+            return redirect("intake:detail", request_id=inquiry.external_id)
+        return render(request, "intake/detail.html", _detail_context(request, inquiry, update_form=form), status=422)
+    return render(request, "intake/detail.html", _detail_context(request, inquiry))
+
+
+@staff_view(Perm.INTAKE_MANAGE, action="consultation_request.registered")
+@require_POST
+def register_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    inquiry = consultation_request_get(actor=request.user, request_id=request_id)
+    form = RegisterForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            patient = services.consultation_request_register(
+                actor=request.user, inquiry=inquiry, fields=form.cleaned_data
+            )
+            messages.success(request, _("Registered with record number %(mrn)s.") % {"mrn": patient.mrn})
+            return redirect("intake:detail", request_id=inquiry.external_id)
+    return render(request, "intake/detail.html", _detail_context(request, inquiry, register_form=form), status=422)
+
+
+@staff_view(Perm.INTAKE_MANAGE, action="consultation_request.booked")
+@require_POST
+def book_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    inquiry = consultation_request_get(actor=request.user, request_id=request_id)
+    form = BookingForm(request.POST, clinicians=consultation_clinicians(center_id=inquiry.center_id))
+    if form.is_valid():
+        with form_errors_from(form):
+            services.consultation_request_book(
+                actor=request.user,
+                inquiry=inquiry,
+                consultation_at=form.cleaned_data["consultation_at"],
+                clinician=form.cleaned_data["clinician"],
+            )
+            messages.success(request, _("Consultation booked."))
+            return redirect("intake:detail", request_id=inquiry.external_id)
+    return render(request, "intake/detail.html", _detail_context(request, inquiry, booking_form=form), status=422)
