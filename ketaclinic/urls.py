@@ -5,6 +5,7 @@ from django.urls import include, path
 from ketaclinic.accounts import views as account_views
 from ketaclinic.audit import views as audit_views
 from ketaclinic.clinics import views as clinic_views
+from ketaclinic.intake import consultation_views
 from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import views as patient_views
@@ -113,6 +114,16 @@ intake_urls = (
     "intake",
 )
 
+consultation_urls = (
+    [
+        path("", consultation_views.consultation_view, name="start"),
+        path("<uuid:consultation_id>/", consultation_views.consultation_record_view, name="record"),
+        path("<uuid:consultation_id>/trials/", consultation_views.prior_trial_add_view, name="trial_add"),
+        path("<uuid:consultation_id>/decide/", consultation_views.decision_sign_view, name="decide"),
+    ],
+    "consultations",
+)
+
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
 
 urlpatterns = [
@@ -125,6 +136,7 @@ urlpatterns = [
     path("measures/", include(measure_urls)),
     path("q/", include(portal_urls)),
     path("intake/", include(intake_urls)),
+    path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),
     path(
         "visit/<slug:center_slug>/consultation/",
         intake_views.consultation_request_view,

@@ -53,15 +53,19 @@ def test_no_grab_bag_modules():
     assert [p.name for p in ROOT.rglob("*.py") if p.name in {"utils.py", "helpers.py", "common.py"}] == []
 
 
-def all_url_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, URLPattern]]:
+def all_url_patterns(
+    resolver: URLResolver | None = None, prefix: str = "", converters: tuple[str, ...] = ()
+) -> list[tuple[str, URLPattern, tuple[str, ...]]]:
+    """Every named URL with the path converters it needs, its parents' included."""
     resolver = resolver or get_resolver()
     found = []
     for pattern in resolver.url_patterns:
+        needs = converters + tuple(pattern.pattern.converters)
         if isinstance(pattern, URLResolver):
             namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
-            found += all_url_patterns(pattern, namespace)
+            found += all_url_patterns(pattern, namespace, needs)
         else:
-            found.append((f"{prefix}{pattern.name}", pattern))
+            found.append((f"{prefix}{pattern.name}", pattern, needs))
     return found
 
 
@@ -69,7 +73,7 @@ def test_every_view_declares_who_may_use_it():
     """A new view cannot ship unprotected: it must declare a permission or be marked public."""
     undeclared = [
         name
-        for name, pattern in all_url_patterns()
+        for name, pattern, _needs in all_url_patterns()
         if not (
             hasattr(pattern.callback, "required_perm")
             or getattr(pattern.callback, "is_public", False)

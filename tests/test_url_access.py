@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role, role_allows
-from ketaclinic.intake.models import ConsultationRequest
+from ketaclinic.intake.models import Consultation, ConsultationRequest
 from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
 from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
 from tests.conftest import signed_in
@@ -31,7 +31,16 @@ FOREIGN_NAME = "Quillfeather"
 FOREIGN_MRN = "FX0000999"
 
 
-PATIENT_BOUND = {"patient_id", "member_id", "allergy_id", "alert_id", "grant_id", "response_id", "request_id"}
+PATIENT_BOUND = {
+    "patient_id",
+    "member_id",
+    "allergy_id",
+    "alert_id",
+    "grant_id",
+    "response_id",
+    "request_id",
+    "consultation_id",
+}
 
 
 def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
@@ -54,7 +63,9 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         received_at=timezone.now(),
         patient=patient,
     )
+    consultation = Consultation.objects.create(patient=patient, prescriber=grant_actor, started_at=timezone.now())
     return {
+        "consultation_id": consultation.external_id,
         "request_id": inquiry.external_id,
         "center_slug": patient.center.slug,
         "code": "madrs",
@@ -74,9 +85,8 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
     }
 
 
-def url_for(name, pattern, ids):  # type: ignore[no-untyped-def]
-    kwargs = {key: ids[key] for key in pattern.pattern.converters}
-    return reverse(name, kwargs=kwargs)
+def url_for(name, needs, ids):  # type: ignore[no-untyped-def]
+    return reverse(name, kwargs={key: ids[key] for key in needs})
 
 
 def state_of_records() -> tuple:
@@ -103,16 +113,16 @@ def test_no_url_shows_or_changes_another_centers_patient(role, center, foreign):
     PatientFactory.create_batch(2, center=center)
     client = signed_in(StaffFactory(center=center, role=role))
     before = state_of_records()
-    for name, pattern in all_url_patterns():
+    for name, _pattern, needs in all_url_patterns():
         if name in {"accounts:logout", "accounts:login"}:
             continue
-        url = url_for(name, pattern, foreign)
+        url = url_for(name, needs, foreign)
         for method in ("get", "post"):
             response = getattr(client, method)(url, follow=True)
             body = response.content.decode()
             assert FOREIGN_NAME not in body, f"{method.upper()} {url} as {role} shows the foreign patient"
             assert FOREIGN_MRN not in body, f"{method.upper()} {url} as {role} shows the foreign MRN"
-            if PATIENT_BOUND & set(pattern.pattern.converters):
+            if PATIENT_BOUND & set(needs):
                 assert response.status_code in {403, 404, 405}, f"{method.upper()} {url} as {role}"
     assert state_of_records() == before
     assert not AuditEntry.objects.filter(patient__mrn=FOREIGN_MRN, kind=AuditEntry.Kind.ACCESS).exists()
@@ -124,11 +134,11 @@ def test_every_url_follows_the_role_table(role, center):
     """On the role's own center, a view refuses exactly the roles its permission leaves out."""
     own = records_for(PatientFactory(center=center), StaffFactory(center=center, role=Role.NURSE))
     client = signed_in(StaffFactory(center=center, role=role))
-    for name, pattern in all_url_patterns():
+    for name, pattern, needs in all_url_patterns():
         perm = getattr(pattern.callback, "required_perm", None)
         if perm is None:
             continue
-        response = client.get(url_for(name, pattern, own))
+        response = client.get(url_for(name, needs, own))
         if role_allows(role, perm):
             assert response.status_code in {200, 302, 405}, f"{name} as {role}: {response.status_code}"
         else:
@@ -138,9 +148,9 @@ def test_every_url_follows_the_role_table(role, center):
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_sign_in(center, foreign):
     client = Client()
-    for name, pattern in all_url_patterns():
+    for name, pattern, needs in all_url_patterns():
         if getattr(pattern.callback, "is_public", False):
             continue
-        response = client.get(url_for(name, pattern, foreign))
+        response = client.get(url_for(name, needs, foreign))
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("accounts:login")), name

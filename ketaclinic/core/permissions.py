@@ -39,6 +39,9 @@ class Perm(StrEnum):
     INSTRUMENT_WORDING_LOAD = "instrument.wording_load"
     INTAKE_VIEW = "intake.view"
     INTAKE_MANAGE = "intake.manage"
+    CONSULTATION_VIEW = "consultation.view"
+    CONSULTATION_WRITE = "consultation.write"
+    ELIGIBILITY_DECIDE = "eligibility.decide"
 
 
 _CLINICAL = {
@@ -84,6 +87,10 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.INTAKE_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
     # Front desk answers inquiries, registers the person and books the consultation.
     Perm.INTAKE_MANAGE: frozenset({Role.CENTER_ADMIN, Role.NURSE, Role.FRONT_DESK}),
+    Perm.CONSULTATION_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    # The consultation and the eligibility decision are the prescriber's, and only theirs.
+    Perm.CONSULTATION_WRITE: frozenset({Role.PRESCRIBER}),
+    Perm.ELIGIBILITY_DECIDE: frozenset({Role.PRESCRIBER}),
 }
 
 

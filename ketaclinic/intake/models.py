@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ketaclinic.audit.records import AppendOnlyQuerySet
+from ketaclinic.audit.records import AppendOnlyQuerySet, ClinicalRecord
 
 
 class ConsultationRequest(models.Model):
@@ -92,3 +93,122 @@ class ConsultationRequest(models.Model):
     @property
     def display_name(self) -> str:
         return f"{self.family_name}, {self.given_name}"
+
+
+class Consultation(ClinicalRecord):
+    """The prescriber's consultation: history, medications, prior trials and baseline vitals."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="consultations")
+    prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    presenting_problem = models.TextField(blank=True)
+    diagnosis_codes = models.JSONField(default=list, blank=True, help_text=_("ICD-10-CM codes, e.g. F33.2."))
+    prior_suicide_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    history = models.JSONField(default=dict, blank=True, help_text=_("Fact name -> true / false; absent = not asked."))
+    medications = models.TextField(blank=True, help_text=_("Current medications with doses, one per line."))
+    medication_classes = models.JSONField(default=list, blank=True)
+    are_medications_reconciled = models.BooleanField(default=False)
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Consultation {self.started_at:%Y-%m-%d} ({self.get_status_display()})"
+
+    @property
+    def bmi(self) -> Decimal | None:
+        if not self.weight_kg or not self.height_cm:
+            return None
+        metres = self.height_cm / 100
+        return (self.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+
+class PriorTrial(ClinicalRecord):
+    """One antidepressant (or augmentation) trial the patient had before."""
+
+    class Outcome(models.TextChoices):
+        NON_RESPONSE = "non_response", _("No response")
+        PARTIAL_RESPONSE = "partial_response", _("Partial response")
+        RESPONSE = "response", _("Response")
+        REMISSION = "remission", _("Remission")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Role(models.TextChoices):
+        ANTIDEPRESSANT = "antidepressant", _("Antidepressant")
+        AUGMENTATION = "augmentation", _("Augmentation")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="prior_trials")
+    drug = models.CharField(max_length=100)
+    daily_dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    weeks_at_dose = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    is_dose_adequate = models.BooleanField(null=True, blank=True)
+    is_adherent = models.BooleanField(null=True, blank=True)
+    is_current_episode = models.BooleanField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANTIDEPRESSANT)
+    improvement_percent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    stopped_for_intolerance = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.drug
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.consultation.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.consultation.patient.center_id
+
+
+class EligibilityDecision(ClinicalRecord):
+    """The prescriber's signed decision for one route, with the findings it was made on."""
+
+    class Decision(models.TextChoices):
+        ELIGIBLE = "eligible", _("Eligible")
+        NOT_ELIGIBLE = "not_eligible", _("Not eligible")
+        NEEDS_CLEARANCE = "needs_clearance", _("Needs medical clearance")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="decisions")
+    route = models.CharField(max_length=32)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.TextField()
+    justifications = models.JSONField(default=dict, blank=True, help_text=_("Rule id -> why it was accepted."))
+    findings = models.JSONField(help_text=_("Every finding and unassessed rule at the time, with rule versions."))
+    rule_set_version = models.CharField(max_length=40)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    content_sha256 = models.CharField(max_length=64, help_text=_("Hash of what was signed."))
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.route}: {self.get_decision_display()}"
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.consultation.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.consultation.patient.center_id

@@ -1,0 +1,87 @@
+"""A consultation as the pure eligibility and treatment-resistance rules read it."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from ketaclinic.core import eligibility
+from ketaclinic.core.treatment_resistance import (
+    AntidepressantTrial,
+    TreatmentResistance,
+    TrialOutcome,
+    TrialRole,
+    assess_treatment_resistance,
+    is_major_depressive_disorder_code,
+)
+from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+from ketaclinic.intake.models import Consultation, PriorTrial
+from ketaclinic.measures.models import QuestionnaireResponse
+
+SEX_FOR_RULES = {"female": eligibility.Sex.FEMALE, "male": eligibility.Sex.MALE}
+
+
+def latest_totals(consultation: Consultation, codes: tuple[str, ...]) -> dict[str, int | None]:
+    """The most recent completed total of each scale for the consultation's patient (one query)."""
+    totals: dict[str, int | None] = dict.fromkeys(codes)
+    responses = (
+        QuestionnaireResponse.objects.in_use()
+        .filter(patient_id=consultation.patient_id, instrument_code__in=codes, status="completed")
+        .order_by("-completed_at")
+        .values_list("instrument_code", "total")
+    )
+    for code, total in responses:
+        if totals[code] is None:
+            totals[code] = total
+    return totals
+
+
+def consultation_facts(consultation: Consultation) -> eligibility.ConsultationFacts:
+    patient = consultation.patient
+    history = {name: consultation.history.get(name) for name in HISTORY_FACTS}
+    totals = latest_totals(consultation, ("audit_c", "dast10"))
+    classes = (
+        frozenset(eligibility.MedicationClass(value) for value in consultation.medication_classes)
+        if consultation.are_medications_reconciled
+        else None
+    )
+    return eligibility.ConsultationFacts(
+        age_years=patient.age_on(timezone.localdate()),
+        sex=SEX_FOR_RULES.get(patient.sex_at_birth, eligibility.Sex.UNKNOWN),
+        baseline_systolic_mmhg=consultation.systolic_mmhg,
+        baseline_diastolic_mmhg=consultation.diastolic_mmhg,
+        dast10_total=totals["dast10"],
+        audit_c_total=totals["audit_c"],
+        current_medication_classes=classes,
+        diagnosis_codes=frozenset(consultation.diagnosis_codes),
+        **history,
+    )
+
+
+def trials_for_rules(trials: list[PriorTrial]) -> list[AntidepressantTrial]:
+    return [
+        AntidepressantTrial(
+            drug=trial.drug,
+            daily_dose_mg=trial.daily_dose_mg,
+            weeks_at_dose=trial.weeks_at_dose,
+            is_dose_adequate=trial.is_dose_adequate,
+            is_adherent=trial.is_adherent,
+            outcome=TrialOutcome(trial.outcome),
+            is_current_episode=trial.is_current_episode,
+            role=TrialRole(trial.role),
+            improvement_percent=trial.improvement_percent,
+            stopped_for_intolerance=trial.stopped_for_intolerance,
+        )
+        for trial in trials
+    ]
+
+
+def treatment_resistance(consultation: Consultation, trials: list[PriorTrial]) -> TreatmentResistance:
+    codes = consultation.diagnosis_codes
+    # No diagnosis recorded leaves the full definition unknown rather than unmet.
+    has_mdd = any(is_major_depressive_disorder_code(code) for code in codes) if codes else None
+    return assess_treatment_resistance(trials_for_rules(trials), has_major_depressive_disorder=has_mdd)
+
+
+def evaluations(consultation: Consultation) -> list[eligibility.EligibilityEvaluation]:
+    facts = consultation_facts(consultation)
+    return [eligibility.evaluate(facts, route) for route in eligibility.Route]

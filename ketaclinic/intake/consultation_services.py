@@ -1,0 +1,222 @@
+"""Writes of the consultation: the record, prior trials and the signed eligibility decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
+from ketaclinic.clinics.authorization import require
+from ketaclinic.core import eligibility
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.intake.assessment import consultation_facts
+from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
+from ketaclinic.patients.models import Patient
+
+CONSULTATION_FIELDS = (
+    "presenting_problem",
+    "diagnosis_codes",
+    "prior_suicide_attempts",
+    "history",
+    "medications",
+    "medication_classes",
+    "are_medications_reconciled",
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "weight_kg",
+    "height_cm",
+)
+TRIAL_FIELDS = (
+    "drug",
+    "daily_dose_mg",
+    "weeks_at_dose",
+    "is_dose_adequate",
+    "is_adherent",
+    "is_current_episode",
+    "outcome",
+    "role",
+    "improvement_percent",
+    "stopped_for_intolerance",
+)
+ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+def _validated(instance: Any) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise RuleViolation(" ".join(messages), code="invalid", field=None if field == "__all__" else field) from None
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    codes = [code.strip().upper() for code in values.get("diagnosis_codes", []) if code.strip()]
+    bad = [code for code in codes if not ICD10_CM.match(code)]
+    if bad:
+        raise RuleViolation(
+            _("Not ICD-10-CM codes: %(codes)s.") % {"codes": ", ".join(bad)}, code="bad_icd10", field="diagnosis_codes"
+        )
+    if "diagnosis_codes" in values:
+        values["diagnosis_codes"] = codes
+    if "history" in values:
+        unknown = set(values["history"]) - set(HISTORY_FACTS)
+        if unknown:
+            raise RuleViolation(_("Unknown history questions."), code="unknown_history", field="history")
+        values["history"] = {name: answer for name, answer in values["history"].items() if answer is not None}
+    if "medication_classes" in values:
+        values["medication_classes"] = sorted(
+            {eligibility.MedicationClass(v).value for v in values["medication_classes"]}
+        )
+    return values
+
+
+@transaction.atomic
+def consultation_start(*, actor: Any, patient: Patient) -> Consultation:
+    require(actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id)
+    consultation = Consultation(patient=patient, prescriber=actor, started_at=timezone.now())
+    _validated(consultation)
+    consultation.save()
+    audit_change_record(
+        actor=actor,
+        instance=consultation,
+        action="consultation.started",
+        changes=changes_between({}, snapshot(consultation)),
+    )
+    return consultation
+
+
+@transaction.atomic
+def consultation_update(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> Consultation:
+    """Save the record; after signing, every change is an amendment kept in its history."""
+    require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
+    unknown = set(fields) - set(CONSULTATION_FIELDS)
+    if unknown:
+        raise RuleViolation(
+            _("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}, code="unknown_field"
+        )
+    values = _checked(dict(fields))
+    consultation = Consultation.objects.select_for_update().select_related("patient").get(pk=consultation.pk)
+    before = snapshot(consultation)
+    for name, value in values.items():
+        setattr(consultation, name, value)
+    _validated(consultation)
+    changes = changes_between(before, snapshot(consultation))
+    if changes:
+        consultation.save()
+        action = "consultation.amended" if consultation.status == Consultation.Status.SIGNED else "consultation.updated"
+        audit_change_record(actor=actor, instance=consultation, action=action, changes=changes)
+    return consultation
+
+
+@transaction.atomic
+def prior_trial_add(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> PriorTrial:
+    require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
+    trial = PriorTrial(consultation=consultation, **{k: v for k, v in fields.items() if k in TRIAL_FIELDS})
+    _validated(trial)
+    trial.save()
+    audit_change_record(
+        actor=actor, instance=trial, action="prior_trial.added", changes=changes_between({}, snapshot(trial))
+    )
+    return trial
+
+
+def _finding_record(finding: eligibility.EligibilityFinding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "rule_version": finding.rule_version,
+        "kind": finding.kind.value,
+        "explanation": finding.explanation,
+        "source": finding.source,
+        "evidence": jsonable(finding.evidence),
+    }
+
+
+@transaction.atomic
+def eligibility_decision_sign(
+    *,
+    actor: Any,
+    consultation: Consultation,
+    route: str,
+    decision: str,
+    reason: str,
+    justifications: Mapping[str, str],
+    password: str,
+) -> EligibilityDecision:
+    """Record the prescriber's decision for a route, signed with their password.
+
+    The findings are computed again here, from the record as it stands, and stored with the
+    decision. Eligible is refused while a label contraindication stands; every relative
+    finding and every rule left unassessed needs a written justification.
+    """
+    require(actor, Perm.ELIGIBILITY_DECIDE, center_id=consultation.patient.center_id)
+    if not actor.check_password(password):
+        raise Forbidden(_("The password did not match; the decision was not signed."), code="signature_failed")
+    if not reason.strip():
+        raise RuleViolation(_("Give the reason for the decision."), code="reason_required", field="reason")
+    consultation = Consultation.objects.select_for_update().select_related("patient").get(pk=consultation.pk)
+    evaluation = eligibility.evaluate(consultation_facts(consultation), eligibility.Route(route))
+    given = {rule: text.strip() for rule, text in justifications.items() if text.strip()}
+    if decision == EligibilityDecision.Decision.ELIGIBLE:
+        absolute = [f.rule_id for f in evaluation.findings if f.kind is eligibility.RuleKind.ABSOLUTE]
+        if absolute:
+            raise RuleViolation(
+                _("A label contraindication stands (%(rules)s): this route cannot be marked eligible.")
+                % {"rules": ", ".join(absolute)},
+                code="absolute_contraindication",
+            )
+        needing = [f.rule_id for f in evaluation.needing_written_justification] + [
+            n.rule_id for n in evaluation.not_assessed
+        ]
+        missing = [rule for rule in needing if rule not in given]
+        if missing:
+            raise RuleViolation(
+                _("Write why you accept %(rules)s.") % {"rules": ", ".join(missing)}, code="justification_required"
+            )
+    record = {
+        "route": route,
+        "decision": decision,
+        "reason": reason.strip(),
+        "justifications": given,
+        "rule_set_version": evaluation.rule_set_version,
+        "findings": [_finding_record(f) for f in evaluation.findings],
+        "not_assessed": [
+            {"rule_id": n.rule_id, "missing_facts": list(n.missing_facts)} for n in evaluation.not_assessed
+        ],
+        "consultation": str(consultation.external_id),
+        "consultation_updated_at": consultation.updated_at.isoformat(),
+    }
+    signed = EligibilityDecision(
+        consultation=consultation,
+        route=route,
+        decision=decision,
+        reason=reason.strip(),
+        justifications=given,
+        findings={"findings": record["findings"], "not_assessed": record["not_assessed"]},
+        rule_set_version=evaluation.rule_set_version,
+        signed_by=actor,
+        signed_at=timezone.now(),
+        content_sha256=hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(),
+    )
+    _validated(signed)
+    signed.save()
+    if consultation.status != Consultation.Status.SIGNED:
+        consultation.status = Consultation.Status.SIGNED
+        consultation.save(update_fields=["status", "updated_at"])
+    audit_change_record(
+        actor=actor,
+        instance=signed,
+        action="eligibility_decision.signed",
+        changes=changes_between({}, snapshot(signed)),
+    )
+    return signed

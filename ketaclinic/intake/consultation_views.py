@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ketaclinic.audit.access import staff_view
+from ketaclinic.clinics.authorization import can
+from ketaclinic.core import eligibility
+from ketaclinic.core.permissions import Perm
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.intake import consultation_services as services
+from ketaclinic.intake.assessment import evaluations, treatment_resistance
+from ketaclinic.intake.consultation_forms import ConsultationForm, DecisionForm, PriorTrialForm
+from ketaclinic.intake.models import Consultation
+from ketaclinic.intake.selectors import consultation_get, consultation_latest, decisions_for, prior_trials_for
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patient_chart_get
+from ketaclinic.patients.views import chart_context
+
+
+def _page(
+    request: HttpRequest, patient: Patient, consultation: Consultation, *, status: int = 200, **forms: object
+) -> HttpResponse:
+    trials = prior_trials_for(actor=request.user, consultation=consultation)
+    context = chart_context(
+        request,
+        patient,
+        "consultation",
+        consultation=consultation,
+        form=forms.get("form") or ConsultationForm(instance=consultation),
+        trial_form=forms.get("trial_form") or PriorTrialForm(),
+        decision_form=forms.get("decision_form") or DecisionForm(),
+        trials=trials,
+        resistance=treatment_resistance(consultation, trials),
+        evaluations=evaluations(consultation),
+        decisions=decisions_for(actor=request.user, consultation=consultation),
+        can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
+        can_decide=can(request.user, Perm.ELIGIBILITY_DECIDE, center_id=patient.center_id),
+        relative=eligibility.RuleKind.RELATIVE,
+        absolute=eligibility.RuleKind.ABSOLUTE,
+    )
+    return render(request, "intake/consultation.html", context, status=status)
+
+
+@staff_view(Perm.CONSULTATION_VIEW, action="consultation.viewed")
+def consultation_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    consultation = consultation_latest(actor=request.user, patient=patient)
+    if request.method == "POST" and consultation is None:
+        consultation = services.consultation_start(actor=request.user, patient=patient)
+        return redirect(
+            "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
+        )
+    if consultation is None:
+        context = chart_context(
+            request,
+            patient,
+            "consultation",
+            can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
+        )
+        return render(request, "intake/consultation_start.html", context)
+    return redirect("consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id)
+
+
+@staff_view(Perm.CONSULTATION_VIEW, action="consultation.viewed")
+def consultation_record_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+    if request.method == "POST":
+        form = ConsultationForm(request.POST, instance=consultation)
+        if form.is_valid():
+            with form_errors_from(form):
+                services.consultation_update(
+                    actor=request.user, consultation=consultation, fields=form.service_fields()
+                )
+                messages.success(request, _("Consultation saved."))
+                return redirect(
+                    "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
+                )
+        consultation.refresh_from_db()
+        return _page(request, patient, consultation, form=form, status=422)
+    return _page(request, patient, consultation)
+
+
+@staff_view(Perm.CONSULTATION_WRITE, action="prior_trial.added")
+@require_POST
+def prior_trial_add_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+    form = PriorTrialForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.prior_trial_add(actor=request.user, consultation=consultation, fields=form.cleaned_data)
+            messages.success(request, _("Trial added."))
+            return redirect(
+                "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
+            )
+    return _page(request, patient, consultation, trial_form=form, status=422)
+
+
+@staff_view(Perm.ELIGIBILITY_DECIDE, action="eligibility_decision.signed")
+@require_POST
+def decision_sign_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.eligibility_decision_sign(
+                actor=request.user,
+                consultation=consultation,
+                route=form.cleaned_data["route"],
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                justifications=form.justification_map(),
+                password=form.cleaned_data["password"],
+            )
+            messages.success(request, _("Decision signed."))
+            return redirect(
+                "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
+            )
+    return _page(request, patient, consultation, decision_form=form, status=422)
