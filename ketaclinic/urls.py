@@ -8,6 +8,7 @@ from ketaclinic.clinics import views as clinic_views
 from ketaclinic.intake import consultation_views
 from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
+from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.portal import views as portal_views
 
@@ -61,6 +62,13 @@ patient_urls = (
             name="alert_resolve",
         ),
         path("<uuid:patient_id>/history/", patient_views.history_view, name="history"),
+        path("<uuid:patient_id>/consents/", consent_views.consent_list_view, name="consents"),
+        path("<uuid:patient_id>/consents/<slug:route>/sign/", consent_views.consent_sign_view, name="consent_sign"),
+        path(
+            "<uuid:patient_id>/consents/<uuid:signature_id>/pdf/",
+            consent_views.consent_pdf_view,
+            name="consent_pdf",
+        ),
     ],
     "patients",
 )

@@ -16,7 +16,8 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role, role_allows
 from ketaclinic.intake.models import Consultation, ConsultationRequest
 from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
-from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.patients.consents import consent_sign
+from ketaclinic.patients.models import Allergy, CareTeamMember, ConsentDocument, EmergencyAccess, Patient, PatientAlert
 from tests.conftest import signed_in
 from tests.factories import (
     AllergyFactory,
@@ -64,7 +65,22 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         patient=patient,
     )
     consultation = Consultation.objects.create(patient=patient, prescriber=grant_actor, started_at=timezone.now())
+    ConsentDocument.objects.get_or_create(
+        organization=patient.organization,
+        route="iv",
+        version=1,
+        defaults={"title": "IV consent", "body": "Risks and benefits. " * 20, "published_at": timezone.now()},
+    )
+    signature = consent_sign(
+        actor=grant_actor,
+        patient=patient,
+        route="iv",
+        typed_name=f"{patient.given_name} {patient.family_name}",
+        has_read=True,
+    )
     return {
+        "signature_id": signature.external_id,
+        "route": "iv",
         "consultation_id": consultation.external_id,
         "request_id": inquiry.external_id,
         "center_slug": patient.center.slug,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.records import ChangeAuthor
@@ -113,6 +114,7 @@ def demo_network_build() -> list[TreatmentCenter]:
         if created:
             _center_rooms_and_hours(center)
     password_hash = make_password(DEMO_PASSWORD)  # argon2 is slow by design: hash once for all
+    _publish_demo_consents(org, centers[0])
     for login in demo_logins():
         first, _, last = login.username.partition(".")
         user, created = User.objects.get_or_create(
@@ -238,3 +240,16 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
 @transaction.atomic
 def mrn_allocate_outside(organization: Organization, count: int) -> list[str]:
     return mrn_allocate(organization=organization, count=count)
+
+
+def _publish_demo_consents(organization: Organization, center: TreatmentCenter) -> None:
+    from ketaclinic.patients.consent_texts import TEXTS
+    from ketaclinic.patients.models import ConsentDocument
+
+    for route, (title, body) in TEXTS.items():
+        ConsentDocument.objects.get_or_create(
+            organization=organization,
+            route=route,
+            version=1,
+            defaults={"title": title, "body": body, "published_at": timezone.now()},
+        )

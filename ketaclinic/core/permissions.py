@@ -42,6 +42,9 @@ class Perm(StrEnum):
     CONSULTATION_VIEW = "consultation.view"
     CONSULTATION_WRITE = "consultation.write"
     ELIGIBILITY_DECIDE = "eligibility.decide"
+    CONSENT_VIEW = "consent.view"
+    CONSENT_WITNESS = "consent.witness"
+    CONSENT_PUBLISH = "consent.publish"
 
 
 _CLINICAL = {
@@ -91,6 +94,10 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # The consultation and the eligibility decision are the prescriber's, and only theirs.
     Perm.CONSULTATION_WRITE: frozenset({Role.PRESCRIBER}),
     Perm.ELIGIBILITY_DECIDE: frozenset({Role.PRESCRIBER}),
+    Perm.CONSENT_VIEW: frozenset(_CLINICAL),
+    Perm.CONSENT_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
+    # The consent text is the medical director's; center admins publish its versions.
+    Perm.CONSENT_PUBLISH: frozenset({Role.CENTER_ADMIN}),
 }
 
 

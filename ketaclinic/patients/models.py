@@ -253,3 +253,66 @@ class EmergencyAccess(AboutOnePatient, models.Model):
         from ketaclinic.audit.records import HistoryBypassed
 
         raise HistoryBypassed("Emergency access grants are never deleted.")
+
+
+class TreatmentRoute(models.TextChoices):
+    """The routes a consent, a decision or a plan is for (``core.dosing.Route`` values)."""
+
+    IV = "iv", _("IV ketamine infusion")
+    IM = "im", _("IM ketamine injection")
+    ESKETAMINE = "esketamine_nasal_spray", _("Esketamine nasal spray")
+    ORAL = "oral_sublingual", _("Oral or sublingual ketamine")
+
+
+class ConsentDocument(models.Model):
+    """One version of the informed-consent text for a route; a change is a new version."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("clinics.Organization", on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(max_length=32, choices=TreatmentRoute.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text=_("Plain text; blank lines separate paragraphs."))
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["route", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "route", "version"], name="consent_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [part.strip() for part in self.body.split("\n\n") if part.strip()]
+
+
+class ConsentSignature(ClinicalRecord):
+    """A patient's signature on one version of a consent document, with its PDF copy."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="signatures")
+    typed_name = models.CharField(max_length=200)
+    drawn_signature = models.TextField(blank=True, help_text=_("PNG data URL of the drawn signature, if any."))
+    signed_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    witnessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(upload_to="consents/%Y/%m/")
+    pdf_sha256 = models.CharField(max_length=64)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    # The drawn image is kept on the row and in the PDF; its hash covers it in the history.
+    history_exclude = ("created_at", "updated_at", "drawn_signature")
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.document} signed {self.signed_at:%Y-%m-%d}"

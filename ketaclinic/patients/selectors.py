@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from ketaclinic.clinics.authorization import center_ids_for, organization_ids_for
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
-from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.patients.models import (
+    Allergy,
+    CareTeamMember,
+    ConsentSignature,
+    EmergencyAccess,
+    Patient,
+    PatientAlert,
+)
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -161,3 +168,10 @@ def emergency_access_get(*, actor: Any, grant_id: UUID | str) -> EmergencyAccess
         return emergency_access_list(actor=actor).get(external_id=grant_id)
     except (EmergencyAccess.DoesNotExist, ValueError):
         raise NotFound(_("Emergency access grant not found."), code="grant_not_found") from None
+
+
+def consent_signature_get(*, actor: Any, patient: Patient, signature_id: UUID | str) -> ConsentSignature:
+    try:
+        return ConsentSignature.objects.in_use().get(patient_id=patient.pk, external_id=signature_id)
+    except (ConsentSignature.DoesNotExist, ValueError):
+        raise NotFound(_("Consent not found."), code="consent_not_found") from None

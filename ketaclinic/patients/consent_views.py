@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ketaclinic.audit.access import staff_view
+from ketaclinic.clinics.authorization import can
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.patients.consents import consent_current, consent_document_current, consent_sign
+from ketaclinic.patients.models import ConsentSignature, TreatmentRoute
+from ketaclinic.patients.selectors import consent_signature_get, patient_chart_get, patient_get
+from ketaclinic.patients.views import chart_context
+
+
+class ConsentSignForm(forms.Form):
+    has_read = forms.BooleanField(label=gettext_lazy("I have read this document and my questions were answered."))
+    typed_name = forms.CharField(label=gettext_lazy("Type your full legal name to sign"), max_length=200)
+    drawn_signature = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+@staff_view(Perm.CONSENT_VIEW, action="consents.viewed")
+def consent_list_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    rows = []
+    for route in TreatmentRoute:
+        document = consent_document_current(organization_id=patient.organization_id, route=route.value)
+        rows.append((route, document, consent_current(patient=patient, route=route.value) if document else None))
+    context = chart_context(
+        request,
+        patient,
+        "consents",
+        rows=rows,
+        can_witness=can(request.user, Perm.CONSENT_WITNESS, center_id=patient.center_id),
+    )
+    return render(request, "patients/consents.html", context)
+
+
+@staff_view(Perm.CONSENT_WITNESS, action="consent.sign_opened")
+def consent_sign_view(request: HttpRequest, patient_id: UUID, route: str) -> HttpResponse:
+    """The page handed to the patient on the tablet: the text, then their signature."""
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    if route not in TreatmentRoute.values:
+        raise NotFound(_("Unknown route."), code="unknown_route")
+    document = consent_document_current(organization_id=patient.organization_id, route=route)
+    if document is None:
+        raise NotFound(_("No consent document is published for this route."), code="consent_document_missing")
+    form = ConsentSignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            consent_sign(
+                actor=request.user,
+                patient=patient,
+                route=route,
+                typed_name=form.cleaned_data["typed_name"],
+                drawn_signature=form.cleaned_data["drawn_signature"],
+                has_read=form.cleaned_data["has_read"],
+            )
+            messages.success(request, _("Consent signed; a PDF copy is on file."))
+            return redirect("patients:consents", patient_id=patient.external_id)
+    context = chart_context(request, patient, "consents", document=document, form=form)
+    return render(request, "patients/consent_sign.html", context)
+
+
+@staff_view(Perm.CONSENT_VIEW, action="consent.pdf_downloaded")
+def consent_pdf_view(request: HttpRequest, patient_id: UUID, signature_id: UUID) -> FileResponse:
+    patient = patient_get(actor=request.user, patient_id=patient_id)
+    signature: ConsentSignature = consent_signature_get(actor=request.user, patient=patient, signature_id=signature_id)
+    return FileResponse(signature.pdf.open("rb"), content_type="application/pdf", filename=f"consent-{patient.mrn}.pdf")
