@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ketaclinic.measures",
     "ketaclinic.portal",
     "ketaclinic.intake",
+    "ketaclinic.treatment",
 ]
 
 MIDDLEWARE = [

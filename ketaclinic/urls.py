@@ -11,6 +11,7 @@ from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.portal import views as portal_views
+from ketaclinic.treatment import views as treatment_views
 
 account_urls = (
     [
@@ -128,8 +129,18 @@ consultation_urls = (
         path("<uuid:consultation_id>/", consultation_views.consultation_record_view, name="record"),
         path("<uuid:consultation_id>/trials/", consultation_views.prior_trial_add_view, name="trial_add"),
         path("<uuid:consultation_id>/decide/", consultation_views.decision_sign_view, name="decide"),
+        path("<uuid:consultation_id>/letters/<uuid:member_id>/", consultation_views.letter_view, name="letter"),
     ],
     "consultations",
+)
+
+treatment_urls = (
+    [
+        path("re-evaluation/", treatment_views.re_evaluation_queue_view, name="re_evaluation"),
+        path("patients/<uuid:patient_id>/", treatment_views.plan_tab_view, name="plans"),
+        path("patients/<uuid:patient_id>/<uuid:plan_id>/", treatment_views.plan_view, name="plan"),
+    ],
+    "treatment",
 )
 
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
@@ -144,6 +155,7 @@ urlpatterns = [
     path("measures/", include(measure_urls)),
     path("q/", include(portal_urls)),
     path("intake/", include(intake_urls)),
+    path("plans/", include(treatment_urls)),
     path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),
     path(
         "visit/<slug:center_slug>/consultation/",

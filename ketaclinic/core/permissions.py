@@ -45,6 +45,9 @@ class Perm(StrEnum):
     CONSENT_VIEW = "consent.view"
     CONSENT_WITNESS = "consent.witness"
     CONSENT_PUBLISH = "consent.publish"
+    PLAN_VIEW = "plan.view"
+    PLAN_SIGN = "plan.sign"
+    LETTER_SEND = "letter.send"
 
 
 _CLINICAL = {
@@ -98,6 +101,9 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.CONSENT_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
     # The consent text is the medical director's; center admins publish its versions.
     Perm.CONSENT_PUBLISH: frozenset({Role.CENTER_ADMIN}),
+    Perm.PLAN_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Perm.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
+    Perm.LETTER_SEND: frozenset({Role.PRESCRIBER}),
 }
 
 

@@ -16,10 +16,11 @@ from ketaclinic.http_errors import form_errors_from
 from ketaclinic.intake import consultation_services as services
 from ketaclinic.intake.assessment import evaluations, treatment_resistance
 from ketaclinic.intake.consultation_forms import ConsultationForm, DecisionForm, PriorTrialForm
+from ketaclinic.intake.letters import consultation_letter_render
 from ketaclinic.intake.models import Consultation
 from ketaclinic.intake.selectors import consultation_get, consultation_latest, decisions_for, prior_trials_for
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import patient_chart_get
+from ketaclinic.patients.selectors import care_team_member_get, patient_chart_get
 from ketaclinic.patients.views import chart_context
 
 
@@ -41,6 +42,7 @@ def _page(
         decisions=decisions_for(actor=request.user, consultation=consultation),
         can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
         can_decide=can(request.user, Perm.ELIGIBILITY_DECIDE, center_id=patient.center_id),
+        sharing=[m for m in patient.current_care_team if m.has_consent_to_share],  # type: ignore[attr-defined]
         relative=eligibility.RuleKind.RELATIVE,
         absolute=eligibility.RuleKind.ABSOLUTE,
     )
@@ -125,3 +127,14 @@ def decision_sign_view(request: HttpRequest, patient_id: UUID, consultation_id: 
                 "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
             )
     return _page(request, patient, consultation, decision_form=form, status=422)
+
+
+@staff_view(Perm.LETTER_SEND, action="consultation_letter.generated")
+def letter_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID, member_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+    member = care_team_member_get(actor=request.user, patient=patient, member_id=member_id)
+    pdf = consultation_letter_render(actor=request.user, consultation=consultation, recipient=member)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consultation-{patient.mrn}.pdf"'
+    return response

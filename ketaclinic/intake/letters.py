@@ -1,0 +1,61 @@
+"""The consultation summary letter to the referring clinician and primary care provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import audit_change_record
+from ketaclinic.clinics.authorization import require
+from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.intake.assessment import treatment_resistance
+from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
+from ketaclinic.patients.models import CareTeamMember
+from ketaclinic.printing import pdf_from_template, sha256_of
+
+
+def consultation_letter_render(*, actor: Any, consultation: Consultation, recipient: CareTeamMember) -> bytes:
+    """Render the letter from the signed record; refused without the patient's consent to share."""
+    require(actor, Perm.LETTER_SEND, center_id=consultation.patient.center_id)
+    # Always from the record as stored, never from a copy the caller may hold.
+    consultation = Consultation.objects.select_related("patient", "patient__center").get(pk=consultation.pk)
+    if recipient.patient_id != consultation.patient_id or recipient.is_entered_in_error:
+        raise RuleViolation(_("That clinician is not on this patient's care team."), code="not_care_team")
+    if not recipient.has_consent_to_share:
+        raise RuleViolation(_("The patient has not agreed to share records with this clinician."), code="no_consent")
+    decisions = list(
+        EligibilityDecision.objects.in_use()
+        .filter(consultation=consultation)
+        .select_related("signed_by")
+        .order_by("route")
+    )
+    if not decisions:
+        raise RuleViolation(_("Sign an eligibility decision before writing to the care team."), code="not_signed")
+    trials = list(PriorTrial.objects.in_use().filter(consultation=consultation))
+    from ketaclinic.treatment.services import plan_current
+
+    context = {
+        "consultation": consultation,
+        "patient": consultation.patient,
+        "center": consultation.patient.center,
+        "recipient": recipient,
+        "decisions": decisions,
+        "resistance": treatment_resistance(consultation, trials),
+        "plan": plan_current(patient=consultation.patient),
+        "author": actor,
+        "today": timezone.localdate(),
+    }
+    pdf = pdf_from_template("intake/letter_pdf.html", context)
+    audit_change_record(
+        actor=actor,
+        instance=consultation,
+        action="consultation_letter.generated",
+        changes={
+            "recipient": [None, f"{recipient.name} ({recipient.get_role_display()})"],
+            "pdf_sha256": [None, sha256_of(pdf)],
+        },
+    )
+    return pdf

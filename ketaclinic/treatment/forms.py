@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
+from ketaclinic.core.instruments import all_instruments
+from ketaclinic.treatment.models import TreatmentPlan
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PlanForm(forms.ModelForm):
+    protocol_key = forms.ChoiceField(label=_("Protocol"))
+    measurement_instruments = forms.MultipleChoiceField(
+        label=_("Questionnaires to schedule"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    change_reason = forms.CharField(
+        label=_("Why this version"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed for every version after the first."),
+    )
+    password = forms.CharField(
+        label=_("Your password, to sign"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    class Meta:
+        model = TreatmentPlan
+        fields = (
+            "indication",
+            "phase",
+            "mg_per_kg",
+            "cap_mg",
+            "fixed_dose_mg",
+            "planned_sessions",
+            "min_spacing_days",
+            "monitoring_interval_minutes",
+            "min_observation_minutes",
+            "goals",
+            "re_evaluation_due_on",
+            "ended_reason",
+        )
+        widgets = {
+            "re_evaluation_due_on": DateInput(),
+            "goals": forms.Textarea(attrs={"rows": 2}),
+            "ended_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["protocol_key"].choices = [  # type: ignore[attr-defined]
+            (key, f"{key.replace('_', ' ')} ({protocol.route.value.replace('_', ' ')})")
+            for key, protocol in PROTOCOL_DEFAULTS.items()
+        ]
+        self.fields["measurement_instruments"].choices = [  # type: ignore[attr-defined]
+            (i.code, i.short_name) for i in all_instruments() if i.completed_by.value != "clinician"
+        ]
+        self.order_fields(["protocol_key", "indication", "phase"])

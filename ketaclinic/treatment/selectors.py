@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm
+from ketaclinic.treatment.models import TreatmentPlan
+
+
+def plan_versions(*, actor: Any, patient: Any) -> list[TreatmentPlan]:
+    """Every version of the patient's plan, newest first (the caller scoped the patient)."""
+    return list(
+        TreatmentPlan.objects.in_use()
+        .filter(patient_id=patient.pk)
+        .select_related("signed_by", "decision")
+        .order_by("-version")
+    )
+
+
+def plan_get(*, actor: Any, patient: Any, plan_id: UUID | str) -> TreatmentPlan:
+    try:
+        return (
+            TreatmentPlan.objects.in_use().select_related("signed_by").get(patient_id=patient.pk, external_id=plan_id)
+        )
+    except (TreatmentPlan.DoesNotExist, ValueError):
+        raise NotFound(_("Plan not found."), code="plan_not_found") from None
+
+
+def plans_due_for_re_evaluation(
+    *, actor: Any, center_id: int | None, today: dt.date, days_ahead: int = 7
+) -> QuerySet[TreatmentPlan]:
+    """Current plans whose re-evaluation falls due within ``days_ahead`` days, overdue first."""
+    centers = center_ids_for(actor, Perm.PLAN_VIEW)
+    if center_id is not None:
+        centers = [c for c in centers if c == center_id]
+    return (
+        TreatmentPlan.objects.in_use()
+        .filter(
+            patient__center_id__in=centers,
+            superseded_by__isnull=True,
+            re_evaluation_due_on__lte=today + dt.timedelta(days=days_ahead),
+        )
+        .exclude(phase=TreatmentPlan.Phase.ENDED)
+        .select_related("patient", "signed_by")
+        .order_by("re_evaluation_due_on")
+    )

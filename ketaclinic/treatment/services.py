@@ -1,0 +1,206 @@
+"""Signed treatment plans: every change a new version, every version bounded by its protocol."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
+from ketaclinic.clinics.authorization import require
+from ketaclinic.core.dosing import PROTOCOL_DEFAULTS, PROTOCOL_LIBRARY_VERSION, DoseRule, ProtocolDefaults
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.intake.models import EligibilityDecision
+from ketaclinic.patients.models import Patient
+from ketaclinic.treatment.models import TreatmentPlan
+
+PLAN_FIELDS = (
+    "indication",
+    "protocol_key",
+    "mg_per_kg",
+    "cap_mg",
+    "fixed_dose_mg",
+    "planned_sessions",
+    "min_spacing_days",
+    "monitoring_interval_minutes",
+    "min_observation_minutes",
+    "measurement_instruments",
+    "goals",
+    "re_evaluation_due_on",
+    "phase",
+)
+
+
+def protocol_get(key: str) -> ProtocolDefaults:
+    try:
+        return PROTOCOL_DEFAULTS[key]
+    except KeyError:
+        raise RuleViolation(_("No such protocol."), code="unknown_protocol", field="protocol_key") from None
+
+
+def _number(protocol: ProtocolDefaults, name: str) -> Decimal | None:
+    try:
+        value = protocol.setting(name).value
+    except KeyError:
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+def plan_defaults(protocol: ProtocolDefaults) -> dict[str, Any]:
+    """What a new plan on this protocol starts from."""
+    return {
+        "protocol_key": protocol.key,
+        "mg_per_kg": _number(protocol, "mg_per_kg"),
+        "cap_mg": _number(protocol, "cap_mg"),
+        "fixed_dose_mg": _number(protocol, "first_dose_mg") or _number(protocol, "dose_mg"),
+        "planned_sessions": int(_number(protocol, "induction_sessions") or 6),
+        "min_spacing_days": int(_number(protocol, "min_spacing_days") or 2),
+        "monitoring_interval_minutes": int(_number(protocol, "monitoring_interval_minutes") or 10),
+        "min_observation_minutes": int(_number(protocol, "min_observation_minutes") or 60),
+    }
+
+
+def _bounded(protocol: ProtocolDefaults, values: dict[str, Any]) -> None:
+    """Refuse a plan that goes past what its protocol allows."""
+    if protocol.dose_rule is DoseRule.MG_PER_KG:
+        dose = values.get("mg_per_kg")
+        low, high = _number(protocol, "min_mg_per_kg") or Decimal("0.1"), _number(protocol, "max_mg_per_kg")
+        if dose is None or (high is not None and dose > high) or dose < low:
+            raise RuleViolation(
+                _("The dose must lie between %(low)s and %(high)s mg/kg for this protocol.")
+                % {"low": low, "high": high},
+                code="dose_outside_protocol",
+                field="mg_per_kg",
+            )
+    else:
+        options = protocol.decimals("dose_options_mg") if _has(protocol, "dose_options_mg") else ()
+        dose = values.get("fixed_dose_mg")
+        if dose is None or (options and dose not in options):
+            raise RuleViolation(
+                _("Choose one of the protocol's doses: %(options)s mg.") % {"options": ", ".join(map(str, options))}
+                if options
+                else _("Set the fixed dose."),
+                code="dose_outside_protocol",
+                field="fixed_dose_mg",
+            )
+    protocol_cap = _number(protocol, "cap_mg")
+    cap = values.get("cap_mg")
+    if protocol.dose_rule is DoseRule.MG_PER_KG or _has(protocol, "cap_mg"):
+        if cap is None:
+            raise RuleViolation(_("Set the mg ceiling per session."), code="cap_required", field="cap_mg")
+        if protocol_cap is not None and cap > protocol_cap:
+            raise RuleViolation(
+                _("The ceiling cannot exceed the protocol's %(cap)s mg.") % {"cap": protocol_cap},
+                code="cap_above_protocol",
+                field="cap_mg",
+            )
+    interval = _number(protocol, "monitoring_interval_minutes")
+    if interval is not None and values["monitoring_interval_minutes"] > interval:
+        raise RuleViolation(
+            _("Vitals must be taken at least every %(minutes)s minutes under this protocol.") % {"minutes": interval},
+            code="monitoring_too_sparse",
+            field="monitoring_interval_minutes",
+        )
+    observation = _number(protocol, "min_observation_minutes")
+    if observation is not None and values["min_observation_minutes"] < observation:
+        raise RuleViolation(
+            _("Observation must last at least %(minutes)s minutes under this protocol.") % {"minutes": observation},
+            code="observation_too_short",
+            field="min_observation_minutes",
+        )
+
+
+def _has(protocol: ProtocolDefaults, name: str) -> bool:
+    return any(setting.name == name for setting in protocol.settings)
+
+
+def plan_current(*, patient: Patient) -> TreatmentPlan | None:
+    return (
+        TreatmentPlan.objects.in_use()
+        .filter(patient_id=patient.pk, superseded_by__isnull=True)
+        .order_by("-version")
+        .first()
+    )
+
+
+@transaction.atomic
+def treatment_plan_sign(
+    *, actor: Any, patient: Patient, fields: dict[str, Any], password: str, change_reason: str = ""
+) -> TreatmentPlan:
+    """Sign a plan, or a new version of the current one; only a prescriber, with their password."""
+    require(actor, Perm.PLAN_SIGN, center_id=patient.center_id)
+    if not actor.check_password(password):
+        raise Forbidden(_("The password did not match; the plan was not signed."), code="signature_failed")
+    values = {name: fields.get(name) for name in PLAN_FIELDS}
+    protocol = protocol_get(str(values["protocol_key"] or ""))
+    route = protocol.route.value
+    decision = (
+        EligibilityDecision.objects.in_use()
+        .filter(consultation__patient_id=patient.pk, route=route)
+        .order_by("-signed_at")
+        .first()
+    )
+    if decision is None or decision.decision != EligibilityDecision.Decision.ELIGIBLE:
+        raise RuleViolation(
+            _("The latest signed eligibility decision for this route is not 'eligible'."), code="no_eligible_decision"
+        )
+    _bounded(protocol, values)
+    today = timezone.localdate()
+    if values["re_evaluation_due_on"] is None or values["re_evaluation_due_on"] <= today:
+        raise RuleViolation(
+            _("Set a re-evaluation date in the future."), code="re_evaluation_due", field="re_evaluation_due_on"
+        )
+    previous = TreatmentPlan.objects.select_for_update().filter(patient_id=patient.pk).order_by("-version").first()
+    if previous is not None and not change_reason.strip():
+        raise RuleViolation(_("Say why the plan changes."), code="change_reason_required", field="change_reason")
+    phase = values["phase"] or TreatmentPlan.Phase.EVALUATION
+    plan = TreatmentPlan(
+        patient=patient,
+        version=(previous.version + 1) if previous else 1,
+        supersedes=previous,
+        decision=decision,
+        route=route,
+        protocol_library_version=PROTOCOL_LIBRARY_VERSION,
+        protocol_settings={
+            s.name: {"value": jsonable(s.value), "unit": s.unit, "basis": s.basis.value, "source": s.source}
+            for s in protocol.settings
+        },
+        phase=phase,
+        phase_since=previous.phase_since if previous and previous.phase == phase else today,
+        ended_reason=fields.get("ended_reason") or "",
+        change_reason=change_reason.strip(),
+        signed_by=actor,
+        signed_at=timezone.now(),
+        **{name: values[name] for name in PLAN_FIELDS if name not in {"phase"}},
+    )
+    if plan.phase == TreatmentPlan.Phase.ENDED and not plan.ended_reason.strip():
+        raise RuleViolation(_("Say why the course ended."), code="ended_reason_required", field="ended_reason")
+    plan.content_sha256 = hashlib.sha256(
+        json.dumps(jsonable(snapshot(plan)), sort_keys=True, default=str).encode()
+    ).hexdigest()
+    plan.full_clean()
+    plan.save()
+    audit_change_record(
+        actor=actor,
+        instance=plan,
+        action="treatment_plan.signed",
+        changes=changes_between(snapshot(previous) if previous else {}, snapshot(plan)),
+        reason=change_reason,
+    )
+    return plan
+
+
+def plan_values(plan: TreatmentPlan) -> dict[str, Any]:
+    """A plan's values, to start the next version from."""
+    return {name: getattr(plan, name) for name in PLAN_FIELDS} | {"ended_reason": plan.ended_reason}
+
+
+def re_evaluation_window(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=7)
