@@ -235,6 +235,8 @@ KETACLINIC_SMS_BACKEND = os.environ.get(
 KETACLINIC_PUBLIC_URL = os.environ.get("KETACLINIC_PUBLIC_URL", "http://127.0.0.1:8000")
 # Public consultation requests: at most this many per address per hour (abuse protection).
 KETACLINIC_INQUIRIES_PER_HOUR = int(os.environ.get("KETACLINIC_INQUIRIES_PER_HOUR", "5"))
+# A person takes longer than this to fill the form in; a script posting at once does not.
+KETACLINIC_INQUIRY_MIN_SECONDS = int(os.environ.get("KETACLINIC_INQUIRY_MIN_SECONDS", "3"))
 # How long a questionnaire link sent to a patient stays valid.
 KETACLINIC_QUESTIONNAIRE_LINK_HOURS = int(os.environ.get("KETACLINIC_QUESTIONNAIRE_LINK_HOURS", "72"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "ketaclinic@localhost")

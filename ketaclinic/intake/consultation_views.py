@@ -19,7 +19,7 @@ from ketaclinic.intake.consultation_forms import ConsultationForm, DecisionForm,
 from ketaclinic.intake.letters import consultation_letter_render
 from ketaclinic.intake.models import Consultation
 from ketaclinic.intake.selectors import consultation_get, consultation_latest, decisions_for, prior_trials_for
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import Patient, TreatmentRoute
 from ketaclinic.patients.selectors import care_team_member_get, patient_chart_get
 from ketaclinic.patients.views import chart_context
 
@@ -38,7 +38,7 @@ def _page(
         decision_form=forms.get("decision_form") or DecisionForm(),
         trials=trials,
         resistance=treatment_resistance(consultation, trials),
-        evaluations=evaluations(consultation),
+        evaluations=[(TreatmentRoute(e.route.value).label, e) for e in evaluations(consultation)],
         decisions=decisions_for(actor=request.user, consultation=consultation),
         can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
         can_decide=can(request.user, Perm.ELIGIBILITY_DECIDE, center_id=patient.center_id),

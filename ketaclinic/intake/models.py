@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.audit.records import AppendOnlyQuerySet, ClinicalRecord
+from ketaclinic.patients.models import TreatmentRoute
 
 
 class ConsultationRequest(models.Model):
@@ -189,7 +190,7 @@ class EligibilityDecision(ClinicalRecord):
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="decisions")
-    route = models.CharField(max_length=32)
+    route = models.CharField(max_length=32, choices=TreatmentRoute.choices)
     decision = models.CharField(max_length=16, choices=Decision.choices)
     reason = models.TextField()
     justifications = models.JSONField(default=dict, blank=True, help_text=_("Rule id -> why it was accepted."))

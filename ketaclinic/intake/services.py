@@ -27,8 +27,6 @@ REQUEST_FIELDS = (
     "reason", "heard_about", "referring_clinician", "has_consent_to_contact",
 )  # fmt: skip
 FORM_SALT = "ketaclinic.intake.form"
-# A person takes longer than this to fill the form in; a script posting at once does not.
-FORM_MIN_SECONDS = 3
 FORM_MAX_AGE_SECONDS = 2 * 60 * 60
 
 
@@ -43,7 +41,7 @@ def _check_form_token(token: str) -> None:
         issued = int(signer.unsign(token, max_age=FORM_MAX_AGE_SECONDS))
     except (signing.BadSignature, ValueError):
         raise RuleViolation(_("The form expired. Please fill it in again."), code="form_expired") from None
-    if timezone.now().timestamp() - issued < FORM_MIN_SECONDS:
+    if timezone.now().timestamp() - issued < settings.KETACLINIC_INQUIRY_MIN_SECONDS:
         raise RuleViolation(_("Please take a moment to check your answers, then send."), code="too_fast")
 
 
