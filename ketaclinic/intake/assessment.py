@@ -7,6 +7,8 @@ from django.utils import timezone
 from ketaclinic.core import eligibility
 from ketaclinic.core.treatment_resistance import (
     AntidepressantTrial,
+    EpisodeSeverity,
+    MaudsleyInputs,
     TreatmentResistance,
     TrialOutcome,
     TrialRole,
@@ -79,7 +81,14 @@ def treatment_resistance(consultation: Consultation, trials: list[PriorTrial]) -
     codes = consultation.diagnosis_codes
     # No diagnosis recorded leaves the full definition unknown rather than unmet.
     has_mdd = any(is_major_depressive_disorder_code(code) for code in codes) if codes else None
-    return assess_treatment_resistance(trials_for_rules(trials), has_major_depressive_disorder=has_mdd)
+    staging = MaudsleyInputs(
+        episode_duration_months=consultation.episode_duration_months,
+        severity=EpisodeSeverity(consultation.episode_severity) if consultation.episode_severity else None,
+        ect_used=consultation.has_had_ect,
+    )
+    return assess_treatment_resistance(
+        trials_for_rules(trials), has_major_depressive_disorder=has_mdd, staging_inputs=staging
+    )
 
 
 def evaluations(consultation: Consultation) -> list[eligibility.EligibilityEvaluation]:

@@ -39,6 +39,9 @@ class ConsultationForm(forms.ModelForm):
         fields = (
             "presenting_problem",
             "prior_suicide_attempts",
+            "episode_duration_months",
+            "episode_severity",
+            "has_had_ect",
             "medications",
             "are_medications_reconciled",
             "systolic_mmhg",

@@ -96,6 +96,14 @@ class ConsultationRequest(models.Model):
         return f"{self.family_name}, {self.given_name}"
 
 
+class EpisodeSeverityChoice(models.TextChoices):
+    SUBSYNDROMAL = "subsyndromal", _("Subsyndromal")
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE_WITHOUT_PSYCHOSIS = "severe_without_psychosis", _("Severe, without psychosis")
+    SEVERE_WITH_PSYCHOSIS = "severe_with_psychosis", _("Severe, with psychosis")
+
+
 class Consultation(ClinicalRecord):
     """The prescriber's consultation: history, medications, prior trials and baseline vitals."""
 
@@ -111,6 +119,11 @@ class Consultation(ClinicalRecord):
     presenting_problem = models.TextField(blank=True)
     diagnosis_codes = models.JSONField(default=list, blank=True, help_text=_("ICD-10-CM codes, e.g. F33.2."))
     prior_suicide_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    episode_duration_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Length of the current episode, for Maudsley staging.")
+    )
+    episode_severity = models.CharField(max_length=32, choices=EpisodeSeverityChoice.choices, blank=True)
+    has_had_ect = models.BooleanField(null=True, blank=True, verbose_name=_("had ECT in this episode"))
     history = models.JSONField(default=dict, blank=True, help_text=_("Fact name -> true / false; absent = not asked."))
     medications = models.TextField(blank=True, help_text=_("Current medications with doses, one per line."))
     medication_classes = models.JSONField(default=list, blank=True)

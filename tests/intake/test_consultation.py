@@ -248,3 +248,34 @@ def test_every_history_question_is_a_fact_the_rules_read():
     from ketaclinic.core.eligibility import ConsultationFacts
 
     assert set(HISTORY_FACTS) <= {f.name for f in fields(ConsultationFacts)}
+
+
+@pytest.mark.django_db
+def test_maudsley_staging_is_shown_with_its_arithmetic_once_its_inputs_are_recorded(prescriber, consultation):
+    services.consultation_update(
+        actor=prescriber,
+        consultation=consultation,
+        fields={
+            "diagnosis_codes": ["F33.2"],
+            "episode_duration_months": 18,
+            "episode_severity": "moderate",
+            "has_had_ect": False,
+        },
+    )
+    services.prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_SSRI)
+    services.prior_trial_add(
+        actor=prescriber,
+        consultation=consultation,
+        fields=FAILED_SSRI | {"drug": "Venlafaxine", "daily_dose_mg": Decimal(225)},
+    )
+    consultation.refresh_from_db()
+    resistance = treatment_resistance(consultation, list(PriorTrial.objects.all()))
+    assert resistance.staging is not None
+    assert resistance.staging.total == (
+        resistance.staging.duration_points
+        + resistance.staging.severity_points
+        + resistance.staging.failure_points
+        + resistance.staging.augmentation_points
+        + resistance.staging.ect_points
+    )
+    assert resistance.staging.steps
