@@ -25,7 +25,10 @@ class ConsultationRequestForm(forms.ModelForm):
         model = ConsultationRequest
         fields = REQUEST_FIELDS
         widgets = {"date_of_birth": DateInput(), "reason": forms.Textarea(attrs={"rows": 4})}
-        labels = {"has_consent_to_contact": _("You may contact me about this request by phone, text or email.")}
+        labels = {
+            "has_consent_to_contact": _("You may contact me about this request by phone, text or email."),
+            "heard_about": _("How did you hear about us?"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
