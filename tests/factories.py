@@ -133,3 +133,51 @@ class PatientAlertFactory(factory.django.DjangoModelFactory):
     message = "Needs blood pressure recheck"
     reason = "Pre-dose reading 162/98 on last visit."
     raised_at = factory.LazyFunction(timezone.now)
+
+
+# States only services reach are built by calling the services.
+
+
+def substance_screens_record(*, actor, patient) -> None:  # type: ignore[no-untyped-def]
+    """Negative AUDIT-C and DAST-10, so the substance-use rule can be assessed."""
+    from ketaclinic.measures.services import questionnaire_response_save
+
+    for code, items in (("audit_c", 3), ("dast10", 10)):
+        questionnaire_response_save(
+            actor=actor,
+            patient=patient,
+            instrument_code=code,
+            answers=dict.fromkeys(range(1, items + 1), 0),
+            source="staff",
+            complete=True,
+        )
+
+
+def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fields):  # type: ignore[no-untyped-def]
+    """A consultation with every history question answered 'no' and a signed 'eligible' decision."""
+    from ketaclinic.intake import consultation_services
+    from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+
+    substance_screens_record(actor=prescriber, patient=patient)
+    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
+    consultation_services.consultation_update(
+        actor=prescriber,
+        consultation=consultation,
+        fields={
+            "history": dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True},
+            "are_medications_reconciled": True,
+            "systolic_mmhg": 120,
+            "diastolic_mmhg": 80,
+        }
+        | fields,
+    )
+    decision = consultation_services.eligibility_decision_sign(
+        actor=prescriber,
+        consultation=consultation,
+        route=route,
+        decision="eligible",
+        reason="TRD; no findings.",
+        justifications={},
+        password=PASSWORD,
+    )
+    return consultation, decision

@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
 from ketaclinic.patients.models import Patient
+from ketaclinic.validation import validated
 
 CONSULTATION_FIELDS = (
     "presenting_problem",
@@ -55,14 +55,6 @@ TRIAL_FIELDS = (
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
-def _validated(instance: Any) -> None:
-    try:
-        instance.full_clean()
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise RuleViolation(" ".join(messages), code="invalid", field=None if field == "__all__" else field) from None
-
-
 def _checked(values: dict[str, Any]) -> dict[str, Any]:
     codes = [code.strip().upper() for code in values.get("diagnosis_codes", []) if code.strip()]
     bad = [code for code in codes if not ICD10_CM.match(code)]
@@ -88,7 +80,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
 def consultation_start(*, actor: Any, patient: Patient) -> Consultation:
     require(actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id)
     consultation = Consultation(patient=patient, prescriber=actor, started_at=timezone.now())
-    _validated(consultation)
+    validated(consultation)
     consultation.save()
     audit_change_record(
         actor=actor,
@@ -113,7 +105,7 @@ def consultation_update(*, actor: Any, consultation: Consultation, fields: Mappi
     before = snapshot(consultation)
     for name, value in values.items():
         setattr(consultation, name, value)
-    _validated(consultation)
+    validated(consultation)
     changes = changes_between(before, snapshot(consultation))
     if changes:
         consultation.save()
@@ -126,7 +118,7 @@ def consultation_update(*, actor: Any, consultation: Consultation, fields: Mappi
 def prior_trial_add(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> PriorTrial:
     require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
     trial = PriorTrial(consultation=consultation, **{k: v for k, v in fields.items() if k in TRIAL_FIELDS})
-    _validated(trial)
+    validated(trial)
     trial.save()
     audit_change_record(
         actor=actor, instance=trial, action="prior_trial.added", changes=changes_between({}, snapshot(trial))
@@ -211,7 +203,7 @@ def eligibility_decision_sign(
         signed_at=timezone.now(),
         content_sha256=hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(),
     )
-    _validated(signed)
+    validated(signed)
     signed.save()
     if consultation.status != Consultation.Status.SIGNED:
         consultation.status = Consultation.Status.SIGNED

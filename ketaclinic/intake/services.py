@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.models import ConsultationRequest
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_create
+from ketaclinic.validation import validated
 
 REQUEST_FIELDS = (
     "given_name", "family_name", "date_of_birth", "phone", "email", "contact_by", "preferred_language",
@@ -67,11 +67,7 @@ def consultation_request_submit(
     if not (values.get("phone") or values.get("email")):
         raise RuleViolation(_("Give a phone number or an email address."), code="contact_required", field="phone")
     inquiry = ConsultationRequest(center=center, received_at=now, ip=ip, **values)
-    try:
-        inquiry.full_clean()
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise RuleViolation(" ".join(messages), code="invalid", field=field) from None
+    validated(inquiry)
     inquiry.save()
     audit_event_record(
         EntryFacts(

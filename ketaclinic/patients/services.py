@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from ketaclinic.clinics.models import Organization, TreatmentCenter
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.validation import validated
 
 PATIENT_FIELDS = (
     "given_name",
@@ -63,14 +63,6 @@ def _only(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]
     return dict(fields)
 
 
-def _validated(instance: Any) -> None:
-    try:
-        instance.full_clean()
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise RuleViolation(" ".join(messages), code="invalid", field=None if field == "__all__" else field) from None
-
-
 def mrn_allocate(*, organization: Organization, count: int = 1) -> list[str]:
     """Hand out the next record numbers of an organization; the row lock keeps them unique."""
     org = Organization.objects.select_for_update().get(pk=organization.pk)
@@ -87,7 +79,7 @@ def patient_create(*, actor: Any, center: TreatmentCenter, fields: Mapping[str, 
     if values.get("date_of_birth") and values["date_of_birth"] > timezone.localdate():
         raise RuleViolation(_("Date of birth cannot be in the future."), code="dob_in_future", field="date_of_birth")
     patient = Patient(organization_id=center.organization_id, center=center, mrn="pending", **values)
-    _validated(patient)
+    validated(patient)
     (patient.mrn,) = mrn_allocate(organization=center.organization)
     patient.save()
     audit_change_record(
@@ -106,7 +98,7 @@ def patient_update(*, actor: Any, patient: Patient, fields: Mapping[str, Any]) -
         setattr(patient, name, value)
     if patient.date_of_birth > timezone.localdate():
         raise RuleViolation(_("Date of birth cannot be in the future."), code="dob_in_future", field="date_of_birth")
-    _validated(patient)
+    validated(patient)
     changes = changes_between(before, snapshot(patient))
     if not changes:
         return patient
@@ -123,7 +115,7 @@ def allergy_record(
     allergy = Allergy(
         patient=patient, substance=substance.strip(), reaction=reaction.strip(), severity=severity, recorded_by=actor
     )
-    _validated(allergy)
+    validated(allergy)
     allergy.save()
     audit_change_record(
         actor=actor, instance=allergy, action="allergy.recorded", changes=changes_between({}, snapshot(allergy))
@@ -191,7 +183,7 @@ def care_team_member_add(*, actor: Any, patient: Patient, fields: Mapping[str, A
     require(actor, Perm.CARE_TEAM_EDIT, center_id=patient.center_id)
     member = CareTeamMember(patient=patient, **_only(fields, CARE_TEAM_FIELDS))
     _consent_dated(member)
-    _validated(member)
+    validated(member)
     member.save()
     audit_change_record(
         actor=actor, instance=member, action="care_team_member.added", changes=changes_between({}, snapshot(member))
@@ -208,7 +200,7 @@ def care_team_member_update(*, actor: Any, member: CareTeamMember, fields: Mappi
     for name, value in values.items():
         setattr(member, name, value)
     _consent_dated(member)
-    _validated(member)
+    validated(member)
     changes = changes_between(before, snapshot(member))
     if changes:
         member.save()
@@ -254,7 +246,7 @@ def patient_alert_raise(
         source_type=source_type,
         source_id=source_id,
     )
-    _validated(alert)
+    validated(alert)
     alert.save()
     audit_change_record(
         actor=actor, instance=alert, action="patient_alert.raised", changes=changes_between({}, snapshot(alert))
@@ -316,7 +308,7 @@ def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> Emer
         granted_at=now,
         expires_at=now + dt.timedelta(minutes=settings.KETACLINIC_EMERGENCY_ACCESS_MINUTES),
     )
-    _validated(grant)
+    validated(grant)
     grant.save()
     audit_event_record(
         EntryFacts(

@@ -12,9 +12,8 @@ from ketaclinic.intake import consultation_services as services
 from ketaclinic.intake.assessment import evaluations, treatment_resistance
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
-from ketaclinic.measures.services import questionnaire_response_save
 from tests.conftest import signed_in
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD, StaffFactory, substance_screens_record
 
 ALL_NO = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
 RECONCILED = {"are_medications_reconciled": True, "medication_classes": [], "systolic_mmhg": 124, "diastolic_mmhg": 78}
@@ -36,16 +35,7 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def consultation(prescriber, patient):  # type: ignore[no-untyped-def]
-    # Substance-use screens done (both negative), so the substance rule can be assessed.
-    for code, items in (("audit_c", 3), ("dast10", 10)):
-        questionnaire_response_save(
-            actor=prescriber,
-            patient=patient,
-            instrument_code=code,
-            answers=dict.fromkeys(range(1, items + 1), 0),
-            source="staff",
-            complete=True,
-        )
+    substance_screens_record(actor=prescriber, patient=patient)
     return services.consultation_start(actor=prescriber, patient=patient)
 
 
@@ -203,15 +193,7 @@ def test_consultation_page_query_count_is_flat(django_assert_num_queries, prescr
 
 @pytest.mark.django_db
 def test_the_page_walks_save_trial_and_signed_decision(center, prescriber, patient):
-    for code, items in (("audit_c", 3), ("dast10", 10)):
-        questionnaire_response_save(
-            actor=prescriber,
-            patient=patient,
-            instrument_code=code,
-            answers=dict.fromkeys(range(1, items + 1), 0),
-            source="staff",
-            complete=True,
-        )
+    substance_screens_record(actor=prescriber, patient=patient)
     client = signed_in(prescriber)
     start = reverse("consultations:start", kwargs={"patient_id": patient.external_id})
     record = client.post(start)["Location"]

@@ -8,12 +8,9 @@ from django.urls import reverse
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake import consultation_services
-from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.letters import consultation_letter_render
-from ketaclinic.measures.services import questionnaire_response_save
 from tests.conftest import signed_in
-from tests.factories import PASSWORD, CareTeamMemberFactory, StaffFactory
+from tests.factories import CareTeamMemberFactory, StaffFactory, eligible_consultation_sign
 
 
 @pytest.fixture
@@ -21,36 +18,11 @@ def signed_consultation(center, patient):  # type: ignore[no-untyped-def]
     prescriber = StaffFactory(
         center=center, role=Role.PRESCRIBER, with_password=True, first_name="Lena", last_name="Ortiz"
     )
-    for code, items in (("audit_c", 3), ("dast10", 10)):
-        questionnaire_response_save(
-            actor=prescriber,
-            patient=patient,
-            instrument_code=code,
-            answers=dict.fromkeys(range(1, items + 1), 0),
-            source="staff",
-            complete=True,
-        )
-    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
-    consultation_services.consultation_update(
-        actor=prescriber,
-        consultation=consultation,
-        fields={
-            "presenting_problem": "Recurrent depression for six years.",
-            "diagnosis_codes": ["F33.2"],
-            "history": dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True},
-            "are_medications_reconciled": True,
-            "systolic_mmhg": 118,
-            "diastolic_mmhg": 76,
-        },
-    )
-    consultation_services.eligibility_decision_sign(
-        actor=prescriber,
-        consultation=consultation,
-        route="iv",
-        decision="eligible",
-        reason="TRD; no contraindication.",
-        justifications={},
-        password=PASSWORD,
+    consultation, _decision = eligible_consultation_sign(
+        prescriber=prescriber,
+        patient=patient,
+        presenting_problem="Recurrent depression for six years.",
+        diagnosis_codes=["F33.2"],
     )
     return prescriber, consultation
 

@@ -10,14 +10,11 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake import consultation_services
-from ketaclinic.intake.consultation_sections import HISTORY_FACTS
-from ketaclinic.measures.services import questionnaire_response_save
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import plans_due_for_re_evaluation
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
 from tests.conftest import signed_in
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD, StaffFactory, eligible_consultation_sign
 
 
 @pytest.fixture
@@ -27,31 +24,7 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def eligible_for_iv(prescriber, patient):  # type: ignore[no-untyped-def]
-    for code, items in (("audit_c", 3), ("dast10", 10)):
-        questionnaire_response_save(
-            actor=prescriber,
-            patient=patient,
-            instrument_code=code,
-            answers=dict.fromkeys(range(1, items + 1), 0),
-            source="staff",
-            complete=True,
-        )
-    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
-    history = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
-    consultation_services.consultation_update(
-        actor=prescriber,
-        consultation=consultation,
-        fields={"history": history, "are_medications_reconciled": True, "systolic_mmhg": 120, "diastolic_mmhg": 80},
-    )
-    return consultation_services.eligibility_decision_sign(
-        actor=prescriber,
-        consultation=consultation,
-        route="iv",
-        decision="eligible",
-        reason="TRD, no findings.",
-        justifications={},
-        password=PASSWORD,
-    )
+    return eligible_consultation_sign(prescriber=prescriber, patient=patient)[1]
 
 
 def iv_plan(**changes):  # type: ignore[no-untyped-def]
