@@ -174,6 +174,11 @@ KETACLINIC_AUDIT_KEYS = {
     or read_local_secret("audit_hmac_key")
 }
 KETACLINIC_AUDIT_ACTIVE_KEY_ID = os.environ.get("KETACLINIC_AUDIT_KEY_ID", "k1")
+# After a rotation the old keys stay, read-only, so older entries still verify:
+# KETACLINIC_AUDIT_RETIRED_KEYS="k1:old-secret,k2:older-secret".
+KETACLINIC_AUDIT_KEYS |= dict(
+    item.split(":", 1) for item in env_list("KETACLINIC_AUDIT_RETIRED_KEYS", "") if ":" in item
+)
 # Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted.
 KETACLINIC_TRUSTED_PROXIES = int(os.environ.get("KETACLINIC_TRUSTED_PROXIES", "0"))
 

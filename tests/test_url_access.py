@@ -205,3 +205,25 @@ def test_anonymous_visitors_are_sent_to_sign_in(center, foreign):
         response = client.get(url_for(name, needs, foreign))
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("accounts:login")), name
+
+
+@pytest.mark.django_db
+def test_a_role_at_one_center_opens_nothing_at_another_beyond_the_role_held_there(center, other_center):
+    """Prescriber at one center, front desk at the other: the second center's records open only
+    as far as front desk may go."""
+    from ketaclinic.clinics.models import StaffRole
+
+    user = StaffFactory(center=center, role=Role.PRESCRIBER)
+    StaffRole.objects.create(user=user, center=other_center, role=Role.FRONT_DESK)
+    theirs = records_for(
+        PatientFactory(center=other_center, family_name=FOREIGN_NAME, mrn=FOREIGN_MRN),
+        StaffFactory(center=other_center, role=Role.NURSE),
+    )
+    client = signed_in(user)
+    for name, pattern, needs in all_url_patterns():
+        perm = getattr(pattern.callback, "required_perm", None)
+        if perm is None or not PATIENT_BOUND & set(needs) or role_allows(Role.FRONT_DESK, perm):
+            continue
+        response = client.get(url_for(name, needs, theirs))
+        assert response.status_code in {403, 404, 405}, f"{name}: {response.status_code}"
+        assert FOREIGN_NAME not in response.content.decode(), name

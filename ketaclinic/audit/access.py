@@ -30,6 +30,13 @@ class AccessRecorder:
 
 
 _recorder: ContextVar[AccessRecorder | None] = ContextVar("ketaclinic_access_recorder", default=None)
+# The permission of the staff view being served. Patient lookups inside the view are limited
+# to the centers where the actor holds it, not merely where they may see patients at all.
+_view_perm: ContextVar[Perm | None] = ContextVar("ketaclinic_view_perm", default=None)
+
+
+def current_view_perm() -> Perm | None:
+    return _view_perm.get()
 
 
 def person_loaded(record: Any) -> None:
@@ -82,12 +89,14 @@ def staff_view(
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, perm)
             recorder = AccessRecorder()
-            token = _recorder.set(recorder)
+            token, perm_token = _recorder.set(recorder), _view_perm.set(perm)
             try:
                 response = view(request, *args, **kwargs)
             finally:
                 _recorder.reset(token)
-            if response.status_code < 400:
+                _view_perm.reset(perm_token)
+            # A form re-shown with errors (422) still shows the record, so it is recorded too.
+            if response.status_code < 400 or response.status_code == 422:
                 access_entries_write(actor=request.user, action=event, records=list(recorder.shown.values()))
             return response
 

@@ -18,6 +18,7 @@ from ketaclinic.audit.access import staff_view
 from ketaclinic.audit.forms import AuditFilterForm, ReviewForm
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.selectors import audit_entry_list
+from ketaclinic.audit.services import EntryFacts, audit_event_record
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import emergency_access_get, emergency_access_list
@@ -47,6 +48,10 @@ def audit_report_view(request: HttpRequest) -> HttpResponseBase:
         emergency_only=filters.get("emergency_only", False),
     )
     if request.GET.get("format") == "csv":
+        # The rows stream after the view returns, so the export is recorded here, with its filters.
+        audit_event_record(
+            EntryFacts(kind="access", action="audit.csv_exported", actor=request.user, changes={"filters": filters})
+        )
         return _csv(entries)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import eligibility
-from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
@@ -79,6 +79,10 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def consultation_start(*, actor: Any, patient: Patient) -> Consultation:
     require(actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id)
+    # Two clicks on "start" must not open two consultations.
+    Patient.objects.select_for_update().only("pk").get(pk=patient.pk)
+    if Consultation.objects.in_use().filter(patient_id=patient.pk, status=Consultation.Status.DRAFT).exists():
+        raise Conflict(_("A consultation is already open for this patient."), code="consultation_open")
     consultation = Consultation(patient=patient, prescriber=actor, started_at=timezone.now())
     validated(consultation)
     consultation.save()

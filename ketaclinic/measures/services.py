@@ -135,6 +135,10 @@ def questionnaire_response_save(
         before: dict[str, Any] = {}
     else:
         response = QuestionnaireResponse.objects.select_for_update().select_related("patient").get(pk=response.pk)
+        if response.patient_id != patient.pk or response.instrument_code != instrument.code:
+            raise Conflict(_("That saved questionnaire is for another scale or patient."), code="response_mismatch")
+        if not isinstance(actor, QuestionnaireLink) and hasattr(response, "link"):
+            raise Conflict(_("The patient is answering this one through their link."), code="response_on_link")
         if response.status == QuestionnaireResponse.Status.COMPLETED:
             raise Conflict(_("This questionnaire was already submitted."), code="already_completed")
         before = snapshot(response)
@@ -171,6 +175,10 @@ def questionnaire_response_save(
         if response.due_id:
             measurement_due_complete(due_id=response.due_id, at=now)
         _raise_risk_alerts(instrument, response, result, language=language)
+    else:
+        # A positive suicide-risk answer must reach a clinician even if the form is never sent.
+        partial = library.score_instrument(instrument, cleaned)
+        _raise_risk_alerts(instrument, response, partial, language=language, positive_only=True)
     return response
 
 
@@ -182,21 +190,35 @@ def measurement_due_complete(*, due_id: int, at: dt.datetime) -> None:
 
 
 def _raise_risk_alerts(
-    instrument: library.Instrument, response: QuestionnaireResponse, result: library.ScoreResult, *, language: str
+    instrument: library.Instrument,
+    response: QuestionnaireResponse,
+    result: library.ScoreResult,
+    *,
+    language: str,
+    positive_only: bool = False,
 ) -> None:
+    already = set(
+        PatientAlert.objects.filter(
+            source_type="measures.questionnaireresponse", source_id=str(response.external_id)
+        ).values_list("message", flat=True)
+    )
     for finding in risk_findings(instrument, result, language=language):
+        if positive_only and finding.kind is not RiskKind.POSITIVE:
+            continue
         message = (
             _("%(scale)s: suicide-risk answer needs same-day review") % {"scale": instrument.short_name}
             if finding.kind is RiskKind.POSITIVE
             else _("%(scale)s: suicide-risk question unanswered") % {"scale": instrument.short_name}
         )
+        if message in already:
+            continue
         alert = patient_alert_raise(
             actor=None,
             patient=response.patient,
             kind=PatientAlert.Kind.SUICIDE_RISK,
             message=message,
             reason=f"{finding.reason} (rule {finding.flag}, {finding.level}; source: {finding.source})",
-            raised_at=response.completed_at,
+            raised_at=response.completed_at or timezone.now(),
             source_type="measures.questionnaireresponse",
             source_id=str(response.external_id),
         )
@@ -219,7 +241,12 @@ def risk_alerts_escalate_overdue(*, now: dt.datetime | None = None) -> list[Pati
     escalated = []
     candidates = (
         PatientAlert.objects.select_for_update()
-        .filter(kind=PatientAlert.Kind.SUICIDE_RISK, acknowledged_at__isnull=True, escalated_at__isnull=True)
+        .filter(
+            kind=PatientAlert.Kind.SUICIDE_RISK,
+            acknowledged_at__isnull=True,
+            escalated_at__isnull=True,
+            resolved_at__isnull=True,
+        )
         .in_use()
         .select_related("patient", "patient__organization", "patient__center")
     )
@@ -338,6 +365,14 @@ def questionnaire_link_open(*, token: str) -> QuestionnaireLink:
 @transaction.atomic
 def questionnaire_link_confirm_identity(*, link: QuestionnaireLink, date_of_birth: dt.date) -> bool:
     link = QuestionnaireLink.objects.select_for_update().select_related("patient").get(pk=link.pk)
+    # Checked again under the lock: parallel guesses must not get past the limit.
+    if (
+        link.failed_identity_attempts >= MAX_IDENTITY_ATTEMPTS
+        or link.used_at
+        or link.revoked_at
+        or link.expires_at <= timezone.now()
+    ):
+        raise NotFound(_("This link is locked. Ask the clinic for a new one."), code="link_locked")
     if link.patient.date_of_birth != date_of_birth:
         link.failed_identity_attempts += 1
         link.save(update_fields=["failed_identity_attempts"])

@@ -32,9 +32,19 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 def patient_scope(*, actor: Any, perm: Perm = Perm.PATIENT_VIEW) -> Q:
-    """The patients ``actor`` may reach for ``perm``: their centers', plus live emergency grants."""
-    own = Q(center_id__in=center_ids_for(actor, perm))
-    if perm is not Perm.PATIENT_VIEW:
+    """The patients ``actor`` may reach for ``perm``: their centers', plus live emergency grants.
+
+    Inside a staff view the view's own permission narrows it further: a prescriber at one
+    center who is front desk at another cannot open the second center's consultations.
+    """
+    from ketaclinic.audit.access import current_view_perm
+
+    centers = set(center_ids_for(actor, perm))
+    view_perm = current_view_perm()
+    if view_perm is not None:
+        centers &= set(center_ids_for(actor, view_perm))
+    own = Q(center_id__in=sorted(centers))
+    if perm is not Perm.PATIENT_VIEW or view_perm not in (None, Perm.PATIENT_VIEW):
         return own
     granted = EmergencyAccess.objects.filter(actor_id=actor.pk, expires_at__gt=timezone.now()).values("patient_id")
     return own | Q(pk__in=granted)

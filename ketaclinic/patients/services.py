@@ -257,6 +257,15 @@ def patient_alert_raise(
 @transaction.atomic
 def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -> PatientAlert:
     require(actor, Perm.PATIENT_EDIT, center_id=alert.patient.center_id)
+    if alert.kind == PatientAlert.Kind.SUICIDE_RISK:
+        # Only a clinician closes a suicide-risk alert, and only after saying what was done.
+        require(actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=alert.patient.center_id)
+        if alert.acknowledged_at is None:
+            raise RuleViolation(
+                _("Acknowledge the risk alert, with the action taken, before resolving it."),
+                code="not_acknowledged",
+                field="resolution",
+            )
     if not resolution.strip():
         raise RuleViolation(_("Say how the alert was resolved."), code="resolution_required", field="resolution")
     return _close_out(

@@ -68,41 +68,43 @@ def plan_defaults(protocol: ProtocolDefaults) -> dict[str, Any]:
 
 
 def _bounded(protocol: ProtocolDefaults, values: dict[str, Any]) -> None:
-    """Refuse a plan that goes past what its protocol allows."""
+    """Refuse a plan that goes past what its protocol allows, or leaves a limit unset."""
+    cap = values.get("cap_mg")
+    protocol_cap = _number(protocol, "cap_mg")
+    if cap is None:
+        raise RuleViolation(_("Set the mg ceiling per session."), code="cap_required", field="cap_mg")
+    if protocol_cap is not None and cap > protocol_cap:
+        raise RuleViolation(
+            _("The ceiling cannot exceed the protocol's %(cap)s mg.") % {"cap": protocol_cap},
+            code="cap_above_protocol",
+            field="cap_mg",
+        )
     if protocol.dose_rule is DoseRule.MG_PER_KG:
         dose = values.get("mg_per_kg")
         low, high = _number(protocol, "min_mg_per_kg") or Decimal("0.1"), _number(protocol, "max_mg_per_kg")
-        if dose is None or (high is not None and dose > high) or dose < low:
+        if dose is None or high is None or dose > high or dose < low:
             raise RuleViolation(
                 _("The dose must lie between %(low)s and %(high)s mg/kg for this protocol.")
                 % {"low": low, "high": high},
                 code="dose_outside_protocol",
                 field="mg_per_kg",
             )
+        values["fixed_dose_mg"] = None
     else:
         options = protocol.decimals("dose_options_mg") if _has(protocol, "dose_options_mg") else ()
         dose = values.get("fixed_dose_mg")
-        if dose is None or (options and dose not in options):
+        if dose is None or (options and dose not in options) or dose > cap:
             raise RuleViolation(
-                _("Choose one of the protocol's doses: %(options)s mg.") % {"options": ", ".join(map(str, options))}
-                if options
-                else _("Set the fixed dose."),
+                _("Choose one of the protocol's doses, within the ceiling: %(options)s mg.")
+                % {"options": ", ".join(map(str, options)) or _("any")},
                 code="dose_outside_protocol",
                 field="fixed_dose_mg",
             )
-    protocol_cap = _number(protocol, "cap_mg")
-    cap = values.get("cap_mg")
-    if protocol.dose_rule is DoseRule.MG_PER_KG or _has(protocol, "cap_mg"):
-        if cap is None:
-            raise RuleViolation(_("Set the mg ceiling per session."), code="cap_required", field="cap_mg")
-        if protocol_cap is not None and cap > protocol_cap:
-            raise RuleViolation(
-                _("The ceiling cannot exceed the protocol's %(cap)s mg.") % {"cap": protocol_cap},
-                code="cap_above_protocol",
-                field="cap_mg",
-            )
+        values["mg_per_kg"] = None
     interval = _number(protocol, "monitoring_interval_minutes")
-    if interval is not None and values["monitoring_interval_minutes"] > interval:
+    if values["monitoring_interval_minutes"] < 1 or (
+        interval is not None and values["monitoring_interval_minutes"] > interval
+    ):
         raise RuleViolation(
             _("Vitals must be taken at least every %(minutes)s minutes under this protocol.") % {"minutes": interval},
             code="monitoring_too_sparse",
@@ -115,10 +117,34 @@ def _bounded(protocol: ProtocolDefaults, values: dict[str, Any]) -> None:
             code="observation_too_short",
             field="min_observation_minutes",
         )
+    spacing = _number(protocol, "min_spacing_days")
+    if spacing is not None and values["min_spacing_days"] < spacing:
+        raise RuleViolation(
+            _("Sessions must be at least %(days)s days apart under this protocol.") % {"days": spacing},
+            code="spacing_too_short",
+            field="min_spacing_days",
+        )
+    if not values.get("planned_sessions"):
+        raise RuleViolation(_("Plan at least one session."), code="no_sessions", field="planned_sessions")
 
 
 def _has(protocol: ProtocolDefaults, name: str) -> bool:
     return any(setting.name == name for setting in protocol.settings)
+
+
+def _decision_still_holds(decision: EligibilityDecision) -> None:
+    """The consultation may have been amended since: its findings now must be those signed."""
+    from ketaclinic.core import eligibility
+    from ketaclinic.intake.assessment import consultation_facts
+
+    now = eligibility.evaluate(consultation_facts(decision.consultation), eligibility.Route(decision.route))
+    signed = {(f["rule_id"], f["kind"]) for f in decision.findings.get("findings", [])}
+    current = {(f.rule_id, f.kind.value) for f in now.findings}
+    if current != signed:
+        raise RuleViolation(
+            _("The consultation changed after the eligibility decision; sign a new decision first."),
+            code="decision_outdated",
+        )
 
 
 def plan_current(*, patient: Patient) -> TreatmentPlan | None:
@@ -141,9 +167,12 @@ def treatment_plan_sign(
     values = {name: fields.get(name) for name in PLAN_FIELDS}
     protocol = protocol_get(str(values["protocol_key"] or ""))
     route = protocol.route.value
+    # One signer at a time per patient, even before the first version exists to be locked.
+    Patient.objects.select_for_update().only("pk").get(pk=patient.pk)
     decision = (
         EligibilityDecision.objects.in_use()
-        .filter(consultation__patient_id=patient.pk, route=route)
+        .filter(consultation__patient_id=patient.pk, consultation__entered_in_error_at__isnull=True, route=route)
+        .select_related("consultation", "consultation__patient")
         .order_by("-signed_at")
         .first()
     )
@@ -151,6 +180,7 @@ def treatment_plan_sign(
         raise RuleViolation(
             _("The latest signed eligibility decision for this route is not 'eligible'."), code="no_eligible_decision"
         )
+    _decision_still_holds(decision)
     _bounded(protocol, values)
     today = timezone.localdate()
     if values["re_evaluation_due_on"] is None or values["re_evaluation_due_on"] <= today:

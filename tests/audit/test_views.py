@@ -115,3 +115,18 @@ def test_record_history_tab_lists_changes_with_before_and_after(center, patient,
     assert "patient.updated" in page
     assert "pronouns" in page
     assert "she/her" in page
+
+
+@pytest.mark.django_db
+def test_the_csv_export_is_itself_recorded(admin):
+    signed_in(admin).get(reverse("audit:report"), {"format": "csv", "patient": "KC0000001"})
+    entry = AuditEntry.objects.get(action="audit.csv_exported")
+    assert entry.actor == admin and entry.changes["filters"]["patient"] == "KC0000001"
+
+
+@pytest.mark.django_db
+def test_a_page_shown_again_with_form_errors_is_recorded(patient, center):
+    client = signed_in(StaffFactory(center=center, role=Role.NURSE))
+    response = client.post(reverse("patients:care_team_add", kwargs={"patient_id": patient.external_id}), {"name": ""})
+    assert response.status_code == 422
+    assert AuditEntry.objects.filter(action="care_team_member.added", patient=patient, kind="access").exists()

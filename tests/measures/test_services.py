@@ -301,3 +301,59 @@ def test_a_paper_form_can_be_dated_in_the_past_but_not_the_future(patient, nurse
     with pytest.raises(RuleViolation) as raised:
         phq9(nurse, patient, answers=NOT_AT_ALL, administered_at=timezone.now() + dt.timedelta(hours=1))
     assert raised.value.code == "administered_in_future"
+
+
+@pytest.mark.django_db
+def test_a_risk_answer_in_a_saved_draft_raises_the_alert_once(patient, nurse):
+    draft = phq9(nurse, patient, answers={9: 2}, complete=False)
+    assert PatientAlert.objects.filter(patient=patient, kind="suicide_risk").count() == 1
+    phq9(nurse, patient, answers=WORKED_EXAMPLE | {9: 2}, response=draft)
+    assert PatientAlert.objects.filter(patient=patient, kind="suicide_risk").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patients_link(patient, nurse):
+    draft = phq9(nurse, patient, answers={1: 1}, complete=False)
+    with pytest.raises(Conflict) as raised:
+        services.questionnaire_response_save(
+            actor=nurse,
+            patient=patient,
+            instrument_code="gad7",
+            answers={1: 1},
+            source="staff",
+            complete=True,
+            response=draft,
+        )
+    assert raised.value.code == "response_mismatch"
+    link, _token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    by_link = services.questionnaire_link_answer(link=link, answers={1: 1}, complete=False)
+    with pytest.raises(Conflict) as on_link:
+        phq9(nurse, patient, answers=NOT_AT_ALL, response=by_link)
+    assert on_link.value.code == "response_on_link"
+
+
+@pytest.mark.django_db
+def test_resolved_risk_alerts_are_not_escalated_and_only_clinicians_resolve_them(center, patient, nurse):
+    from ketaclinic.patients.services import patient_alert_resolve
+
+    phq9(nurse, patient)
+    alert = PatientAlert.objects.get()
+    with pytest.raises(Forbidden):
+        patient_alert_resolve(actor=StaffFactory(center=center, role=Role.FRONT_DESK), alert=alert, resolution="ok")
+    with pytest.raises(RuleViolation) as raised:
+        patient_alert_resolve(actor=nurse, alert=alert, resolution="seen")
+    assert raised.value.code == "not_acknowledged"
+    patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="Called; safe; plan reviewed.")
+    patient_alert_resolve(actor=nurse, alert=PatientAlert.objects.get(), resolution="C-SSRS negative.")
+    assert services.risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=2)) == []
+
+
+@pytest.mark.django_db
+def test_identity_lock_is_checked_again_under_the_lock(patient, nurse):
+    """A guess sent with a link object read before the fifth miss is refused all the same."""
+    _link, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    stale = services.questionnaire_link_open(token=token)
+    for _attempt in range(5):
+        services.questionnaire_link_confirm_identity(link=stale, date_of_birth=dt.date(1900, 1, 1))
+    with pytest.raises(NotFound):
+        services.questionnaire_link_confirm_identity(link=stale, date_of_birth=patient.date_of_birth)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
+from ketaclinic.intake import consultation_services
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import plans_due_for_re_evaluation
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
@@ -152,3 +153,44 @@ def test_the_plan_tab_signs_through_the_form(patient, prescriber, eligible_for_i
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert "Version" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_sessions_cannot_be_closer_than_the_protocol_allows(patient, prescriber, eligible_for_iv):
+    with pytest.raises(RuleViolation) as raised:
+        treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(min_spacing_days=0), password=PASSWORD)
+    assert raised.value.code == "spacing_too_short"
+
+
+@pytest.mark.django_db
+def test_a_plan_cannot_rest_on_a_decision_the_consultation_has_outgrown(patient, prescriber, eligible_for_iv):
+    from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+
+    history = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True, "has_recent_myocardial_infarction": True}
+    consultation_services.consultation_update(
+        actor=prescriber, consultation=eligible_for_iv.consultation, fields={"history": history}
+    )
+    with pytest.raises(RuleViolation) as raised:
+        treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
+    assert raised.value.code == "decision_outdated"
+    assert not TreatmentPlan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_oral_plan_needs_a_ceiling_and_a_dose_within_it(patient, prescriber):
+    eligible_consultation_sign(prescriber=prescriber, patient=patient, route="oral_sublingual")
+    oral = iv_plan() | plan_defaults(protocol_get("oral_sublingual_ketamine"))
+    for changes, code in (
+        ({"cap_mg": None, "fixed_dose_mg": Decimal("100")}, "cap_required"),
+        ({"cap_mg": Decimal("10"), "fixed_dose_mg": Decimal("5000")}, "dose_outside_protocol"),
+    ):
+        with pytest.raises(RuleViolation) as raised:
+            treatment_plan_sign(actor=prescriber, patient=patient, fields=oral | changes, password=PASSWORD)
+        assert raised.value.code == code
+    plan = treatment_plan_sign(
+        actor=prescriber,
+        patient=patient,
+        password=PASSWORD,
+        fields=oral | {"cap_mg": Decimal("200"), "fixed_dose_mg": Decimal("100")},
+    )
+    assert (plan.fixed_dose_mg, plan.mg_per_kg) == (Decimal("100"), None)
