@@ -13,6 +13,8 @@ class User(AbstractUser):
     credentials = models.CharField(
         max_length=40, blank=True, help_text="Professional title shown after the name, e.g. RN, MD."
     )
+    failed_signature_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    signing_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import eligibility
-from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
+from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
@@ -141,7 +142,6 @@ def _finding_record(finding: eligibility.EligibilityFinding) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
 def eligibility_decision_sign(
     *,
     actor: Any,
@@ -159,8 +159,28 @@ def eligibility_decision_sign(
     finding and every rule left unassessed needs a written justification.
     """
     require(actor, Perm.ELIGIBILITY_DECIDE, center_id=consultation.patient.center_id)
-    if not actor.check_password(password):
-        raise Forbidden(_("The password did not match; the decision was not signed."), code="signature_failed")
+    # Checked outside the write's transaction, so a wrong password counts towards the lock.
+    signature_password_check(actor=actor, password=password)
+    return _eligibility_decision_record(
+        actor=actor,
+        consultation=consultation,
+        route=route,
+        decision=decision,
+        reason=reason,
+        justifications=justifications,
+    )
+
+
+@transaction.atomic
+def _eligibility_decision_record(
+    *,
+    actor: Any,
+    consultation: Consultation,
+    route: str,
+    decision: str,
+    reason: str,
+    justifications: Mapping[str, str],
+) -> EligibilityDecision:
     if not reason.strip():
         raise RuleViolation(_("Give the reason for the decision."), code="reason_required", field="reason")
     consultation = Consultation.objects.select_for_update().select_related("patient").get(pk=consultation.pk)

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS, PROTOCOL_LIBRARY_VERSION, DoseRule, ProtocolDefaults
-from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.models import EligibilityDecision
 from ketaclinic.patients.models import Patient
@@ -156,14 +157,20 @@ def plan_current(*, patient: Patient) -> TreatmentPlan | None:
     )
 
 
-@transaction.atomic
 def treatment_plan_sign(
     *, actor: Any, patient: Patient, fields: dict[str, Any], password: str, change_reason: str = ""
 ) -> TreatmentPlan:
     """Sign a plan, or a new version of the current one; only a prescriber, with their password."""
     require(actor, Perm.PLAN_SIGN, center_id=patient.center_id)
-    if not actor.check_password(password):
-        raise Forbidden(_("The password did not match; the plan was not signed."), code="signature_failed")
+    # Checked outside the write's transaction, so a wrong password counts towards the lock.
+    signature_password_check(actor=actor, password=password)
+    return _treatment_plan_record(actor=actor, patient=patient, fields=fields, change_reason=change_reason)
+
+
+@transaction.atomic
+def _treatment_plan_record(
+    *, actor: Any, patient: Patient, fields: dict[str, Any], change_reason: str
+) -> TreatmentPlan:
     values = {name: fields.get(name) for name in PLAN_FIELDS}
     protocol = protocol_get(str(values["protocol_key"] or ""))
     route = protocol.route.value

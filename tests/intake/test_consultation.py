@@ -261,3 +261,21 @@ def test_maudsley_staging_is_shown_with_its_arithmetic_once_its_inputs_are_recor
         + resistance.staging.ect_points
     )
     assert resistance.staging.steps
+
+
+@pytest.mark.django_db
+def test_five_wrong_signature_passwords_lock_signing_for_a_while(prescriber, consultation):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    services.consultation_update(actor=prescriber, consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
+    for _attempt in range(5):
+        with pytest.raises(Forbidden):
+            sign(prescriber, consultation, password="guess")
+    with pytest.raises(Forbidden) as locked:
+        sign(prescriber, consultation)
+    assert locked.value.code == "signing_locked"
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        assert sign(prescriber, consultation).decision == "eligible"
