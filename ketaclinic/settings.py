@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ketaclinic.portal",
     "ketaclinic.intake",
     "ketaclinic.treatment",
+    "ketaclinic.sessions",
 ]
 
 MIDDLEWARE = [

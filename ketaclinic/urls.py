@@ -11,6 +11,7 @@ from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.portal import views as portal_views
+from ketaclinic.sessions import views as session_views
 from ketaclinic.treatment import views as treatment_views
 
 account_urls = (
@@ -143,6 +144,15 @@ treatment_urls = (
     "treatment",
 )
 
+session_urls = (
+    [
+        path("day/", session_views.day_view, name="day"),
+        path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
+        path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
+    ],
+    "sessions",
+)
+
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
 
 urlpatterns = [
@@ -156,6 +166,7 @@ urlpatterns = [
     path("q/", include(portal_urls)),
     path("intake/", include(intake_urls)),
     path("plans/", include(treatment_urls)),
+    path("sessions/", include(session_urls)),
     path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),
     path(
         "visit/<slug:center_slug>/consultation/",

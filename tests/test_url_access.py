@@ -18,11 +18,13 @@ from ketaclinic.intake.models import Consultation, ConsultationRequest, Eligibil
 from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
 from ketaclinic.patients.consents import consent_sign
 from ketaclinic.patients.models import Allergy, CareTeamMember, ConsentDocument, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
 from tests.conftest import signed_in
 from tests.factories import (
     AllergyFactory,
     CareTeamMemberFactory,
+    ChairFactory,
     PatientAlertFactory,
     PatientFactory,
     StaffFactory,
@@ -111,7 +113,20 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         signed_at=now,
         content_sha256="0" * 64,
     )
+    chair = ChairFactory(room__center=patient.center)
+    session = TreatmentSession.objects.create(
+        patient=patient,
+        plan=plan,
+        chair=chair,
+        nurse=grant_actor,
+        number_in_series=1,
+        starts_at=now,
+        ends_at=now + dt.timedelta(hours=1),
+        booked_by=grant_actor,
+        booked_at=now,
+    )
     return {
+        "session_id": session.external_id,
         "plan_id": plan.external_id,
         "signature_id": signature.external_id,
         "route": "iv",

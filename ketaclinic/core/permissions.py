@@ -48,6 +48,8 @@ class Perm(StrEnum):
     PLAN_VIEW = "plan.view"
     PLAN_SIGN = "plan.sign"
     LETTER_SEND = "letter.send"
+    SESSION_VIEW = "session.view"
+    SESSION_BOOK = "session.book"
 
 
 _CLINICAL = {
@@ -104,6 +106,8 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PLAN_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
     Perm.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
     Perm.LETTER_SEND: frozenset({Role.PRESCRIBER}),
+    Perm.SESSION_VIEW: frozenset(_CLINICAL),
+    Perm.SESSION_BOOK: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
 }
 
 

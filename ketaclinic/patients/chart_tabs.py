@@ -23,6 +23,7 @@ CHART_TABS = (
     ChartTab("consultation", _("Consultation"), "consultations:start", Perm.CONSULTATION_VIEW),
     ChartTab("consents", _("Consents"), "patients:consents", Perm.CONSENT_VIEW),
     ChartTab("plan", _("Treatment plan"), "treatment:plans", Perm.PLAN_VIEW),
+    ChartTab("sessions", _("Sessions"), "sessions:patient", Perm.SESSION_VIEW),
     ChartTab("measures", _("Measures"), "measures:patient", Perm.MEASURE_VIEW),
     ChartTab("care_team", _("Care team"), "patients:care_team", Perm.PATIENT_VIEW),
     ChartTab("history", _("Record history"), "patients:history", Perm.RECORD_HISTORY_VIEW),

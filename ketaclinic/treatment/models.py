@@ -68,4 +68,11 @@ class TreatmentPlan(ClinicalRecord):
 
     @property
     def is_current(self) -> bool:
-        return not hasattr(self, "superseded_by") or self.superseded_by is None
+        return self.superseded_by_id_or_none() is None
+
+    def superseded_by_id_or_none(self) -> int | None:
+        """The id of the version that replaced this one (a reverse one-to-one raises when absent)."""
+        try:
+            return self.superseded_by.pk
+        except TreatmentPlan.DoesNotExist:
+            return None

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from ketaclinic.sessions.models import TreatmentSession
+
+
+class SeriesBookingForm(forms.Form):
+    first_starts_at = forms.DateTimeField(
+        label=_("First session"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    chair: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Chair"), queryset=None)
+    nurse: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Nurse"), queryset=None)
+    count = forms.IntegerField(label=_("Sessions to book"), min_value=1, max_value=24)
+
+    def __init__(self, *args: Any, chairs: QuerySet[Any], nurses: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = chairs  # type: ignore[attr-defined]
+        self.fields["nurse"].queryset = nurses  # type: ignore[attr-defined]
+
+
+class SessionCloseForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("What happened"),
+        choices=[
+            (TreatmentSession.Status.CANCELLED, _("Cancelled")),
+            (TreatmentSession.Status.NO_SHOW, _("Did not attend")),
+        ],
+    )
+    reason = forms.CharField(label=_("Why"), max_length=500)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ketaclinic.audit.records import ClinicalRecord
+
+
+class TreatmentSession(ClinicalRecord):
+    """One booked dosing session in a chair; cancelled and missed ones stay on record."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("Did not attend")
+        COMPLETED = "completed", _("Completed")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_sessions")
+    plan = models.ForeignKey("treatment.TreatmentPlan", on_delete=models.PROTECT, related_name="sessions")
+    chair = models.ForeignKey("clinics.Chair", on_delete=models.PROTECT, related_name="sessions")
+    nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    number_in_series = models.PositiveSmallIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(help_text=_("Dosing time plus the minimum observation time."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    status_reason = models.TextField(blank=True)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    booked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["chair", "starts_at"], name="session_chair_time"),
+            models.Index(fields=["patient", "starts_at"], name="session_patient_time"),
+            models.Index(fields=["nurse", "starts_at"], name="session_nurse_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number_in_series} at {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.patient.center_id

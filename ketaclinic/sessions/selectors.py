@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from ketaclinic.accounts.models import User
+from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.models import Chair, Room, StaffRole, TreatmentCenter
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm, Role
+from ketaclinic.sessions.models import TreatmentSession
+
+
+def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The center's local day as UTC instants."""
+    zone = zoneinfo.ZoneInfo(center.time_zone)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return start, start + dt.timedelta(days=1)
+
+
+def chairs_with_sessions(*, actor: Any, center: TreatmentCenter, day: dt.date) -> QuerySet[Chair]:
+    """Every chair of the center with its sessions that day (two queries however full the day)."""
+    if center.pk not in center_ids_for(actor, Perm.SESSION_VIEW):
+        raise NotFound(_("Center not found."), code="center_not_found")
+    start, end = day_bounds(center=center, day=day)
+    sessions = (
+        TreatmentSession.objects.in_use()
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "nurse", "plan")
+        .order_by("starts_at")
+    )
+    return (
+        Chair.objects.filter(room__center=center, is_active=True, room__kind=Room.Kind.TREATMENT)
+        .select_related("room")
+        .prefetch_related(Prefetch("sessions", queryset=sessions, to_attr="day_sessions"))
+        .order_by("room__name", "label")
+    )
+
+
+def session_get(*, actor: Any, session_id: UUID | str) -> TreatmentSession:
+    try:
+        return (
+            TreatmentSession.objects.in_use()
+            .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
+            .select_related("patient", "chair")
+            .get(external_id=session_id)
+        )
+    except (TreatmentSession.DoesNotExist, ValueError):
+        raise NotFound(_("Session not found."), code="session_not_found") from None
+
+
+def sessions_for_patient(*, actor: Any, patient: Any) -> list[TreatmentSession]:
+    return list(
+        TreatmentSession.objects.in_use()
+        .filter(patient_id=patient.pk)
+        .select_related("chair", "nurse")
+        .order_by("starts_at")
+    )
+
+
+def center_chairs(*, center_id: int) -> QuerySet[Chair]:
+    return Chair.objects.filter(
+        room__center_id=center_id, is_active=True, room__kind=Room.Kind.TREATMENT
+    ).select_related("room")
+
+
+def center_nurses(*, center_id: int) -> QuerySet[User]:
+    staff = StaffRole.objects.filter(center_id=center_id, role__in=[Role.NURSE, Role.PRESCRIBER], is_active=True)
+    return User.objects.filter(pk__in=staff.values("user_id"), is_active=True).order_by("last_name", "first_name")

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ketaclinic.audit.access import staff_view
+from ketaclinic.clinics.authorization import can
+from ketaclinic.clinics.selectors import active_center_get
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm
+from ketaclinic.http_errors import form_errors_from
+from ketaclinic.patients.selectors import patient_chart_get
+from ketaclinic.patients.views import chart_context
+from ketaclinic.sessions import services
+from ketaclinic.sessions.forms import SeriesBookingForm, SessionCloseForm
+from ketaclinic.sessions.selectors import (
+    center_chairs,
+    center_nurses,
+    chairs_with_sessions,
+    session_get,
+    sessions_for_patient,
+)
+from ketaclinic.treatment.services import plan_current
+
+
+@staff_view(Perm.SESSION_VIEW, action="sessions.day_viewed")
+def day_view(request: HttpRequest) -> HttpResponse:
+    center = active_center_get(actor=request.user, session=request.session)
+    if center is None:
+        raise NotFound(_("Choose a center first."), code="no_center")
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    chairs = chairs_with_sessions(actor=request.user, center=center, day=day)
+    context = {"chairs": chairs, "day": day, "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1)}
+    return render(request, "sessions/day.html", context)
+
+
+@staff_view(Perm.SESSION_VIEW, action="sessions.patient_viewed")
+def patient_sessions_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    plan = plan_current(patient=patient)
+    form = SeriesBookingForm(
+        request.POST or None,
+        chairs=center_chairs(center_id=patient.center_id),
+        nurses=center_nurses(center_id=patient.center_id),
+        initial={"count": plan.planned_sessions if plan else 1},
+    )
+    if request.method == "POST" and plan is not None and form.is_valid():
+        with form_errors_from(form):
+            booked = services.treatment_series_book(
+                actor=request.user,
+                plan=plan,
+                chair=form.cleaned_data["chair"],
+                nurse=form.cleaned_data["nurse"],
+                first_starts_at=form.cleaned_data["first_starts_at"],
+                count=form.cleaned_data["count"],
+            )
+            messages.success(request, _("%(count)s sessions booked.") % {"count": len(booked)})
+            return redirect("sessions:patient", patient_id=patient.external_id)
+    context = chart_context(
+        request,
+        patient,
+        "sessions",
+        plan=plan,
+        form=form,
+        sessions=sessions_for_patient(actor=request.user, patient=patient),
+        can_book=can(request.user, Perm.SESSION_BOOK, center_id=patient.center_id),
+        close_form=SessionCloseForm(),
+    )
+    return render(request, "sessions/patient_sessions.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Perm.SESSION_BOOK, action="treatment_session.closed")
+@require_POST
+def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    session = session_get(actor=request.user, session_id=session_id)
+    form = SessionCloseForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.treatment_session_close(
+                actor=request.user,
+                session=session,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Session updated; it stays on the record."))
+            return redirect("sessions:patient", patient_id=session.patient.external_id)
+    messages.error(request, _("Say what happened and why."))
+    return redirect("sessions:patient", patient_id=session.patient.external_id)
