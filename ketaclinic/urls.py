@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from ketaclinic.accounts import views as account_views
+from ketaclinic.api import api_urls
 from ketaclinic.audit import views as audit_views
 from ketaclinic.clinics import views as clinic_views
 from ketaclinic.intake import consultation_views
@@ -167,6 +168,7 @@ urlpatterns = [
     path("intake/", include(intake_urls)),
     path("plans/", include(treatment_urls)),
     path("sessions/", include(session_urls)),
+    path("api/v1/", api_urls()),
     path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),
     path(
         "visit/<slug:center_slug>/consultation/",

@@ -78,6 +78,7 @@ def test_every_view_declares_who_may_use_it():
             hasattr(pattern.callback, "required_perm")
             or getattr(pattern.callback, "is_public", False)
             or getattr(pattern.callback, "is_signed_in_only", False)
+            or getattr(pattern.callback, "is_token_api", False)
         )
     ]
     assert undeclared == []

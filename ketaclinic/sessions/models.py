@@ -50,3 +50,61 @@ class TreatmentSession(ClinicalRecord):
     @property
     def audit_center_id(self) -> int | None:
         return self.patient.center_id
+
+
+class MonitorDevice(models.Model):
+    """A vital-signs monitor allowed to post readings for sessions at its center."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    center = models.ForeignKey("clinics.TreatmentCenter", on_delete=models.PROTECT, related_name="monitor_devices")
+    label = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the device's token."))
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class VitalSign(ClinicalRecord):
+    """One set of readings during a session, by hand or from a monitor, with the alerts it raised."""
+
+    class Source(models.TextChoices):
+        HAND = "hand", _("Entered by hand")
+        DEVICE = "device", _("Monitor")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="vital_signs")
+    measured_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+    device = models.ForeignKey(MonitorDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Monitors resend on timeout; the key stops a retry adding a second reading.
+    idempotency_key = models.CharField(max_length=100)
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    moaas = models.PositiveSmallIntegerField(null=True, blank=True)
+    alerts = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["measured_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "idempotency_key"], name="vital_sign_idempotent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vitals at {self.measured_at:%H:%M}"
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.session.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.session.patient.center_id

@@ -1,0 +1,114 @@
+"""Vital signs posted by monitors: authenticated per device, idempotent per reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
+from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
+from ketaclinic.core.monitoring import MEASURES, check_reading, implausible
+from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
+
+MAX_BATCH = 500
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def device_for_token(token: str) -> MonitorDevice | None:
+    return MonitorDevice.objects.filter(token_hash=token_hash(token), is_active=True).first()
+
+
+def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSession:
+    """A session at the device's own center; any other answers like one that does not exist."""
+    try:
+        return TreatmentSession.objects.select_related("patient").get(
+            external_id=session_id, patient__center_id=device.center_id
+        )
+    except (TreatmentSession.DoesNotExist, ValueError):
+        raise NotFound(_("Session not found."), code="session_not_found") from None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    alerts: list[str] = field(default_factory=list)
+
+
+def vital_signs_ingest(
+    *, device: MonitorDevice, session: TreatmentSession, readings: Sequence[dict[str, Any]]
+) -> IngestResult:
+    """Store each new reading once; a reading whose key is already stored counts as a duplicate.
+
+    Each reading is inserted in its own savepoint, so two retries of the same batch arriving
+    together both succeed: the second finds the unique key taken and reports a duplicate.
+    """
+    if not device.is_active or device.center_id != session.patient.center_id:
+        raise Forbidden(_("This monitor is not registered at the session's center."), code="device_elsewhere")
+    if not readings or len(readings) > MAX_BATCH:
+        raise RuleViolation(_("Send between 1 and %(n)s readings.") % {"n": MAX_BATCH}, code="batch_size")
+    for reading in readings:
+        bad = implausible(reading)
+        if bad or not str(reading.get("idempotency_key", "")).strip() or reading.get("measured_at") is None:
+            raise RuleViolation(
+                _("Reading %(key)s is incomplete or impossible (%(fields)s).")
+                % {"key": reading.get("idempotency_key", "?"), "fields": ", ".join(bad) or "key or time"},
+                code="bad_reading",
+            )
+    first = VitalSign.objects.in_use().filter(session=session).order_by("measured_at").first()
+    baseline = {m: getattr(first, m) for m in MEASURES} if first else {}
+    result = IngestResult()
+    entries = []
+    for reading in sorted(readings, key=lambda r: r["measured_at"]):
+        values = {m: reading.get(m) for m in MEASURES}
+        alerts = check_reading(values, baseline=baseline)
+        sign = VitalSign(
+            session=session,
+            device=device,
+            source=VitalSign.Source.DEVICE,
+            measured_at=reading["measured_at"],
+            idempotency_key=str(reading["idempotency_key"]).strip(),
+            alerts=[a.message for a in alerts],
+            **values,
+        )
+        try:
+            with transaction.atomic():
+                sign.save()
+        except IntegrityError:
+            result.duplicates += 1
+            continue
+        result.created += 1
+        result.alerts += sign.alerts
+        if not baseline:
+            baseline = values
+        entries.append(
+            audit_entry_build(
+                EntryFacts(
+                    kind="change",
+                    action="vital_sign.received",
+                    actor=None,
+                    actor_label=f"monitor {device.label}",
+                    center_id=session.patient.center_id,
+                    patient_id=session.patient_id,
+                    object_type="treatment_sessions.vitalsign",
+                    object_id=str(sign.external_id),
+                    changes={**values, "measured_at": sign.measured_at, "alerts": sign.alerts},
+                )
+            )
+        )
+    audit_entries_write(entries)
+    return result
+
+
+def measured_at_default() -> dt.datetime:
+    return timezone.now()
