@@ -50,6 +50,7 @@ class Perm(StrEnum):
     LETTER_SEND = "letter.send"
     SESSION_VIEW = "session.view"
     SESSION_BOOK = "session.book"
+    VITALS_RECORD = "vitals.record"
 
 
 _CLINICAL = {
@@ -108,6 +109,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.LETTER_SEND: frozenset({Role.PRESCRIBER}),
     Perm.SESSION_VIEW: frozenset(_CLINICAL),
     Perm.SESSION_BOOK: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
+    Perm.VITALS_RECORD: frozenset({Role.PRESCRIBER, Role.NURSE}),
 }
 
 

@@ -32,3 +32,12 @@ class SessionCloseForm(forms.Form):
         ],
     )
     reason = forms.CharField(label=_("Why"), max_length=500)
+
+
+class VitalSignForm(forms.Form):
+    systolic_mmhg = forms.IntegerField(label=_("Systolic (mmHg)"), required=False, min_value=0)
+    diastolic_mmhg = forms.IntegerField(label=_("Diastolic (mmHg)"), required=False, min_value=0)
+    heart_rate_bpm = forms.IntegerField(label=_("Heart rate (bpm)"), required=False, min_value=0)
+    spo2_percent = forms.IntegerField(label=_("SpO2 (%)"), required=False, min_value=0)
+    respiratory_rate = forms.IntegerField(label=_("Respiratory rate (/min)"), required=False, min_value=0)
+    moaas = forms.IntegerField(label=_("Sedation (MOAA/S 0-5)"), required=False, min_value=0, max_value=5)

@@ -38,6 +38,44 @@ def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSe
         raise NotFound(_("Session not found."), code="session_not_found") from None
 
 
+def session_baseline(session: TreatmentSession) -> dict[str, Any]:
+    """The session's first reading, which the rise-over-baseline rules compare against."""
+    first = VitalSign.objects.in_use().filter(session=session).order_by("measured_at").first()
+    return {m: getattr(first, m) for m in MEASURES} if first else {}
+
+
+def vital_sign_store(
+    *,
+    session: TreatmentSession,
+    values: dict[str, Any],
+    measured_at: dt.datetime,
+    baseline: dict[str, Any],
+    key: str,
+    source: str,
+    device: MonitorDevice | None = None,
+    recorded_by: Any = None,
+) -> VitalSign | None:
+    """Insert one reading with its threshold alerts; None when its key is already stored."""
+    alerts = check_reading(values, baseline=baseline)
+    sign = VitalSign(
+        session=session,
+        device=device,
+        recorded_by=recorded_by,
+        source=source,
+        measured_at=measured_at,
+        idempotency_key=key,
+        alerts=[a.message for a in alerts],
+        **values,
+    )
+    try:
+        # Its own savepoint: a concurrent retry that took the key first leaves this one a duplicate.
+        with transaction.atomic():
+            sign.save()
+    except IntegrityError:
+        return None
+    return sign
+
+
 @dataclass(slots=True)
 class IngestResult:
     created: int = 0
@@ -65,26 +103,21 @@ def vital_signs_ingest(
                 % {"key": reading.get("idempotency_key", "?"), "fields": ", ".join(bad) or "key or time"},
                 code="bad_reading",
             )
-    first = VitalSign.objects.in_use().filter(session=session).order_by("measured_at").first()
-    baseline = {m: getattr(first, m) for m in MEASURES} if first else {}
+    baseline = session_baseline(session)
     result = IngestResult()
     entries = []
     for reading in sorted(readings, key=lambda r: r["measured_at"]):
         values = {m: reading.get(m) for m in MEASURES}
-        alerts = check_reading(values, baseline=baseline)
-        sign = VitalSign(
+        sign = vital_sign_store(
             session=session,
-            device=device,
-            source=VitalSign.Source.DEVICE,
+            values=values,
             measured_at=reading["measured_at"],
-            idempotency_key=str(reading["idempotency_key"]).strip(),
-            alerts=[a.message for a in alerts],
-            **values,
+            baseline=baseline,
+            key=str(reading["idempotency_key"]).strip(),
+            source=VitalSign.Source.DEVICE,
+            device=device,
         )
-        try:
-            with transaction.atomic():
-                sign.save()
-        except IntegrityError:
+        if sign is None:
             result.duplicates += 1
             continue
         result.created += 1

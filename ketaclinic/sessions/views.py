@@ -19,7 +19,8 @@ from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
-from ketaclinic.sessions.forms import SeriesBookingForm, SessionCloseForm
+from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
+from ketaclinic.sessions.forms import SeriesBookingForm, SessionCloseForm, VitalSignForm
 from ketaclinic.sessions.selectors import (
     center_chairs,
     center_nurses,
@@ -96,3 +97,36 @@ def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
             return redirect("sessions:patient", patient_id=session.patient.external_id)
     messages.error(request, _("Say what happened and why."))
     return redirect("sessions:patient", patient_id=session.patient.external_id)
+
+
+@staff_view(Perm.SESSION_VIEW, action="flowsheet.viewed")
+def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = VitalSignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            sign = vital_sign_record(actor=request.user, session=sheet.session, values=form.cleaned_data)
+            if sign.alerts:
+                messages.warning(request, " ".join(sign.alerts))
+            else:
+                messages.success(request, _("Readings recorded."))
+            return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+    context = {
+        "sheet": sheet,
+        "form": form,
+        "can_record": can(request.user, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "sessions/flowsheet.html#readings", context)
+    return render(request, "sessions/flowsheet.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Perm.SESSION_VIEW, action="chair_board.viewed")
+def chair_board_view(request: HttpRequest) -> HttpResponse:
+    center = active_center_get(actor=request.user, session=request.session)
+    if center is None:
+        raise NotFound(_("Choose a center first."), code="no_center")
+    context = {"lines": chair_board(actor=request.user, center_id=center.pk)}
+    if request.headers.get("HX-Request"):
+        return render(request, "sessions/board.html#board", context)
+    return render(request, "sessions/board.html", context)

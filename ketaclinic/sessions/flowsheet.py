@@ -1,0 +1,134 @@
+"""The chair-side flowsheet: readings by hand or monitor, what is due, and the chair board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.authorization import center_ids_for, require
+from ketaclinic.core.errors import NotFound, RuleViolation
+from ketaclinic.core.monitoring import MEASURES, implausible
+from ketaclinic.core.permissions import Perm
+from ketaclinic.sessions.ingestion import session_baseline, vital_sign_store
+from ketaclinic.sessions.models import TreatmentSession, VitalSign
+
+# A due reading is flagged late after this grace (project default).
+LATE_AFTER = dt.timedelta(minutes=2)
+
+
+def vital_sign_record(
+    *, actor: Any, session: TreatmentSession, values: dict[str, Any], measured_at: dt.datetime | None = None
+) -> VitalSign:
+    """A nurse enters a set of readings by hand; each is checked against the thresholds."""
+    require(actor, Perm.VITALS_RECORD, center_id=session.patient.center_id)
+    values = {m: values.get(m) for m in MEASURES}
+    if all(value is None for value in values.values()):
+        raise RuleViolation(_("Enter at least one reading."), code="empty_reading")
+    bad = implausible(values)
+    if bad:
+        raise RuleViolation(_("These values cannot be right: %(f)s.") % {"f": ", ".join(bad)}, code="bad_reading")
+    measured_at = measured_at or timezone.now()
+    if measured_at > timezone.now() + dt.timedelta(minutes=1):
+        raise RuleViolation(_("A reading cannot be in the future."), code="reading_in_future")
+    sign = vital_sign_store(
+        session=session,
+        values=values,
+        measured_at=measured_at,
+        baseline=session_baseline(session),
+        key=f"hand-{uuid.uuid4()}",
+        source=VitalSign.Source.HAND,
+        recorded_by=actor,
+    )
+    assert sign is not None  # a fresh key cannot collide
+    audit_change_record(
+        actor=actor, instance=sign, action="vital_sign.recorded", changes=changes_between({}, snapshot(sign))
+    )
+    return sign
+
+
+@dataclass(frozen=True, slots=True)
+class Flowsheet:
+    session: TreatmentSession
+    readings: list[VitalSign]
+    next_due_at: dt.datetime
+    is_late: bool
+    open_alerts: list[str]
+
+
+def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime) -> tuple[dt.datetime, bool]:
+    last = readings[-1].measured_at if readings else session.starts_at
+    due = last + dt.timedelta(minutes=session.plan.monitoring_interval_minutes)
+    return due, now > due + LATE_AFTER
+
+
+def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
+    """One session's readings in time order, with when the next is due (three queries)."""
+    try:
+        session = (
+            TreatmentSession.objects.in_use()
+            .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
+            .select_related("patient", "plan", "chair", "nurse")
+            .get(external_id=session_id)
+        )
+    except (TreatmentSession.DoesNotExist, ValueError):
+        raise NotFound(_("Session not found."), code="session_not_found") from None
+    readings = list(
+        VitalSign.objects.in_use()
+        .filter(session=session)
+        .select_related("device", "recorded_by")
+        .order_by("measured_at")
+    )
+    due, late = _due(session, readings, timezone.now())
+    alerts = [alert for reading in readings[-3:] for alert in reading.alerts]
+    return Flowsheet(session=session, readings=readings, next_due_at=due, is_late=late, open_alerts=alerts)
+
+
+@dataclass(frozen=True, slots=True)
+class ChairLine:
+    session: TreatmentSession
+    minutes_in: int
+    next_due_at: dt.datetime
+    is_late: bool
+    alert_count: int
+
+
+def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
+    """Every session in a chair now at the center: who, how long, what is due, open alerts."""
+    if center_id not in center_ids_for(actor, Perm.SESSION_VIEW):
+        raise NotFound(_("Center not found."), code="center_not_found")
+    now = timezone.now()
+    sessions = (
+        TreatmentSession.objects.in_use()
+        .filter(
+            patient__center_id=center_id,
+            status=TreatmentSession.Status.SCHEDULED,
+            starts_at__lte=now,
+            ends_at__gte=now - dt.timedelta(minutes=30),
+        )
+        .select_related("patient", "plan", "chair")
+        .prefetch_related(
+            Prefetch("vital_signs", queryset=VitalSign.objects.in_use().order_by("measured_at"), to_attr="readings")
+        )
+        .order_by("chair__label")
+    )
+    lines = []
+    for session in sessions:
+        readings: list[VitalSign] = session.readings
+        due, late = _due(session, readings, now)
+        lines.append(
+            ChairLine(
+                session=session,
+                minutes_in=int((now - session.starts_at).total_seconds() // 60),
+                next_due_at=due,
+                is_late=late,
+                alert_count=sum(1 for r in readings[-3:] if r.alerts),
+            )
+        )
+    return lines

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Role
+from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
+from ketaclinic.sessions.ingestion import vital_signs_ingest
+from ketaclinic.sessions.models import MonitorDevice, VitalSign
+from tests.conftest import signed_in
+from tests.factories import StaffFactory
+from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+
+
+@pytest.mark.django_db
+def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(session):  # noqa: F811
+    nurse = session.nurse
+    sign = vital_sign_record(actor=nurse, session=session, values={"systolic_mmhg": 130, "spo2_percent": 89})
+    assert sign.source == "hand" and sign.recorded_by == nurse
+    assert any("89 % is below 92 %" in alert and "oxygen" in alert for alert in sign.alerts)
+    assert AuditEntry.objects.filter(action="vital_sign.recorded", patient=session.patient).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("values", "code"), [({}, "empty_reading"), ({"heart_rate_bpm": 900}, "bad_reading")])
+def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code):  # noqa: F811
+    with pytest.raises(RuleViolation) as raised:
+        vital_sign_record(actor=session.nurse, session=session, values=values)
+    assert raised.value.code == code
+    assert not VitalSign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_front_desk_cannot_record_vitals(center, session):  # noqa: F811
+    with pytest.raises(Forbidden):
+        vital_sign_record(
+            actor=StaffFactory(center=center, role=Role.FRONT_DESK), session=session, values={"heart_rate_bpm": 70}
+        )
+
+
+@pytest.mark.django_db
+def test_a_due_reading_not_taken_is_flagged_late(session):  # noqa: F811
+    vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 70})
+    assert not flowsheet_get(actor=session.nurse, session_id=session.external_id).is_late
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=13)):
+        sheet = flowsheet_get(actor=session.nurse, session_id=session.external_id)
+    assert sheet.is_late  # every 10 minutes under the IV protocol, plus 2 minutes' grace
+
+
+@pytest.mark.django_db
+def test_monitor_and_hand_readings_show_together_labelled_by_source(center, session):  # noqa: F811
+    device = MonitorDevice.objects.create(center=center, label="Chair monitor", token_hash="x" * 64)
+    vital_signs_ingest(
+        device=device,
+        session=session,
+        readings=[
+            {"idempotency_key": "m1", "measured_at": timezone.now() - dt.timedelta(minutes=5), "heart_rate_bpm": 75}
+        ],
+    )
+    vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 78})
+    page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
+    body = page.content.decode()
+    assert "Monitor: Chair monitor" in body and f"By hand: {session.nurse}" in body
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_refreshes_as_a_fragment_for_htmx(session):  # noqa: F811
+    page = signed_in(session.nurse).get(
+        reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}), HTTP_HX_REQUEST="true"
+    )
+    body = page.content.decode()
+    assert body.lstrip().startswith('<section id="readings"') and "<html" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 30])
+def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count):  # noqa: F811
+    for n in range(count):
+        vital_sign_record(
+            actor=session.nurse,
+            session=session,
+            values={"heart_rate_bpm": 70 + n % 5},
+            measured_at=timezone.now() - dt.timedelta(minutes=count - n),
+        )
+    client = signed_in(session.nurse)
+    url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
+    client.get(url)
+    # session, user, roles, the session with patient/plan/chair/nurse, readings, access entry
+    with django_assert_num_queries(6):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, session):  # noqa: F811
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
+    (line,) = chair_board(actor=session.nurse, center_id=center.pk)
+    assert line.session == session and line.alert_count == 1
+    page = signed_in(session.nurse).get(reverse("sessions:board")).content.decode()
+    assert session.patient.display_name in page and "with alerts" in page
