@@ -18,6 +18,14 @@ UNITS: Final = {
     "respiratory_rate": "/min",
     "moaas": "",
 }
+LABELS: Final = {
+    "systolic_mmhg": "Systolic BP",
+    "diastolic_mmhg": "Diastolic BP",
+    "heart_rate_bpm": "Heart rate",
+    "spo2_percent": "SpO2",
+    "respiratory_rate": "Respiratory rate",
+    "moaas": "Sedation (MOAA/S)",
+}
 # Values no living patient or working monitor produces: a reading outside is refused as an error.
 PLAUSIBLE: Final = {
     "systolic_mmhg": (40, 300),
@@ -71,7 +79,7 @@ class ThresholdAlert:
 
     @property
     def message(self) -> str:
-        return f"{self.measure.replace('_', ' ')}: {self.limit}. {self.response} (rule {self.rule_id}, {self.version})"
+        return f"{LABELS[self.measure]}: {self.limit}. {self.response} (rule {self.rule_id}, {self.version})"
 
 
 def load_thresholds() -> Thresholds:

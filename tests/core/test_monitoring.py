@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.core.monitoring import THRESHOLDS, check_reading, implausible
+
+
+@pytest.mark.parametrize(
+    ("values", "rule"),
+    [
+        ({"systolic_mmhg": 181}, "systolic_high"),
+        ({"diastolic_mmhg": 111}, "diastolic_high"),
+        ({"heart_rate_bpm": 121}, "heart_rate_high"),
+        ({"heart_rate_bpm": 49}, "heart_rate_low"),
+        ({"spo2_percent": 91}, "spo2_low"),
+        ({"respiratory_rate": 7}, "respiratory_rate_low"),
+        ({"moaas": 2}, "sedation_deep"),
+    ],
+)
+def test_every_vital_has_a_threshold_that_fires_with_its_reason(values, rule):
+    (alert,) = check_reading(values, baseline={})
+    assert alert.rule_id == rule and alert.version == THRESHOLDS.version and alert.response
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"systolic_mmhg": 180},
+        {"diastolic_mmhg": 110},
+        {"heart_rate_bpm": 120},
+        {"heart_rate_bpm": 50},
+        {"spo2_percent": 92},
+        {"respiratory_rate": 8},
+        {"moaas": 3},
+    ],
+)
+def test_values_at_the_limit_do_not_fire(values):
+    assert check_reading(values, baseline={}) == ()
+
+
+def test_a_rise_of_more_than_40_over_baseline_fires_below_the_absolute_limit():
+    (alert,) = check_reading({"systolic_mmhg": 171}, baseline={"systolic_mmhg": 130})
+    assert alert.rule_id == "systolic_rise" and "baseline 130" in alert.message
+
+
+def test_impossible_values_are_named():
+    assert implausible({"spo2_percent": 140, "heart_rate_bpm": 70}) == ["spo2_percent"]
