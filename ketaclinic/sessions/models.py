@@ -108,3 +108,36 @@ class VitalSign(ClinicalRecord):
     @property
     def audit_center_id(self) -> int | None:
         return self.session.patient.center_id
+
+
+class PreSessionCheck(ClinicalRecord):
+    """The checklist before a dose; the session may start only when it passes or is overridden."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="checks")
+    items = models.JSONField(help_text=_("Item -> {ok, how}: each answer and where it came from."))
+    overrides = models.JSONField(default=dict, blank=True, help_text=_("Item -> {reason, by, at}."))
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"Checklist {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def open_items(self) -> list[str]:
+        return [item for item, answer in self.items.items() if not answer["ok"] and item not in self.overrides]
+
+    @property
+    def passed(self) -> bool:
+        return not self.open_items
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.session.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.session.patient.center_id

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Role
+from ketaclinic.measures.services import questionnaire_response_save
+from ketaclinic.patients.consent_texts import TEXTS
+from ketaclinic.patients.consents import consent_document_publish, consent_sign
+from ketaclinic.sessions.checklist import (
+    NURSE_ITEMS,
+    pre_session_check_record,
+    pre_session_override,
+    session_start_check,
+)
+from ketaclinic.sessions.flowsheet import vital_sign_record
+from tests.factories import StaffFactory
+from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+
+ALL_CONFIRMED = dict.fromkeys(NURSE_ITEMS, True)
+
+
+def ready(center, session) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Consent, calm pre-dose vitals and today's PHQ-9, as the record would show them."""
+    title, body = TEXTS["iv"]
+    consent_document_publish(
+        actor=StaffFactory(center=center, role=Role.CENTER_ADMIN),
+        center_id=center.pk,
+        organization_id=center.organization_id,
+        route="iv",
+        title=title,
+        body=body,
+    )
+    patient = session.patient
+    consent_sign(
+        actor=session.nurse,
+        patient=patient,
+        route="iv",
+        typed_name=f"{patient.given_name} {patient.family_name}",
+        has_read=True,
+    )
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 126, "diastolic_mmhg": 80})
+    questionnaire_response_save(
+        actor=session.nurse,
+        patient=patient,
+        instrument_code="phq9",
+        answers=dict.fromkeys(range(1, 10), 1) | {9: 0},
+        source="staff",
+        complete=True,
+    )
+
+
+@pytest.mark.django_db
+def test_the_checklist_passes_when_the_nurse_confirms_and_the_record_agrees(center, session):  # noqa: F811
+    ready(center, session)
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    assert session_start_check(session=session) == check
+    assert AuditEntry.objects.filter(action="pre_session_check.recorded").exists()
+
+
+@pytest.mark.django_db
+def test_missing_consent_blocks_the_start_and_says_so(center, session):  # noqa: F811
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert set(check.open_items) == {"consent", "predose_vitals", "questionnaire"}
+    with pytest.raises(RuleViolation, match="Current signed consent"):
+        session_start_check(session=session)
+
+
+@pytest.mark.django_db
+def test_high_pre_dose_blood_pressure_fails_the_vitals_item(center, session):  # noqa: F811
+    ready(center, session)
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["predose_vitals"]
+    assert "above 180" in check.items["predose_vitals"]["how"]
+
+
+@pytest.mark.django_db
+def test_only_a_prescriber_overrides_one_item_with_a_written_reason(center, session):  # noqa: F811
+    ready(center, session)
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED | {"fasting": False})
+    with pytest.raises(Forbidden):
+        pre_session_override(
+            actor=StaffFactory(center=center, role=Role.NURSE),
+            check=check,
+            item="fasting",
+            reason="Had a small snack at 7am.",
+        )
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    with pytest.raises(RuleViolation):
+        pre_session_override(actor=prescriber, check=check, item="fasting", reason="ok")
+    with pytest.raises(RuleViolation):
+        pre_session_override(actor=prescriber, check=check, item="identity", reason="Not a failed item at all.")
+    check = pre_session_override(
+        actor=prescriber,
+        check=check,
+        item="fasting",
+        reason="Light breakfast 4 h ago; antiemetic ready; benefit outweighs.",
+    )
+    assert check.passed
+    assert session_start_check(session=session) == check
