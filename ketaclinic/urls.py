@@ -151,6 +151,8 @@ session_urls = (
         path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
         path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
         path("<uuid:session_id>/flowsheet/", session_views.flowsheet_view, name="flowsheet"),
+        path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
+        path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
         path("board/", session_views.chair_board_view, name="board"),
     ],
     "sessions",

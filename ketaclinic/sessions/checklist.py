@@ -35,6 +35,8 @@ RECORD_ITEMS = {
     "questionnaire": _("Today's pre-session questionnaire completed"),
 }
 PREDOSE_WINDOW = dt.timedelta(minutes=30)
+# Consent is the patient's own decision: no one may override its absence (issue #5).
+NOT_OVERRIDABLE = frozenset({"consent"})
 
 
 def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
@@ -94,6 +96,14 @@ def pre_session_override(*, actor: Any, check: PreSessionCheck, item: str, reaso
     check = PreSessionCheck.objects.select_for_update().select_related("session__patient").get(pk=check.pk)
     if item not in check.items or check.items[item]["ok"]:
         raise RuleViolation(_("Only a failed item can be overridden."), code="nothing_to_override", field="item")
+    if item in NOT_OVERRIDABLE:
+        raise RuleViolation(
+            _("No session starts without current consent; it cannot be overridden."),
+            code="not_overridable",
+            field="item",
+        )
+    if check.overrides:
+        raise RuleViolation(_("One item may be overridden; run the checklist again."), code="one_override_only")
     if len(reason.strip()) < 10:
         raise RuleViolation(_("Write the clinical reason for the override."), code="reason_required", field="reason")
     before = snapshot(check)

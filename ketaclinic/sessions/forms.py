@@ -41,3 +41,17 @@ class VitalSignForm(forms.Form):
     spo2_percent = forms.IntegerField(label=_("SpO2 (%)"), required=False, min_value=0)
     respiratory_rate = forms.IntegerField(label=_("Respiratory rate (/min)"), required=False, min_value=0)
     moaas = forms.IntegerField(label=_("Sedation (MOAA/S 0-5)"), required=False, min_value=0, max_value=5)
+
+
+class ChecklistForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from ketaclinic.sessions.checklist import NURSE_ITEMS
+
+        super().__init__(*args, **kwargs)
+        for item, label in NURSE_ITEMS.items():
+            self.fields[item] = forms.BooleanField(label=label, required=False)
+
+
+class OverrideForm(forms.Form):
+    item = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for going ahead"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -13,7 +13,7 @@ from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.clinics.models import Chair, Room, StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
-from ketaclinic.sessions.models import TreatmentSession
+from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession
 
 
 def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -72,3 +72,7 @@ def center_chairs(*, center_id: int) -> QuerySet[Chair]:
 def center_nurses(*, center_id: int) -> QuerySet[User]:
     staff = StaffRole.objects.filter(center_id=center_id, role__in=[Role.NURSE, Role.PRESCRIBER], is_active=True)
     return User.objects.filter(pk__in=staff.values("user_id"), is_active=True).order_by("last_name", "first_name")
+
+
+def latest_check(*, session: TreatmentSession) -> PreSessionCheck | None:
+    return PreSessionCheck.objects.in_use().filter(session=session).order_by("-checked_at").first()

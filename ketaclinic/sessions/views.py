@@ -19,12 +19,14 @@ from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
+from ketaclinic.sessions.checklist import NURSE_ITEMS, RECORD_ITEMS, pre_session_check_record, pre_session_override
 from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
-from ketaclinic.sessions.forms import SeriesBookingForm, SessionCloseForm, VitalSignForm
+from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
 from ketaclinic.sessions.selectors import (
     center_chairs,
     center_nurses,
     chairs_with_sessions,
+    latest_check,
     session_get,
     sessions_for_patient,
 )
@@ -111,10 +113,20 @@ def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
             else:
                 messages.success(request, _("Readings recorded."))
             return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+    check = latest_check(session=sheet.session)
     context = {
         "sheet": sheet,
         "form": form,
+        "check": check,
+        "check_rows": [
+            ((NURSE_ITEMS | RECORD_ITEMS)[item], item, answer, (check.overrides or {}).get(item))
+            for item, answer in check.items.items()
+        ]
+        if check
+        else [],
+        "checklist_form": ChecklistForm(),
         "can_record": can(request.user, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
+        "can_override": can(request.user, Perm.PLAN_SIGN, center_id=sheet.session.patient.center_id),
     }
     if request.headers.get("HX-Request"):
         return render(request, "sessions/flowsheet.html#readings", context)
@@ -130,3 +142,34 @@ def chair_board_view(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "sessions/board.html#board", context)
     return render(request, "sessions/board.html", context)
+
+
+@staff_view(Perm.VITALS_RECORD, action="pre_session_check.recorded")
+@require_POST
+def checklist_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = ChecklistForm(request.POST)
+    form.is_valid()
+    check = pre_session_check_record(actor=request.user, session=sheet.session, confirmed=form.cleaned_data)
+    if check.passed:
+        messages.success(request, _("Checklist passed: the session may start."))
+    else:
+        messages.warning(request, _("Checklist has open items; a prescriber may override one with a reason."))
+    return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+
+
+@staff_view(Perm.PLAN_SIGN, action="pre_session_check.overridden")
+@require_POST
+def checklist_override_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = OverrideForm(request.POST)
+    check = latest_check(session=sheet.session)
+    if form.is_valid() and check is not None:
+        with form_errors_from(form):
+            pre_session_override(
+                actor=request.user, check=check, item=form.cleaned_data["item"], reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Override recorded."))
+            return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+    messages.error(request, " ".join(str(e) for e in form.errors.values()) or _("Nothing to override."))
+    return redirect("sessions:flowsheet", session_id=sheet.session.external_id)

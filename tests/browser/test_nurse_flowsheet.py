@@ -30,11 +30,11 @@ def test_nurse_records_vitals_and_sees_the_alert(live_server, browser, session):
         ("SpO2 (%)", "98"),
     ):
         page.get_by_label(label).fill(value)
-    page.get_by_role("button", name="Record").click()
+    page.get_by_role("button", name="Record", exact=True).click()
     expect(page.get_by_text("Readings recorded.")).to_be_visible()
     page.get_by_label("Systolic (mmHg)").fill("186")
     page.get_by_label("SpO2 (%)").fill("97")
-    page.get_by_role("button", name="Record").click()
+    page.get_by_role("button", name="Record", exact=True).click()
     alert = page.locator("#readings").get_by_role("alert")
     expect(alert).to_contain_text("186 mmHg is above 180 mmHg")
     expect(alert).to_contain_text("notify the prescriber")

@@ -101,3 +101,16 @@ def test_only_a_prescriber_overrides_one_item_with_a_written_reason(center, sess
     )
     assert check.passed
     assert session_start_check(session=session) == check
+
+
+@pytest.mark.django_db
+def test_missing_consent_cannot_be_overridden_and_only_one_item_can(center, session):  # noqa: F811
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    with pytest.raises(RuleViolation) as raised:
+        pre_session_override(actor=prescriber, check=check, item="consent", reason="Signed on paper, to be scanned.")
+    assert raised.value.code == "not_overridable"
+    pre_session_override(actor=prescriber, check=check, item="questionnaire", reason="Asked verbally; PHQ-9 later.")
+    with pytest.raises(RuleViolation) as second:
+        pre_session_override(actor=prescriber, check=check, item="predose_vitals", reason="Monitor was being fixed.")
+    assert second.value.code == "one_override_only"

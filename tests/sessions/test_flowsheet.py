@@ -91,8 +91,9 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
     client = signed_in(session.nurse)
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     client.get(url)
-    # session, user, roles, the session with patient/plan/chair/nurse, readings, access entry
-    with django_assert_num_queries(6):
+    # session, user, roles, the session with patient/plan/chair/nurse, readings, latest checklist,
+    # access entry
+    with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
 
 
@@ -103,3 +104,26 @@ def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, ses
     assert line.session == session and line.alert_count == 1
     page = signed_in(session.nurse).get(reverse("sessions:board")).content.decode()
     assert session.patient.display_name in page and "with alerts" in page
+
+
+@pytest.mark.django_db
+def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(center, session):  # noqa: F811
+    from ketaclinic.sessions.models import PreSessionCheck
+
+    nurse = StaffFactory(center=center, role=Role.NURSE)
+    url = reverse("sessions:checklist", kwargs={"session_id": session.external_id})
+    signed_in(nurse).post(
+        url,
+        {"identity": "on", "fasting": "on", "escort": "on", "pregnancy": "on", "no_new_medicines_or_symptoms": "on"},
+    )
+    check = PreSessionCheck.objects.get()
+    assert not check.passed and "consent" in check.open_items
+    page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
+    assert "no current consent on file" in page.content.decode()
+    override = reverse("sessions:checklist_override", kwargs={"session_id": session.external_id})
+    signed_in(session.nurse).post(override, {"item": "consent", "reason": "Signed on paper; scanning pending."})
+    check.refresh_from_db()
+    assert check.overrides == {}  # consent can never be overridden
+    signed_in(session.nurse).post(override, {"item": "questionnaire", "reason": "Patient too anxious; asked verbally."})
+    check.refresh_from_db()
+    assert set(check.overrides) == {"questionnaire"}
