@@ -72,40 +72,9 @@ def main(batches: int, size: int) -> None:
     chair = Chair.objects.filter(room__center=patient.center).first()
     assert chair is not None
     # A stand-in signed plan: the benchmark measures ingestion, not planning.
-    from ketaclinic.intake.models import Consultation, EligibilityDecision
+    from tests.factories import StandInPlanFactory
 
-    consultation = Consultation.objects.create(patient=patient, prescriber=nurse, started_at=timezone.now())
-    decision = EligibilityDecision.objects.create(
-        consultation=consultation,
-        route="iv",
-        decision="eligible",
-        reason="bench",
-        findings={},
-        rule_set_version="bench",
-        signed_by=nurse,
-        signed_at=timezone.now(),
-        content_sha256="0" * 64,
-    )
-    plan = TreatmentPlan.objects.create(
-        patient=patient,
-        version=1,
-        decision=decision,
-        indication="bench",
-        route="iv",
-        protocol_key="iv_racemic_ketamine",
-        protocol_library_version="bench",
-        protocol_settings={},
-        planned_sessions=6,
-        min_spacing_days=2,
-        monitoring_interval_minutes=10,
-        min_observation_minutes=40,
-        goals="bench",
-        phase_since=timezone.localdate(),
-        re_evaluation_due_on=timezone.localdate(),
-        signed_by=nurse,
-        signed_at=timezone.now(),
-        content_sha256="0" * 64,
-    )
+    plan = StandInPlanFactory(patient=patient, signer=nurse)
     MonitorDevice.objects.get_or_create(center=patient.center, label="bench", token_hash=token_hash(TOKEN))
     api_session = new_session(patient, plan, chair, nurse)
     connection.close()

@@ -181,3 +181,59 @@ def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fiel
         password=PASSWORD,
     )
     return consultation, decision
+
+
+class StandInPlanFactory(factory.django.DjangoModelFactory):
+    """A signed-looking IV plan on a stand-in decision, for tests and benchmarks about what follows
+    a plan (sessions, vitals, access), not about signing. Plans that matter are built with
+    eligible_consultation_sign and treatment_plan_sign."""
+
+    class Meta:
+        model = "treatment.TreatmentPlan"
+
+    class Params:
+        signer = factory.SubFactory(StaffFactory, role=Role.PRESCRIBER)
+
+    patient = factory.SubFactory(PatientFactory)
+    version = 1
+    decision = factory.LazyAttribute(lambda o: _stand_in_decision(o.patient, o.signer))
+    indication = "Treatment-resistant depression"
+    route = "iv"
+    protocol_key = "iv_racemic_ketamine"
+    protocol_library_version = "stand-in"
+    protocol_settings = factory.LazyFunction(dict)
+    planned_sessions = 6
+    min_spacing_days = 2
+    monitoring_interval_minutes = 10
+    min_observation_minutes = 40
+    goals = "Remission"
+    phase_since = factory.LazyFunction(lambda: timezone.localdate())
+    re_evaluation_due_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=28))
+    signed_by = factory.SelfAttribute("signer")
+    signed_at = factory.LazyFunction(timezone.now)
+    content_sha256 = "0" * 64
+
+
+def _stand_in_decision(patient, signer):  # type: ignore[no-untyped-def]
+    from ketaclinic.intake.models import Consultation, EligibilityDecision
+
+    consultation = Consultation.objects.create(patient=patient, prescriber=signer, started_at=timezone.now())
+    return EligibilityDecision.objects.create(
+        consultation=consultation, route="iv", decision="eligible", reason="stand-in", findings={},
+        rule_set_version="stand-in", signed_by=signer, signed_at=timezone.now(), content_sha256="0" * 64,
+    )  # fmt: skip
+
+
+class TreatmentSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "treatment_sessions.TreatmentSession"
+
+    plan = factory.SubFactory(StandInPlanFactory)
+    patient = factory.SelfAttribute("plan.patient")
+    chair = factory.SubFactory(ChairFactory, room__center=factory.SelfAttribute("...patient.center"))
+    nurse = factory.SelfAttribute("plan.signed_by")
+    number_in_series = 1
+    starts_at = factory.LazyFunction(timezone.now)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=80))
+    booked_by = factory.SelfAttribute("nurse")
+    booked_at = factory.LazyFunction(timezone.now)

@@ -14,20 +14,19 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role, role_allows
-from ketaclinic.intake.models import Consultation, ConsultationRequest, EligibilityDecision
+from ketaclinic.intake.models import Consultation, ConsultationRequest
 from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
 from ketaclinic.patients.consents import consent_sign
 from ketaclinic.patients.models import Allergy, CareTeamMember, ConsentDocument, EmergencyAccess, Patient, PatientAlert
-from ketaclinic.sessions.models import TreatmentSession
-from ketaclinic.treatment.models import TreatmentPlan
 from tests.conftest import signed_in
 from tests.factories import (
     AllergyFactory,
     CareTeamMemberFactory,
-    ChairFactory,
     PatientAlertFactory,
     PatientFactory,
     StaffFactory,
+    StandInPlanFactory,
+    TreatmentSessionFactory,
 )
 from tests.test_architecture import all_url_patterns
 
@@ -81,50 +80,8 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         typed_name=f"{patient.given_name} {patient.family_name}",
         has_read=True,
     )
-    now = timezone.now()
-    decision = EligibilityDecision.objects.create(
-        consultation=consultation,
-        route="iv",
-        decision="eligible",
-        reason="r",
-        findings={},
-        rule_set_version="v",
-        signed_by=grant_actor,
-        signed_at=now,
-        content_sha256="0" * 64,
-    )
-    plan = TreatmentPlan.objects.create(
-        patient=patient,
-        version=1,
-        decision=decision,
-        indication="TRD",
-        route="iv",
-        protocol_key="iv_racemic_ketamine",
-        protocol_library_version="v",
-        protocol_settings={},
-        planned_sessions=6,
-        min_spacing_days=2,
-        monitoring_interval_minutes=10,
-        min_observation_minutes=40,
-        goals="g",
-        phase_since=now.date(),
-        re_evaluation_due_on=now.date(),
-        signed_by=grant_actor,
-        signed_at=now,
-        content_sha256="0" * 64,
-    )
-    chair = ChairFactory(room__center=patient.center)
-    session = TreatmentSession.objects.create(
-        patient=patient,
-        plan=plan,
-        chair=chair,
-        nurse=grant_actor,
-        number_in_series=1,
-        starts_at=now,
-        ends_at=now + dt.timedelta(hours=1),
-        booked_by=grant_actor,
-        booked_at=now,
-    )
+    session = TreatmentSessionFactory(plan=StandInPlanFactory(patient=patient, signer=grant_actor), nurse=grant_actor)
+    plan = session.plan
     return {
         "session_id": session.external_id,
         "plan_id": plan.external_id,
