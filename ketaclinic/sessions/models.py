@@ -141,3 +141,20 @@ class PreSessionCheck(ClinicalRecord):
     @property
     def audit_center_id(self) -> int | None:
         return self.session.patient.center_id
+
+
+class RemsEnrollment(ClinicalRecord):
+    """The patient's enrollment in the esketamine REMS, submitted before the first treatment."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="rems_enrollments")
+    enrollment_reference = models.CharField(max_length=64, help_text=_("The REMS patient or form identifier."))
+    enrolled_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-enrolled_on"]
+
+    def __str__(self) -> str:
+        return f"REMS {self.enrollment_reference} ({self.enrolled_on})"

@@ -17,8 +17,8 @@ from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.core.scheduling import Booking, Holder, OpenHours, conflict, session_length
-from ketaclinic.patients.models import Patient
-from ketaclinic.sessions.models import TreatmentSession
+from ketaclinic.patients.models import Patient, TreatmentRoute
+from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.validation import validated
 
@@ -90,6 +90,11 @@ def treatment_series_book(
     require(actor, Perm.SESSION_BOOK, center_id=patient.center_id)
     if plan.superseded_by_id_or_none() is not None or plan.phase == TreatmentPlan.Phase.ENDED:
         raise RuleViolation(_("Book from the current plan of an ongoing course."), code="plan_not_current")
+    if plan.route == TreatmentRoute.ESKETAMINE and not RemsEnrollment.objects.in_use().filter(patient=patient).exists():
+        # rems.md: each patient is enrolled in the REMS before the first esketamine treatment.
+        raise RuleViolation(
+            _("Esketamine cannot be booked: the patient's REMS enrollment is not on file."), code="rems_not_enrolled"
+        )
     chair = Chair.objects.select_related("room__center").get(pk=chair.pk)
     if chair.room.center_id != patient.center_id or not chair.is_active:
         raise RuleViolation(_("Choose a chair at the patient's center."), code="chair_elsewhere", field="chair")
@@ -160,3 +165,30 @@ def treatment_session_close(*, actor: Any, session: TreatmentSession, status: st
         reason=reason,
     )
     return session
+
+
+@transaction.atomic
+def rems_enrollment_record(
+    *, actor: Any, patient: Patient, enrollment_reference: str, enrolled_on: dt.date
+) -> RemsEnrollment:
+    require(actor, Perm.SESSION_BOOK, center_id=patient.center_id)
+    if not enrollment_reference.strip():
+        raise RuleViolation(_("Give the REMS enrollment reference."), code="reference_required")
+    if enrolled_on > timezone.localdate():
+        raise RuleViolation(_("The enrollment date cannot be in the future."), code="enrolled_in_future")
+    enrollment = RemsEnrollment(
+        patient=patient,
+        enrollment_reference=enrollment_reference.strip(),
+        enrolled_on=enrolled_on,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    validated(enrollment)
+    enrollment.save()
+    audit_change_record(
+        actor=actor,
+        instance=enrollment,
+        action="rems_enrollment.recorded",
+        changes=changes_between({}, snapshot(enrollment)),
+    )
+    return enrollment

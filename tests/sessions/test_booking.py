@@ -244,3 +244,38 @@ def test_the_sessions_tab_books_the_series(setting):
     )
     assert response.status_code == 302
     assert TreatmentSession.objects.filter(patient=setting["patient"]).count() == 3
+
+
+@pytest.mark.django_db
+def test_esketamine_cannot_be_booked_until_the_rems_enrollment_is_on_file(center, setting):
+    from decimal import Decimal
+
+    from ketaclinic.sessions.services import rems_enrollment_record
+    from tests.factories import StandInPlanFactory
+
+    patient = PatientFactory(center=center)
+    plan = StandInPlanFactory(
+        patient=patient,
+        signer=setting["prescriber"],
+        route="esketamine_nasal_spray",
+        protocol_key="esketamine_trd_us",
+        fixed_dose_mg=Decimal("56"),
+        min_observation_minutes=120,
+    )
+    booking = {
+        "plan": plan,
+        "chair": setting["chair"],
+        "nurse": setting["nurse"],
+        "first_starts_at": next_monday_at(9),
+        "count": 1,
+    }
+    with pytest.raises(RuleViolation) as raised:
+        treatment_series_book(actor=setting["nurse"], **booking)
+    assert raised.value.code == "rems_not_enrolled"
+    assert not TreatmentSession.objects.filter(patient=patient).exists()
+    rems_enrollment_record(
+        actor=setting["nurse"], patient=patient, enrollment_reference="REMS-00123", enrolled_on=timezone.localdate()
+    )
+    (session,) = treatment_series_book(actor=setting["nurse"], **booking)
+    assert session.ends_at - session.starts_at == dt.timedelta(minutes=130)  # 2 devices: 5 min rest + 5, then 2 h
+    assert AuditEntry.objects.filter(action="rems_enrollment.recorded", patient=patient).exists()
