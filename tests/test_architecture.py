@@ -82,3 +82,11 @@ def test_every_view_declares_who_may_use_it():
         )
     ]
     assert undeclared == []
+
+
+def test_the_routes_a_record_stores_are_the_routes_the_rules_know():
+    """Consents, decisions and plans store core.dosing.Route values; the two lists must match."""
+    from ketaclinic.core.dosing import Route
+    from ketaclinic.patients.models import TreatmentRoute
+
+    assert set(TreatmentRoute.values) == {route.value for route in Route}

@@ -47,11 +47,6 @@ def center_roles_for(actor: Any) -> dict[int, CenterRoles]:
     return result
 
 
-def forget_center_roles(actor: Any) -> None:
-    if hasattr(actor, _CACHE_ATTR):
-        delattr(actor, _CACHE_ATTR)
-
-
 def center_ids_for(actor: Any, perm: Perm) -> list[int]:
     return [cid for cid, held in center_roles_for(actor).items() if any(role_allows(role, perm) for role in held.roles)]
 

@@ -213,7 +213,8 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
     """Create ``count`` synthetic patients across the centers, with allergies and care teams."""
     rng = random.Random(seed)
     today = dt.date(2026, 11, 1)  # fixed, so a seed always gives the same ages
-    mrns = iter(mrn_allocate_outside(centers[0].organization, count))
+    with transaction.atomic():
+        mrns = iter(mrn_allocate(organization=centers[0].organization, count=count))
     made = 0
     while made < count:
         size = min(batch, count - made)
@@ -235,11 +236,6 @@ def demo_patients_build(*, centers: list[TreatmentCenter], count: int, seed: int
             CareTeamMember.objects.bulk_create(members, batch_size=500, recorded_by=SEED_AUTHOR)
         made += size
     return made
-
-
-@transaction.atomic
-def mrn_allocate_outside(organization: Organization, count: int) -> list[str]:
-    return mrn_allocate(organization=organization, count=count)
 
 
 def _publish_demo_consents(organization: Organization, center: TreatmentCenter) -> None:

@@ -21,6 +21,7 @@ from typing import Final
 
 from ketaclinic.core.dosing import Route
 from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.instruments.conditions import Sex as _InstrumentSex
 
 __all__ = [
     "ALL_ROUTES",
@@ -56,13 +57,8 @@ class RuleKind(StrEnum):
     INTERACTION = "interaction"
 
 
-class Sex(StrEnum):
-    """Sex as the AUDIT-C cut-offs use it (measures.md 2.8); same values as the instruments'."""
-
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-    UNKNOWN = "unknown"
+# Sex as the AUDIT-C cut-offs use it (measures.md 2.8): the instruments' own enum, not a copy.
+Sex = _InstrumentSex
 
 
 class MedicationClass(StrEnum):

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
@@ -141,7 +140,3 @@ def vital_signs_ingest(
         )
     audit_entries_write(entries)
     return result
-
-
-def measured_at_default() -> dt.datetime:
-    return timezone.now()

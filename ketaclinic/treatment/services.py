@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
@@ -237,7 +236,3 @@ def _treatment_plan_record(
 def plan_values(plan: TreatmentPlan) -> dict[str, Any]:
     """A plan's values, to start the next version from."""
     return {name: getattr(plan, name) for name in PLAN_FIELDS} | {"ended_reason": plan.ended_reason}
-
-
-def re_evaluation_window(today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=7)
