@@ -9,7 +9,16 @@ from typing import Any, Final
 
 import yaml
 
-MEASURES: Final = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "respiratory_rate", "moaas")
+MEASURES: Final = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate",
+    "moaas",
+    "dissociation",
+    "nausea",
+)
 UNITS: Final = {
     "systolic_mmhg": "mmHg",
     "diastolic_mmhg": "mmHg",
@@ -17,6 +26,8 @@ UNITS: Final = {
     "spo2_percent": "%",
     "respiratory_rate": "/min",
     "moaas": "",
+    "dissociation": "",
+    "nausea": "",
 }
 LABELS: Final = {
     "systolic_mmhg": "Systolic BP",
@@ -25,6 +36,14 @@ LABELS: Final = {
     "spo2_percent": "SpO2",
     "respiratory_rate": "Respiratory rate",
     "moaas": "Sedation (MOAA/S)",
+    "dissociation": "Dissociation",
+    "nausea": "Nausea",
+}
+# The nurse's bedside ratings for what protocols.md section 5 names but no device measures.
+# Project scales, not validated instruments: the words are what the nurse chooses from.
+RATINGS: Final = {
+    "dissociation": {0: "none", 1: "mild", 2: "moderate", 3: "severe distress"},
+    "nausea": {0: "none", 1: "nausea", 2: "vomiting"},
 }
 # Values no living patient or working monitor produces: a reading outside is refused as an error.
 PLAUSIBLE: Final = {
@@ -34,6 +53,8 @@ PLAUSIBLE: Final = {
     "spo2_percent": (50, 100),
     "respiratory_rate": (0, 60),
     "moaas": (0, 5),
+    "dissociation": (0, 3),
+    "nausea": (0, 2),
 }
 
 
@@ -45,6 +66,7 @@ class ThresholdRule:
     above: int | None = None
     below: int | None = None
     at_most: int | None = None
+    at_least: int | None = None
     rise_over_baseline: int | None = None
 
     def crossed(self, value: int, baseline: int | None) -> str | None:
@@ -56,6 +78,9 @@ class ThresholdRule:
             return f"{value} {unit} is below {self.below} {unit}".strip()
         if self.at_most is not None and value <= self.at_most:
             return f"{value} is at or below {self.at_most}"
+        if self.at_least is not None and value >= self.at_least:
+            words = RATINGS.get(self.measure, {})
+            return f"{words.get(value, value)} is at or above {words.get(self.at_least, self.at_least)}"
         if self.rise_over_baseline is not None and baseline is not None and value - baseline > self.rise_over_baseline:
             return f"{value} {unit} is more than {self.rise_over_baseline} above the baseline {baseline}"
         return None

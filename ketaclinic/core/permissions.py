@@ -51,6 +51,12 @@ class Perm(StrEnum):
     SESSION_VIEW = "session.view"
     SESSION_BOOK = "session.book"
     VITALS_RECORD = "vitals.record"
+    DOSE_PREPARE = "dose.prepare"
+    DOSE_VERIFY = "dose.verify"
+    SESSION_CHART = "session.chart"
+    SESSION_NOTE_SIGN = "session_note.sign"
+    REMS_FORM_SIGN = "rems_form.sign"
+    REMS_FORM_SUBMIT = "rems_form.submit"
 
 
 _CLINICAL = {
@@ -110,6 +116,16 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.SESSION_VIEW: frozenset(_CLINICAL),
     Perm.SESSION_BOOK: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
     Perm.VITALS_RECORD: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Controlled-substance handling: one clinician prepares, a different one verifies (the
+    # service refuses the same person), and a witness signs for any waste.
+    Perm.DOSE_PREPARE: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Perm.DOSE_VERIFY: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Starting, pausing and stopping a dose, interventions and discharge.
+    Perm.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Perm.SESSION_NOTE_SIGN: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Perm.REMS_FORM_SIGN: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Sending a signed form by fax or online is clerical; front desk may do it.
+    Perm.REMS_FORM_SUBMIT: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
 }
 
 

@@ -27,6 +27,8 @@ class ReadingIn(Schema):
     spo2_percent: int | None = None
     respiratory_rate: int | None = None
     moaas: int | None = None
+    dissociation: int | None = None
+    nausea: int | None = None
 
 
 class BatchIn(Schema):

@@ -28,8 +28,9 @@ def vital_sign_record(
 ) -> VitalSign:
     """A nurse enters a set of readings by hand; each is checked against the thresholds."""
     require(actor, Perm.VITALS_RECORD, center_id=session.patient.center_id)
+    side_effects = (values.get("side_effects") or "").strip()
     values = {m: values.get(m) for m in MEASURES}
-    if all(value is None for value in values.values()):
+    if all(value is None for value in values.values()) and not side_effects:
         raise RuleViolation(_("Enter at least one reading."), code="empty_reading")
     bad = implausible(values)
     if bad:
@@ -45,6 +46,7 @@ def vital_sign_record(
         key=f"hand-{uuid.uuid4()}",
         source=VitalSign.Source.HAND,
         recorded_by=actor,
+        side_effects=side_effects,
     )
     assert sign is not None  # a fresh key cannot collide
     audit_change_record(

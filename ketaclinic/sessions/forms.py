@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from ketaclinic.core.monitoring import RATINGS
 from ketaclinic.sessions.models import TreatmentSession
 
 
@@ -41,6 +42,17 @@ class VitalSignForm(forms.Form):
     spo2_percent = forms.IntegerField(label=_("SpO2 (%)"), required=False, min_value=0)
     respiratory_rate = forms.IntegerField(label=_("Respiratory rate (/min)"), required=False, min_value=0)
     moaas = forms.IntegerField(label=_("Sedation (MOAA/S 0-5)"), required=False, min_value=0, max_value=5)
+    dissociation = forms.TypedChoiceField(
+        label=_("Dissociation"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *RATINGS["dissociation"].items()],
+    )
+    nausea = forms.TypedChoiceField(
+        label=_("Nausea"), required=False, coerce=int, empty_value=None, choices=[("", "—"), *RATINGS["nausea"].items()]
+    )
+    side_effects = forms.CharField(label=_("Other side effects"), required=False, max_length=500)
 
 
 class ChecklistForm(forms.Form):

@@ -53,6 +53,7 @@ def vital_sign_store(
     source: str,
     device: MonitorDevice | None = None,
     recorded_by: Any = None,
+    side_effects: str = "",
 ) -> VitalSign | None:
     """Insert one reading with its threshold alerts; None when its key is already stored."""
     alerts = check_reading(values, baseline=baseline)
@@ -64,6 +65,7 @@ def vital_sign_store(
         measured_at=measured_at,
         idempotency_key=key,
         alerts=[a.message for a in alerts],
+        side_effects=side_effects,
         **values,
     )
     try:

@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ketaclinic.audit.records import ClinicalRecord
+from ketaclinic.audit.records import AboutOnePatient, AppendOnlyQuerySet, ClinicalRecord
+from ketaclinic.core.monitoring import RATINGS
+
+
+class AboutOneSession:
+    """For rows that hang off a session: their history is filed under the session's patient."""
+
+    session: TreatmentSession
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.session.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.session.patient.center_id
 
 
 class TreatmentSession(ClinicalRecord):
@@ -66,7 +82,7 @@ class MonitorDevice(models.Model):
         return self.label
 
 
-class VitalSign(ClinicalRecord):
+class VitalSign(AboutOneSession, ClinicalRecord):
     """One set of readings during a session, by hand or from a monitor, with the alerts it raised."""
 
     class Source(models.TextChoices):
@@ -89,6 +105,11 @@ class VitalSign(ClinicalRecord):
     spo2_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
     moaas = models.PositiveSmallIntegerField(null=True, blank=True)
+    dissociation = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=sorted(RATINGS["dissociation"].items()), help_text=_("Project scale.")
+    )
+    nausea = models.PositiveSmallIntegerField(null=True, blank=True, choices=sorted(RATINGS["nausea"].items()))
+    side_effects = models.TextField(blank=True)
     alerts = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -101,16 +122,8 @@ class VitalSign(ClinicalRecord):
     def __str__(self) -> str:
         return f"Vitals at {self.measured_at:%H:%M}"
 
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.session.patient_id
 
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.session.patient.center_id
-
-
-class PreSessionCheck(ClinicalRecord):
+class PreSessionCheck(AboutOneSession, ClinicalRecord):
     """The checklist before a dose; the session may start only when it passes or is overridden."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -134,14 +147,6 @@ class PreSessionCheck(ClinicalRecord):
     def passed(self) -> bool:
         return not self.open_items
 
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.session.patient_id
-
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.session.patient.center_id
-
 
 class RemsEnrollment(ClinicalRecord):
     """The patient's enrollment in the esketamine REMS, submitted before the first treatment."""
@@ -158,3 +163,286 @@ class RemsEnrollment(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"REMS {self.enrollment_reference} ({self.enrolled_on})"
+
+
+class SessionConfirmation(AboutOnePatient, models.Model):
+    """The day-before reminder: a single-use link asking the patient to confirm fasting and a ride.
+
+    Only the token's hash is kept. The answer shows on the day list so staff see a missed
+    rule before the patient arrives.
+    """
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="confirmations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    message = models.ForeignKey(
+        "measures.OutgoingMessage", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    failed_identity_attempts = models.PositiveSmallIntegerField(default=0)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    fasting_confirmed = models.BooleanField(null=True, blank=True)
+    ride_confirmed = models.BooleanField(null=True, blank=True)
+    patient_comment = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Confirmation for session {self.session_id}"
+
+
+class DoseAdministration(AboutOneSession, ClinicalRecord):
+    """One dose: computed, verified by a second clinician, given, and accounted for.
+
+    Ketamine is a Schedule III controlled substance, so the row is also the controlled-substance
+    record: lot, expiry, amount drawn, given and wasted, with a witness for waste.
+    """
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", _("Prepared, awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
+        STOPPED = "stopped", _("Stopped early")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="doses")
+    drug = models.CharField(max_length=32)
+    route = models.CharField(max_length=32)
+    protocol_key = models.CharField(max_length=64)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    weight_basis = models.CharField(max_length=16, blank=True)
+    mg_per_kg = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    cap_mg = models.DecimalField(max_digits=6, decimal_places=1)
+    concentration_mg_per_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    calculated_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    dose_mg = models.DecimalField(max_digits=6, decimal_places=1)
+    volume_ml = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    rate_ml_per_hour = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    capped = models.BooleanField(default=False)
+    device_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    steps = models.JSONField(default=list, help_text=_("The arithmetic, step by step, as shown to both clinicians."))
+    rule_version = models.CharField(max_length=40)
+    lot_number = models.CharField(max_length=40)
+    lot_expires_on = models.DateField()
+    drawn_mg = models.DecimalField(max_digits=6, decimal_places=1)
+    given_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    wasted_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    waste_witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    waste_recorded_at = models.DateTimeField(null=True, blank=True)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREPARED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["prepared_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(dose_mg__lte=models.F("cap_mg")), name="dose_within_cap"),
+            models.CheckConstraint(
+                condition=models.Q(verified_by__isnull=True) | ~models.Q(verified_by=models.F("prepared_by")),
+                name="dose_verified_by_second_clinician",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose_mg} mg ({self.get_status_display()})"
+
+
+class SessionEvent(AboutOneSession, ClinicalRecord):
+    """A timed event on the flowsheet: start, each esketamine device, pause, resume, stop, intervention."""
+
+    class Kind(models.TextChoices):
+        DOSE_STARTED = "dose_started", _("Dose started")
+        DEVICE_GIVEN = "device_given", _("Nasal spray device used")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        STOPPED = "stopped", _("Stopped early")
+        DOSE_COMPLETED = "dose_completed", _("Dose completed")
+        INTERVENTION = "intervention", _("Intervention")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="events")
+    dose = models.ForeignKey(DoseAdministration, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    device_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    drug = models.CharField(max_length=100, blank=True, help_text=_("Intervention drug."))
+    amount = models.CharField(max_length=40, blank=True, help_text=_("Intervention dose with its unit."))
+    drug_route = models.CharField(max_length=20, blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%H:%M}"
+
+
+class DischargeAssessment(AboutOneSession, ClinicalRecord):
+    """The discharge criteria checked off, some from the record and some by the nurse."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="discharges")
+    criteria = models.JSONField(help_text=_("Criterion -> {ok, how}."))
+    criteria_version = models.CharField(max_length=40)
+    escort_name = models.CharField(max_length=120, blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField()
+    discharged = models.BooleanField(default=False, help_text=_("True when every criterion was met."))
+
+    class Meta:
+        ordering = ["-assessed_at"]
+
+    def __str__(self) -> str:
+        return f"Discharge check {self.assessed_at:%H:%M}"
+
+
+class SignedRecordLocked(Exception):
+    """A signed note or form was about to change in place; later changes are amendments."""
+
+
+class SessionNote(AboutOneSession, ClinicalRecord):
+    """The nurse's note of the session: drafted from the record, edited, then signed and locked."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="note")
+    text = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"Session note ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = SessionNote.objects.filter(pk=self.pk).values("status").first()
+            if stored is not None and stored["status"] == self.Status.SIGNED:
+                raise SignedRecordLocked("A signed session note cannot change; add an amendment.")
+        super().save(*args, **kwargs)
+
+
+class SessionNoteAmendment(ClinicalRecord):
+    """A signed addition or correction to a signed note; the note itself stays as signed."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    reason = models.TextField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["signed_at"]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise SignedRecordLocked("An amendment is signed when written; add another amendment.")
+        super().save(*args, **kwargs)
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.note.session.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.note.session.patient.center_id
+
+
+class RemsMonitoringForm(AboutOneSession, ClinicalRecord):
+    """The esketamine REMS patient monitoring form for one session, under a versioned definition."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed, not submitted")
+        SUBMITTED = "submitted", _("Submitted")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="rems_form")
+    definition_version = models.CharField(max_length=40)
+    values = models.JSONField(default=dict, help_text=_("Field key -> value, as on the form."))
+    prefilled = models.JSONField(default=list, help_text=_("Keys filled from the flowsheet."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    due_on = models.DateField(help_text=_("Treatment date plus the definition's deadline in days."))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    pdf = models.FileField(upload_to="rems/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_on"], name="rems_form_queue")]
+
+    def __str__(self) -> str:
+        return f"REMS monitoring form ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = RemsMonitoringForm.objects.filter(pk=self.pk).values("status", "values").first()
+            if stored is not None and stored["status"] != self.Status.DRAFT and stored["values"] != self.values:
+                raise SignedRecordLocked("A signed REMS form cannot change; its values are as signed.")
+        super().save(*args, **kwargs)
+
+
+class RemsSubmission(ClinicalRecord):
+    """One submission of a signed monitoring form to the REMS: when, how, by whom."""
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("REMS website")
+        FAX = "fax", _("Fax")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    form = models.ForeignKey(RemsMonitoringForm, on_delete=models.PROTECT, related_name="submissions")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    confirmation = models.CharField(max_length=100, blank=True, help_text=_("Confirmation number or fax receipt."))
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["submitted_at"]
+
+    def __str__(self) -> str:
+        return f"REMS submission {self.submitted_at:%Y-%m-%d} by {self.get_method_display()}"
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.form.session.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.form.session.patient.center_id
