@@ -11,7 +11,10 @@ from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
+from ketaclinic.portal import confirmation_views
 from ketaclinic.portal import views as portal_views
+from ketaclinic.sessions import chart_views
+from ketaclinic.sessions import fhir_views
 from ketaclinic.sessions import views as session_views
 from ketaclinic.treatment import views as treatment_views
 
@@ -151,14 +154,26 @@ session_urls = (
         path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
         path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
         path("<uuid:session_id>/flowsheet/", session_views.flowsheet_view, name="flowsheet"),
+        path("<uuid:session_id>/fhir/", fhir_views.session_fhir_view, name="fhir"),
         path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
         path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
         path("board/", session_views.chair_board_view, name="board"),
+        path("<uuid:session_id>/dose/", chart_views.dose_prepare_view, name="dose_prepare"),
+        path("<uuid:session_id>/dose/verify/", chart_views.dose_verify_view, name="dose_verify"),
+        path("<uuid:session_id>/dose/step/", chart_views.dose_step_view, name="dose_step"),
+        path("<uuid:session_id>/dose/waste/", chart_views.waste_view, name="dose_waste"),
+        path("<uuid:session_id>/interventions/", chart_views.intervention_view, name="intervention"),
+        path("<uuid:session_id>/discharge/", chart_views.discharge_view, name="discharge"),
+        path("<uuid:session_id>/note/", chart_views.note_view, name="note"),
+        path("<uuid:session_id>/note/sign/", chart_views.note_sign_view, name="note_sign"),
+        path("<uuid:session_id>/note/amend/", chart_views.note_amend_view, name="note_amend"),
     ],
     "sessions",
 )
 
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
+
+confirmation_urls = ([path("<str:token>/", confirmation_views.confirmation_view, name="confirm")], "confirmations")
 
 urlpatterns = [
     path("", clinic_views.home_view, name="home"),
@@ -169,6 +184,7 @@ urlpatterns = [
     path("audit/", include(audit_urls)),
     path("measures/", include(measure_urls)),
     path("q/", include(portal_urls)),
+    path("c/", include(confirmation_urls)),
     path("intake/", include(intake_urls)),
     path("plans/", include(treatment_urls)),
     path("sessions/", include(session_urls)),

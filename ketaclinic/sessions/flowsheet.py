@@ -17,7 +17,14 @@ from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, implausible
 from ketaclinic.core.permissions import Perm
 from ketaclinic.sessions.ingestion import session_baseline, vital_sign_store
-from ketaclinic.sessions.models import TreatmentSession, VitalSign
+from ketaclinic.sessions.models import (
+    DischargeAssessment,
+    DoseAdministration,
+    SessionEvent,
+    SessionNote,
+    TreatmentSession,
+    VitalSign,
+)
 
 # A due reading is flagged late after this grace (project default).
 LATE_AFTER = dt.timedelta(minutes=2)
@@ -62,6 +69,10 @@ class Flowsheet:
     next_due_at: dt.datetime
     is_late: bool
     open_alerts: list[str]
+    dose: DoseAdministration | None
+    events: list[SessionEvent]
+    discharge: DischargeAssessment | None
+    note: SessionNote | None
 
 
 def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime) -> tuple[dt.datetime, bool]:
@@ -71,12 +82,12 @@ def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime)
 
 
 def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
-    """One session's readings in time order, with when the next is due (three queries)."""
+    """One session's record in time order, with when the next reading is due (bounded queries)."""
     try:
         session = (
             TreatmentSession.objects.in_use()
             .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
-            .select_related("patient", "plan", "chair", "nurse")
+            .select_related("patient", "plan", "chair", "nurse", "note__signed_by")
             .get(external_id=session_id)
         )
     except (TreatmentSession.DoesNotExist, ValueError):
@@ -89,7 +100,28 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
     )
     due, late = _due(session, readings, timezone.now())
     alerts = [alert for reading in readings[-3:] for alert in reading.alerts]
-    return Flowsheet(session=session, readings=readings, next_due_at=due, is_late=late, open_alerts=alerts)
+    dose = (
+        DoseAdministration.objects.in_use()
+        .filter(session=session)
+        .select_related("prepared_by", "verified_by", "waste_witness")
+        .first()
+    )
+    events = list(SessionEvent.objects.in_use().filter(session=session).select_related("ordered_by", "recorded_by"))
+    discharge = DischargeAssessment.objects.in_use().filter(session=session).select_related("assessed_by").first()
+    note: SessionNote | None = getattr(session, "note", None)
+    if note is not None:
+        note.amendment_list = list(note.amendments.in_use().select_related("signed_by"))  # type: ignore[attr-defined]
+    return Flowsheet(
+        session=session,
+        readings=readings,
+        next_due_at=due,
+        is_late=late,
+        open_alerts=alerts,
+        dose=dose,
+        events=events,
+        discharge=discharge,
+        note=note,
+    )
 
 
 @dataclass(frozen=True, slots=True)

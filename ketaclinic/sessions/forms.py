@@ -67,3 +67,90 @@ class ChecklistForm(forms.Form):
 class OverrideForm(forms.Form):
     item = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for going ahead"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DosePrepareForm(forms.Form):
+    weight_kg = forms.DecimalField(label=_("Today's weight (kg)"), required=False, max_digits=5, decimal_places=1)
+    concentration_mg_per_ml = forms.DecimalField(
+        label=_("Concentration (mg/mL)"), required=False, max_digits=6, decimal_places=2
+    )
+    lot_number = forms.CharField(label=_("Lot number"), max_length=40)
+    lot_expires_on = forms.DateField(label=_("Lot expiry"), widget=forms.DateInput(attrs={"type": "date"}))
+    drawn_mg = forms.DecimalField(label=_("Amount drawn up (mg)"), max_digits=6, decimal_places=1, min_value=0)
+
+    def __init__(self, *args: Any, weight_based: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not weight_based:
+            del self.fields["weight_kg"]
+            del self.fields["concentration_mg_per_ml"]
+        else:
+            self.fields["weight_kg"].required = True
+            self.fields["concentration_mg_per_ml"].required = True
+
+
+class SignWithPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password, to sign"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class DoseStepForm(forms.Form):
+    step = forms.ChoiceField(
+        choices=[
+            ("start", "start"),
+            ("device", "device"),
+            ("pause", "pause"),
+            ("resume", "resume"),
+            ("complete", "complete"),
+            ("stop", "stop"),
+        ],
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    given_mg = forms.DecimalField(label=_("Given before the stop (mg)"), required=False, max_digits=6, decimal_places=1)
+
+
+class WasteForm(forms.Form):
+    wasted_mg = forms.DecimalField(label=_("Wasted (mg)"), max_digits=6, decimal_places=1, min_value=0)
+    witness: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Witness"), queryset=None)
+    witness_password = forms.CharField(
+        label=_("Witness's password"), widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
+
+    def __init__(self, *args: Any, clinicians: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["witness"].queryset = clinicians  # type: ignore[attr-defined]
+
+
+class InterventionForm(forms.Form):
+    drug = forms.CharField(label=_("Drug"), max_length=100)
+    amount = forms.CharField(label=_("Dose"), max_length=40, help_text=_("With its unit, e.g. 4 mg."))
+    drug_route = forms.CharField(label=_("Route"), max_length=20)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    ordered_by: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Ordered by"), queryset=None)
+
+    def __init__(self, *args: Any, prescribers: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ordered_by"].queryset = prescribers  # type: ignore[attr-defined]
+
+
+class DischargeForm(forms.Form):
+    escort_name = forms.CharField(label=_("Escort's name"), required=False, max_length=120)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from ketaclinic.core.discharge import DISCHARGE_RULES
+
+        super().__init__(*args, **kwargs)
+        for criterion in DISCHARGE_RULES.nurse_criteria:
+            self.fields[criterion.key] = forms.BooleanField(label=criterion.label, required=False)
+        self.order_fields([c.key for c in DISCHARGE_RULES.nurse_criteria] + ["escort_name"])
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Session note"), widget=forms.Textarea(attrs={"rows": 16}))
+
+
+class AmendmentForm(SignWithPasswordForm):
+    text = forms.CharField(label=_("Amendment"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Why"), max_length=500)
+    field_order = ["text", "reason", "password"]

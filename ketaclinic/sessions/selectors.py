@@ -13,7 +13,7 @@ from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.clinics.models import Chair, Room, StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
-from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession
+from ketaclinic.sessions.models import PreSessionCheck, SessionConfirmation, TreatmentSession
 
 
 def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -24,14 +24,19 @@ def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, d
 
 
 def chairs_with_sessions(*, actor: Any, center: TreatmentCenter, day: dt.date) -> QuerySet[Chair]:
-    """Every chair of the center with its sessions that day (two queries however full the day)."""
+    """Every chair of the center with its sessions that day and their day-before confirmations.
+
+    Three queries however full the day; ``session.day_confirmations`` lists the newest first.
+    """
     if center.pk not in center_ids_for(actor, Perm.SESSION_VIEW):
         raise NotFound(_("Center not found."), code="center_not_found")
     start, end = day_bounds(center=center, day=day)
+    confirmations = SessionConfirmation.objects.select_related("message").order_by("-created_at")
     sessions = (
         TreatmentSession.objects.in_use()
         .filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("patient", "nurse", "plan")
+        .prefetch_related(Prefetch("confirmations", queryset=confirmations, to_attr="day_confirmations"))
         .order_by("starts_at")
     )
     return (
@@ -71,6 +76,11 @@ def center_chairs(*, center_id: int) -> QuerySet[Chair]:
 
 def center_nurses(*, center_id: int) -> QuerySet[User]:
     staff = StaffRole.objects.filter(center_id=center_id, role__in=[Role.NURSE, Role.PRESCRIBER], is_active=True)
+    return User.objects.filter(pk__in=staff.values("user_id"), is_active=True).order_by("last_name", "first_name")
+
+
+def center_prescribers(*, center_id: int) -> QuerySet[User]:
+    staff = StaffRole.objects.filter(center_id=center_id, role=Role.PRESCRIBER, is_active=True)
     return User.objects.filter(pk__in=staff.values("user_id"), is_active=True).order_by("last_name", "first_name")
 
 

@@ -13,12 +13,14 @@ from django.views.decorators.http import require_POST
 from ketaclinic.audit.access import staff_view
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
+from ketaclinic.core.discharge import DISCHARGE_RULES
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
+from ketaclinic.sessions.chart_views import chart_forms
 from ketaclinic.sessions.checklist import NURSE_ITEMS, RECORD_ITEMS, pre_session_check_record, pre_session_override
 from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
 from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
@@ -127,6 +129,12 @@ def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         "checklist_form": ChecklistForm(),
         "can_record": can(request.user, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
         "can_override": can(request.user, Perm.PLAN_SIGN, center_id=sheet.session.patient.center_id),
+        "can_prepare": can(request.user, Perm.DOSE_PREPARE, center_id=sheet.session.patient.center_id),
+        "can_verify": can(request.user, Perm.DOSE_VERIFY, center_id=sheet.session.patient.center_id),
+        "can_chart": can(request.user, Perm.SESSION_CHART, center_id=sheet.session.patient.center_id),
+        "can_sign_note": can(request.user, Perm.SESSION_NOTE_SIGN, center_id=sheet.session.patient.center_id),
+        "discharge_labels": {c.key: c.label for c in DISCHARGE_RULES.criteria},
+        **chart_forms(sheet),
     }
     if request.headers.get("HX-Request"):
         return render(request, "sessions/flowsheet.html#readings", context)

@@ -91,9 +91,9 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
     client = signed_in(session.nurse)
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     client.get(url)
-    # session, user, roles, the session with patient/plan/chair/nurse, readings, latest checklist,
-    # access entry
-    with django_assert_num_queries(7):
+    # session, user, roles, the session with patient/plan/chair/nurse/note, readings, dose, events,
+    # discharge, latest checklist, the center's prescribers (intervention form), access entry
+    with django_assert_num_queries(11):
         assert client.get(url).status_code == 200
 
 

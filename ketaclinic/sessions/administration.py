@@ -1,0 +1,455 @@
+"""Giving the dose: computed from the plan, verified by a second clinician, given and accounted for.
+
+The arithmetic is ``ketaclinic.core.dosing``; this module records who did each step and when,
+and refuses a step out of order with the reason. Ketamine is a Schedule III controlled
+substance, so every dose row is also its controlled-substance record (lot, expiry, drawn,
+given, wasted, witness).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.authorization import can, require
+from ketaclinic.core import dosing
+from ketaclinic.core.errors import Conflict, RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.patients.consents import consent_current
+from ketaclinic.patients.models import TreatmentRoute
+from ketaclinic.sessions.checklist import session_start_check
+from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
+from ketaclinic.validation import validated
+
+Status = DoseAdministration.Status
+Kind = SessionEvent.Kind
+# A time typed for a step may lag the moment it is recorded, but not run ahead of it.
+CLOCK_SLACK = dt.timedelta(minutes=1)
+
+
+def _setting(session: TreatmentSession, name: str) -> Decimal | None:
+    """A protocol setting as signed into the plan (the version this session is dosed under)."""
+    value = (session.plan.protocol_settings.get(name) or {}).get("value")
+    if value is None:
+        return None
+    if isinstance(value, list):
+        raise RuleViolation(f"Protocol setting {name} is a list.", code="protocol_setting_list")
+    return Decimal(str(value))
+
+
+def dose_compute(
+    *, session: TreatmentSession, weight_kg: Any = None, concentration_mg_per_ml: Any = None
+) -> dict[str, Any]:
+    """The dose for today under the plan: values for a DoseAdministration, with the arithmetic."""
+    plan = session.plan
+    route = plan.route
+    if route == TreatmentRoute.IV:
+        minutes = _setting(session, "infusion_minutes")
+        if plan.mg_per_kg is None or plan.cap_mg is None or minutes is None:
+            raise RuleViolation(_("The plan lacks a mg/kg dose, cap or infusion time."), code="plan_incomplete")
+        iv = dosing.weight_based_dose(
+            plan.mg_per_kg,
+            _given(weight_kg, "weight_kg"),
+            plan.cap_mg,
+            _given(concentration_mg_per_ml, "conc"),
+            minutes,
+        )
+        return {
+            "weight_kg": iv.weight_kg,
+            "mg_per_kg": iv.mg_per_kg,
+            "cap_mg": iv.max_mg,
+            "concentration_mg_per_ml": iv.concentration_mg_per_ml,
+            "infusion_minutes": int(minutes),
+            "calculated_mg": iv.calculated_mg,
+            "dose_mg": iv.dose_mg,
+            "volume_ml": iv.volume_ml,
+            "rate_ml_per_hour": iv.rate_ml_per_hour,
+            "capped": iv.capped,
+            "steps": list(iv.steps),
+            "rule_version": iv.rule_version,
+        }
+    if route == TreatmentRoute.IM:
+        if plan.mg_per_kg is None or plan.cap_mg is None:
+            raise RuleViolation(_("The plan lacks a mg/kg dose or cap."), code="plan_incomplete")
+        im = dosing.intramuscular_dose(
+            plan.mg_per_kg, _given(weight_kg, "weight_kg"), plan.cap_mg, _given(concentration_mg_per_ml, "conc")
+        )
+        return {
+            "weight_kg": im.weight_kg,
+            "mg_per_kg": im.mg_per_kg,
+            "cap_mg": im.max_mg,
+            "concentration_mg_per_ml": im.concentration_mg_per_ml,
+            "calculated_mg": im.calculated_mg,
+            "dose_mg": im.dose_mg,
+            "volume_ml": im.volume_ml,
+            "capped": im.capped,
+            "steps": list(im.steps),
+            "rule_version": im.rule_version,
+        }
+    if route == TreatmentRoute.ESKETAMINE:
+        if plan.fixed_dose_mg is None:
+            raise RuleViolation(_("The plan lacks an esketamine dose."), code="plan_incomplete")
+        options = tuple(Decimal(str(v)) for v in plan.protocol_settings["dose_options_mg"]["value"])
+        device_mg, rest = _setting(session, "device_mg"), _setting(session, "rest_minutes_between_devices")
+        if device_mg is None or rest is None:
+            raise RuleViolation(_("The protocol lacks its device size or rest time."), code="plan_incomplete")
+        spray = dosing.esketamine_dose(
+            plan.fixed_dose_mg, dose_options_mg=options, device_mg=device_mg, rest_minutes_between_devices=rest
+        )
+        return {
+            "cap_mg": max(options),
+            "dose_mg": spray.dose_mg,
+            "device_count": spray.device_count,
+            "steps": list(spray.steps),
+            "rule_version": spray.rule_version,
+        }
+    if plan.fixed_dose_mg is None or plan.cap_mg is None:
+        raise RuleViolation(_("The plan lacks a fixed dose or cap."), code="plan_incomplete")
+    oral = dosing.fixed_dose(plan.fixed_dose_mg, plan.cap_mg)
+    return {
+        "cap_mg": oral.max_mg,
+        "dose_mg": oral.dose_mg,
+        "steps": list(oral.steps),
+        "rule_version": oral.rule_version,
+    }
+
+
+def _given(value: Any, field: str) -> Any:
+    if value in (None, ""):
+        raise RuleViolation(_("Enter this value."), code="required", field=field)
+    return value
+
+
+def _record(actor: Any, instance: Any, action: str, before: dict[str, Any], reason: str = "") -> None:
+    audit_change_record(
+        actor=actor,
+        instance=instance,
+        action=action,
+        changes=changes_between(before, snapshot(instance)),
+        reason=reason,
+    )
+
+
+def _event(actor: Any, dose: DoseAdministration, kind: str, at: dt.datetime, **fields: Any) -> SessionEvent:
+    event = SessionEvent(
+        session=dose.session,
+        dose=dose,
+        kind=kind,
+        occurred_at=at,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+        **fields,
+    )
+    validated(event)
+    event.save()
+    _record(actor, event, f"session_event.{kind}", {}, fields.get("reason", ""))
+    return event
+
+
+def _moment(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:
+    now = timezone.now()
+    at = at or now
+    if at > now + CLOCK_SLACK:
+        raise RuleViolation(_("A time cannot be in the future."), code="time_in_future", field="at")
+    if not_before is not None and at < not_before:
+        raise RuleViolation(
+            _("This time is before the previous step (%(t)s).") % {"t": f"{not_before:%H:%M}"},
+            code="time_out_of_order",
+            field="at",
+        )
+    return at
+
+
+def _locked(dose: DoseAdministration) -> DoseAdministration:
+    return (
+        DoseAdministration.objects.select_for_update()
+        .select_related("session__patient", "session__plan")
+        .get(pk=dose.pk)
+    )
+
+
+@transaction.atomic
+def dose_prepare(
+    *,
+    actor: Any,
+    session: TreatmentSession,
+    lot_number: str,
+    lot_expires_on: dt.date,
+    drawn_mg: Any,
+    weight_kg: Any = None,
+    concentration_mg_per_ml: Any = None,
+) -> DoseAdministration:
+    """Compute today's dose from the plan and record the drug drawn up for it."""
+    require(actor, Perm.DOSE_PREPARE, center_id=session.patient.center_id)
+    session = TreatmentSession.objects.select_for_update().select_related("patient", "plan").get(pk=session.pk)
+    if session.status != TreatmentSession.Status.SCHEDULED:
+        raise Conflict(_("Doses are prepared only for a scheduled session."), code="session_not_open")
+    if DoseAdministration.objects.in_use().filter(session=session).exists():
+        raise Conflict(
+            _("This session already has a dose; one dose per session (mark a wrong entry in error)."),
+            code="dose_exists",
+        )
+    values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
+    if not lot_number.strip():
+        raise RuleViolation(_("Enter the lot number."), code="required", field="lot_number")
+    if lot_expires_on < timezone.localdate():
+        raise RuleViolation(
+            _("Lot %(lot)s expired on %(date)s; do not use it.") % {"lot": lot_number, "date": lot_expires_on},
+            code="lot_expired",
+            field="lot_expires_on",
+        )
+    drawn = Decimal(str(drawn_mg))
+    if drawn < values["dose_mg"]:
+        raise RuleViolation(
+            _("%(drawn)s mg drawn is less than the %(dose)s mg dose.") % {"drawn": drawn, "dose": values["dose_mg"]},
+            code="drawn_below_dose",
+            field="drawn_mg",
+        )
+    dose = DoseAdministration(
+        session=session,
+        drug="esketamine" if session.plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
+        route=session.plan.route,
+        protocol_key=session.plan.protocol_key,
+        weight_basis=str((session.plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        lot_number=lot_number.strip(),
+        lot_expires_on=lot_expires_on,
+        drawn_mg=drawn,
+        prepared_by=actor,
+        prepared_at=timezone.now(),
+        **values,
+    )
+    validated(dose)
+    dose.save()
+    _record(actor, dose, "dose.prepared", {})
+    return dose
+
+
+def dose_verify(*, actor: Any, dose: DoseAdministration, password: str) -> DoseAdministration:
+    """A second clinician checks the arithmetic, drug, lot and volume, and signs with their password."""
+    require(actor, Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id)
+    if actor.pk == dose.prepared_by_id:
+        raise RuleViolation(
+            _("A second clinician must verify: the person who prepared the dose cannot."), code="same_clinician"
+        )
+    signature_password_check(actor=actor, password=password)
+    return _dose_verified(actor=actor, dose=dose)
+
+
+@transaction.atomic
+def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministration:
+    dose = _locked(dose)
+    if dose.status != Status.PREPARED:
+        raise Conflict(_("Only a prepared dose can be verified."), code="not_prepared")
+    before = snapshot(dose)
+    dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor, timezone.now()
+    dose.save()
+    _record(actor, dose, "dose.verified", before)
+    return dose
+
+
+def _start_allowed(dose: DoseAdministration) -> None:
+    session = dose.session
+    if dose.status != Status.VERIFIED:
+        raise Conflict(_("A second clinician must verify the dose before it starts."), code="not_verified")
+    session_start_check(session=session)
+    # The checklist saw consent when it ran; it must still be current at the moment of dosing.
+    if consent_current(patient=session.patient, route=session.plan.route) is None:
+        raise RuleViolation(_("No current signed consent for this route."), code="no_consent")
+
+
+@transaction.atomic
+def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None = None) -> DoseAdministration:
+    """Start the infusion, injection or oral dose; for esketamine use ``device_given``."""
+    require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
+    dose = _locked(dose)
+    if dose.route == TreatmentRoute.ESKETAMINE:
+        raise RuleViolation(_("Record each nasal spray device instead."), code="use_devices")
+    _start_allowed(dose)
+    at = _moment(at, not_before=dose.verified_at)
+    before = snapshot(dose)
+    dose.status, dose.started_at = Status.RUNNING, at
+    if dose.route != TreatmentRoute.IV:
+        # An injection or an oral dose is given at once: it starts and ends together.
+        dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
+    dose.save()
+    _record(actor, dose, "dose.started", before)
+    _event(actor, dose, Kind.DOSE_STARTED, at)
+    if dose.status == Status.COMPLETED:
+        _event(actor, dose, Kind.DOSE_COMPLETED, at)
+    return dose
+
+
+@transaction.atomic
+def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None = None) -> SessionEvent:
+    """The patient used the next esketamine nasal spray device, under observation, at this time."""
+    require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
+    dose = _locked(dose)
+    if dose.route != TreatmentRoute.ESKETAMINE or dose.device_count is None:
+        raise RuleViolation(_("Devices are recorded only for esketamine."), code="not_esketamine")
+    previous = list(dose.events.in_use().filter(kind=Kind.DEVICE_GIVEN).order_by("occurred_at"))
+    if not previous:
+        _start_allowed(dose)
+    elif dose.status != Status.RUNNING:
+        raise Conflict(_("This dose is not running."), code="not_running")
+    if len(previous) >= dose.device_count:
+        raise Conflict(_("All %(n)s devices are recorded.") % {"n": dose.device_count}, code="devices_done")
+    at = _moment(at, not_before=previous[-1].occurred_at if previous else dose.verified_at)
+    rest = _setting(dose.session, "rest_minutes_between_devices") or Decimal(0)
+    if previous and at - previous[-1].occurred_at < dt.timedelta(minutes=int(rest)):
+        raise RuleViolation(
+            _("Wait %(rest)s minutes between devices (the last was at %(t)s).")
+            % {"rest": rest, "t": f"{timezone.localtime(previous[-1].occurred_at):%H:%M}"},
+            code="device_rest",
+        )
+    number = len(previous) + 1
+    before = snapshot(dose)
+    if number == 1:
+        dose.status, dose.started_at = Status.RUNNING, at
+    if number == dose.device_count:
+        dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
+    dose.save()
+    _record(actor, dose, "dose.device_given", before)
+    event = _event(actor, dose, Kind.DEVICE_GIVEN, at, device_number=number)
+    if dose.status == Status.COMPLETED:
+        _event(actor, dose, Kind.DOSE_COMPLETED, at)
+    return event
+
+
+# What each step needs the dose to be, and what it makes it.
+_STEPS = {
+    "pause": ((Status.RUNNING,), Status.PAUSED, Kind.PAUSED),
+    "resume": ((Status.PAUSED,), Status.RUNNING, Kind.RESUMED),
+    "complete": ((Status.RUNNING,), Status.COMPLETED, Kind.DOSE_COMPLETED),
+    "stop": ((Status.RUNNING, Status.PAUSED), Status.STOPPED, Kind.STOPPED),
+}
+
+
+@transaction.atomic
+def dose_step(
+    *,
+    actor: Any,
+    dose: DoseAdministration,
+    step: str,
+    reason: str = "",
+    given_mg: Any = None,
+    at: dt.datetime | None = None,
+) -> DoseAdministration:
+    """Pause, resume, complete or stop a running infusion; a pause or a stop needs a reason."""
+    require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
+    if step not in _STEPS:
+        raise RuleViolation(_("Unknown step."), code="bad_step")
+    dose = _locked(dose)
+    allowed, becomes, kind = _STEPS[step]
+    if dose.status not in allowed:
+        raise Conflict(
+            _("The dose is %(status)s; it cannot %(step)s.") % {"status": dose.get_status_display(), "step": step},
+            code="bad_order",
+        )
+    if step in ("pause", "stop") and len(reason.strip()) < 3:
+        raise RuleViolation(_("Say why."), code="reason_required", field="reason")
+    last = dose.events.in_use().order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    at = _moment(at, not_before=last or dose.started_at)
+    before = snapshot(dose)
+    dose.status = becomes
+    if becomes in (Status.COMPLETED, Status.STOPPED):
+        dose.ended_at = at
+        dose.given_mg = dose.dose_mg if becomes == Status.COMPLETED else _given_amount(dose, given_mg)
+    dose.save()
+    _record(actor, dose, f"dose.{step}", before, reason)
+    _event(actor, dose, kind, at, reason=reason.strip())
+    return dose
+
+
+def _given_amount(dose: DoseAdministration, given_mg: Any) -> Decimal:
+    if given_mg in (None, ""):
+        raise RuleViolation(
+            _("Enter how much was given before the stop (from the pump)."), code="given_required", field="given_mg"
+        )
+    given = Decimal(str(given_mg))
+    if not Decimal(0) <= given <= dose.dose_mg:
+        raise RuleViolation(
+            _("The amount given must be between 0 and the %(dose)s mg dose.") % {"dose": dose.dose_mg},
+            code="given_out_of_range",
+            field="given_mg",
+        )
+    return given
+
+
+def waste_record(
+    *, actor: Any, dose: DoseAdministration, wasted_mg: Any, witness: Any, witness_password: str
+) -> DoseAdministration:
+    """Record the drug wasted, witnessed by a second clinician who signs with their own password."""
+    require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
+    if witness is None or witness.pk == actor.pk:
+        raise RuleViolation(_("A second clinician must witness waste."), code="same_clinician", field="witness")
+    if not can(witness, Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id):
+        raise RuleViolation(_("The witness must be a nurse or prescriber of this center."), code="bad_witness")
+    signature_password_check(actor=witness, password=witness_password)
+    return _waste_recorded(actor=actor, dose=dose, wasted_mg=wasted_mg, witness=witness)
+
+
+@transaction.atomic
+def _waste_recorded(*, actor: Any, dose: DoseAdministration, wasted_mg: Any, witness: Any) -> DoseAdministration:
+    dose = _locked(dose)
+    if dose.status not in (Status.COMPLETED, Status.STOPPED) or dose.given_mg is None:
+        raise Conflict(_("Record waste once the dose has ended."), code="not_ended")
+    if dose.wasted_mg is not None:
+        raise Conflict(_("Waste is already recorded for this dose."), code="waste_recorded")
+    wasted = Decimal(str(wasted_mg))
+    expected = dose.drawn_mg - dose.given_mg
+    if wasted != expected:
+        raise RuleViolation(
+            _("Drawn %(drawn)s mg - given %(given)s mg = %(expected)s mg; %(wasted)s mg does not balance.")
+            % {"drawn": dose.drawn_mg, "given": dose.given_mg, "expected": expected, "wasted": wasted},
+            code="waste_unbalanced",
+            field="wasted_mg",
+        )
+    before = snapshot(dose)
+    dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = wasted, witness, timezone.now()
+    dose.save()
+    _record(actor, dose, "dose.waste_recorded", before)
+    return dose
+
+
+@transaction.atomic
+def intervention_record(
+    *,
+    actor: Any,
+    session: TreatmentSession,
+    drug: str,
+    amount: str,
+    drug_route: str,
+    reason: str,
+    ordered_by: Any,
+    at: dt.datetime | None = None,
+) -> SessionEvent:
+    """A drug given for a side effect (antiemetic, antihypertensive, benzodiazepine), and who ordered it."""
+    require(actor, Perm.SESSION_CHART, center_id=session.patient.center_id)
+    for field, value in (("drug", drug), ("amount", amount), ("drug_route", drug_route), ("reason", reason)):
+        if not value.strip():
+            raise RuleViolation(_("Enter the drug, dose, route and reason."), code="required", field=field)
+    if ordered_by is None or not can(ordered_by, Perm.PLAN_SIGN, center_id=session.patient.center_id):
+        raise RuleViolation(_("Name the prescriber who ordered it."), code="bad_orderer", field="ordered_by")
+    event = SessionEvent(
+        session=session,
+        kind=Kind.INTERVENTION,
+        occurred_at=_moment(at, not_before=session.starts_at - dt.timedelta(hours=2)),
+        drug=drug.strip(),
+        amount=amount.strip(),
+        drug_route=drug_route.strip(),
+        reason=reason.strip(),
+        ordered_by=ordered_by,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    validated(event)
+    event.save()
+    _record(actor, event, "session_event.intervention", {}, reason)
+    return event

@@ -1,0 +1,239 @@
+"""Chair-side actions on the flowsheet: the dose, its events, interventions, discharge and the note.
+
+Each action is a POST that goes back to the flowsheet with a message; a refused step says why
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ketaclinic.audit.access import staff_view
+from ketaclinic.core.errors import Conflict, NotFound, RuleViolation
+from ketaclinic.core.permissions import Perm
+from ketaclinic.sessions import administration, discharge, notes
+from ketaclinic.sessions.flowsheet import Flowsheet, flowsheet_get
+from ketaclinic.sessions.forms import (
+    AmendmentForm,
+    DischargeForm,
+    DosePrepareForm,
+    DoseStepForm,
+    InterventionForm,
+    NoteForm,
+    SignWithPasswordForm,
+    WasteForm,
+)
+from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
+from ketaclinic.sessions.selectors import center_nurses, center_prescribers
+
+
+def _back(sheet: Flowsheet, anchor: str = "") -> HttpResponse:
+    response = redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+    response["Location"] += anchor
+    return response
+
+
+def _act(request: HttpRequest, sheet: Flowsheet, form: Form, action: Callable[[], str], anchor: str) -> HttpResponse:
+    """Run one chair-side action from a bound form; report success or the reason it was refused."""
+    if not form.is_valid():
+        problems = [
+            f"{form.fields[name].label}: {' '.join(map(str, errs))}"
+            if name in form.fields
+            else " ".join(map(str, errs))
+            for name, errs in form.errors.items()
+        ]
+        messages.error(request, " ".join(problems))
+        return _back(sheet, anchor)
+    try:
+        messages.success(request, action())
+    except (RuleViolation, Conflict) as error:
+        messages.error(request, str(error))
+    return _back(sheet, anchor)
+
+
+def _dose(sheet: Flowsheet) -> DoseAdministration:
+    if sheet.dose is None:
+        raise NotFound(_("No dose has been prepared for this session."), code="dose_not_found")
+    return sheet.dose
+
+
+def weight_based(session: TreatmentSession) -> bool:
+    return session.plan.route in ("iv", "im")
+
+
+@staff_view(Perm.DOSE_PREPARE, action="dose.prepared")
+@require_POST
+def dose_prepare_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = DosePrepareForm(request.POST, weight_based=weight_based(sheet.session))
+
+    def prepare() -> str:
+        dose = administration.dose_prepare(actor=request.user, session=sheet.session, **form.cleaned_data)
+        capped = _(" The protocol cap applied.") if dose.capped else ""
+        return _("Dose %(mg)s mg prepared; a second clinician must verify it.") % {"mg": dose.dose_mg} + capped
+
+    return _act(request, sheet, form, prepare, "#dose")
+
+
+@staff_view(Perm.DOSE_VERIFY, action="dose.verified")
+@require_POST
+def dose_verify_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = SignWithPasswordForm(request.POST)
+
+    def verify() -> str:
+        administration.dose_verify(actor=request.user, dose=_dose(sheet), password=form.cleaned_data["password"])
+        return _("Dose verified.")
+
+    return _act(request, sheet, form, verify, "#dose")
+
+
+@staff_view(Perm.SESSION_CHART, action="dose.step")
+@require_POST
+def dose_step_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = DoseStepForm(request.POST)
+
+    def step() -> str:
+        dose, name = _dose(sheet), form.cleaned_data["step"]
+        if name == "start":
+            administration.dose_start(actor=request.user, dose=dose)
+        elif name == "device":
+            event = administration.device_given(actor=request.user, dose=dose)
+            return _("Device %(n)s recorded.") % {"n": event.device_number}
+        else:
+            administration.dose_step(
+                actor=request.user,
+                dose=dose,
+                step=name,
+                reason=form.cleaned_data["reason"],
+                given_mg=form.cleaned_data["given_mg"],
+            )
+        return _("Recorded: %(step)s.") % {"step": name}
+
+    return _act(request, sheet, form, step, "#dose")
+
+
+@staff_view(Perm.SESSION_CHART, action="dose.waste_recorded")
+@require_POST
+def waste_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = WasteForm(request.POST, clinicians=center_nurses(center_id=sheet.session.patient.center_id))
+
+    def waste() -> str:
+        administration.waste_record(actor=request.user, dose=_dose(sheet), **form.cleaned_data)
+        return _("Waste recorded and witnessed.")
+
+    return _act(request, sheet, form, waste, "#dose")
+
+
+@staff_view(Perm.SESSION_CHART, action="session_event.intervention")
+@require_POST
+def intervention_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = InterventionForm(request.POST, prescribers=center_prescribers(center_id=sheet.session.patient.center_id))
+
+    def intervene() -> str:
+        administration.intervention_record(actor=request.user, session=sheet.session, **form.cleaned_data)
+        return _("Intervention recorded.")
+
+    return _act(request, sheet, form, intervene, "#events")
+
+
+@staff_view(Perm.SESSION_CHART, action="discharge.assessed")
+@require_POST
+def discharge_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = DischargeForm(request.POST)
+
+    def assess() -> str:
+        values = dict(form.cleaned_data)
+        escort = values.pop("escort_name")
+        done = discharge.discharge_assess(
+            actor=request.user, session=sheet.session, confirmed=values, escort_name=escort
+        )
+        if done.discharged:
+            return _("All discharge criteria met: the session is complete.")
+        open_items = "; ".join(discharge.discharge_open_criteria(done))
+        raise _NotReady(_("Not ready to leave: %(open)s.") % {"open": open_items}, code="not_ready")
+
+    return _act(request, sheet, form, assess, "#discharge")
+
+
+class _NotReady(RuleViolation):
+    """The discharge check is recorded, and it says what is still open."""
+
+
+@staff_view(Perm.SESSION_CHART, action="session_note.written")
+@require_POST
+def note_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    """Draft the note from the record (``redraft``), or save the nurse's edit of the draft."""
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    if "redraft" in request.POST or sheet.note is None:
+
+        def draft() -> str:
+            notes.session_note_draft(actor=request.user, session=sheet.session)
+            return _("Note drafted from the record; read and edit it before signing.")
+
+        return _act(request, sheet, Form({}), draft, "#note")
+    form = NoteForm(request.POST)
+    note = sheet.note
+
+    def edit() -> str:
+        notes.session_note_edit(actor=request.user, note=note, text=form.cleaned_data["text"])
+        return _("Note saved.")
+
+    return _act(request, sheet, form, edit, "#note")
+
+
+@staff_view(Perm.SESSION_NOTE_SIGN, action="session_note.signed")
+@require_POST
+def note_sign_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = SignWithPasswordForm(request.POST)
+
+    def sign() -> str:
+        if sheet.note is None:
+            raise NotFound(_("Draft the note first."), code="note_not_found")
+        notes.session_note_sign(actor=request.user, note=sheet.note, password=form.cleaned_data["password"])
+        return _("Note signed and locked; later changes are amendments.")
+
+    return _act(request, sheet, form, sign, "#note")
+
+
+@staff_view(Perm.SESSION_NOTE_SIGN, action="session_note.amended")
+@require_POST
+def note_amend_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = AmendmentForm(request.POST)
+
+    def amend() -> str:
+        if sheet.note is None:
+            raise NotFound(_("There is no note to amend."), code="note_not_found")
+        notes.session_note_amend(actor=request.user, note=sheet.note, **form.cleaned_data)
+        return _("Amendment signed.")
+
+    return _act(request, sheet, form, amend, "#note")
+
+
+def chart_forms(sheet: Flowsheet) -> dict[str, Any]:
+    """Unbound forms for the flowsheet page's chair-side actions."""
+    center_id = sheet.session.patient.center_id
+    return {
+        "dose_form": DosePrepareForm(weight_based=weight_based(sheet.session)),
+        "password_form": SignWithPasswordForm(),
+        "waste_form": WasteForm(clinicians=center_nurses(center_id=center_id)),
+        "intervention_form": InterventionForm(prescribers=center_prescribers(center_id=center_id)),
+        "discharge_form": DischargeForm(),
+        "note_form": NoteForm(initial={"text": sheet.note.text}) if sheet.note else None,
+        "amendment_form": AmendmentForm(),
+    }
