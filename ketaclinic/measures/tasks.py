@@ -24,9 +24,9 @@ def send_measurement_reminders() -> dict[str, int]:
     """Queue today's reminders and send every queued one (run daily, e.g. from cron)."""
     measurement_reminders_queue(today=timezone.localdate())
     sent = failed = 0
-    for message in OutgoingMessage.objects.filter(status=OutgoingMessage.Status.QUEUED).select_related(
-        "patient", "due"
-    ):
+    # Messages without a due item are other reminders (session confirmations) with their own sender.
+    queued = OutgoingMessage.objects.filter(status=OutgoingMessage.Status.QUEUED, due__isnull=False)
+    for message in queued.select_related("patient", "due"):
         outgoing_message_send(message=message)
         if message.status == OutgoingMessage.Status.SENT:
             sent += 1
