@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -201,7 +202,9 @@ class StandInPlanFactory(factory.django.DjangoModelFactory):
     route = "iv"
     protocol_key = "iv_racemic_ketamine"
     protocol_library_version = "stand-in"
-    protocol_settings = factory.LazyFunction(dict)
+    protocol_settings = factory.LazyAttribute(lambda o: protocol_settings_of(o.protocol_key))
+    mg_per_kg = factory.LazyAttribute(lambda o: Decimal("0.5") if o.route == "iv" else None)
+    cap_mg = factory.LazyAttribute(lambda o: Decimal("100") if o.route == "iv" else None)
     planned_sessions = 6
     min_spacing_days = 2
     monitoring_interval_minutes = 10
@@ -212,6 +215,17 @@ class StandInPlanFactory(factory.django.DjangoModelFactory):
     signed_by = factory.SelfAttribute("signer")
     signed_at = factory.LazyFunction(timezone.now)
     content_sha256 = "0" * 64
+
+
+def protocol_settings_of(protocol_key: str) -> dict:  # type: ignore[type-arg]
+    """A protocol's settings as a plan signs them in (see treatment.services)."""
+    from ketaclinic.audit.services import jsonable
+    from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
+
+    return {
+        s.name: {"value": jsonable(s.value), "unit": s.unit, "basis": s.basis.value, "source": s.source}
+        for s in PROTOCOL_DEFAULTS[protocol_key].settings
+    }
 
 
 def _stand_in_decision(patient, signer):  # type: ignore[no-untyped-def]

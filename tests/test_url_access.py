@@ -43,6 +43,7 @@ PATIENT_BOUND = {
     "response_id",
     "request_id",
     "consultation_id",
+    "session_id",
 }
 
 

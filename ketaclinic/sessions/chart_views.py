@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ketaclinic.audit.access import staff_view
-from ketaclinic.core.errors import Conflict, NotFound, RuleViolation
+from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.sessions import administration, discharge, notes
 from ketaclinic.sessions.flowsheet import Flowsheet, flowsheet_get
@@ -34,6 +34,9 @@ from ketaclinic.sessions.forms import (
 )
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
 from ketaclinic.sessions.selectors import center_nurses, center_prescribers
+
+# A mistyped password is the signer's slip, not an access refusal: say so on the page.
+SIGNATURE_REFUSALS = frozenset({"signature_failed", "signing_locked"})
 
 
 def _back(sheet: Flowsheet, anchor: str = "") -> HttpResponse:
@@ -56,6 +59,10 @@ def _act(request: HttpRequest, sheet: Flowsheet, form: Form, action: Callable[[]
     try:
         messages.success(request, action())
     except (RuleViolation, Conflict) as error:
+        messages.error(request, str(error))
+    except Forbidden as error:
+        if error.code not in SIGNATURE_REFUSALS:
+            raise
         messages.error(request, str(error))
     return _back(sheet, anchor)
 
