@@ -13,8 +13,7 @@ from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.portal import confirmation_views
 from ketaclinic.portal import views as portal_views
-from ketaclinic.sessions import chart_views
-from ketaclinic.sessions import fhir_views
+from ketaclinic.sessions import chart_views, fhir_views, rems_views
 from ketaclinic.sessions import views as session_views
 from ketaclinic.treatment import views as treatment_views
 
@@ -158,6 +157,10 @@ session_urls = (
         path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
         path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
         path("board/", session_views.chair_board_view, name="board"),
+        path("rems/", rems_views.rems_queue_view, name="rems_queue"),
+        path("<uuid:session_id>/rems/", rems_views.rems_form_view, name="rems_form"),
+        path("<uuid:session_id>/rems/pdf/", rems_views.rems_form_pdf_view, name="rems_form_pdf"),
+        path("<uuid:session_id>/rems/submit/", rems_views.rems_form_submit_view, name="rems_form_submit"),
         path("<uuid:session_id>/dose/", chart_views.dose_prepare_view, name="dose_prepare"),
         path("<uuid:session_id>/dose/verify/", chart_views.dose_verify_view, name="dose_verify"),
         path("<uuid:session_id>/dose/step/", chart_views.dose_step_view, name="dose_step"),
