@@ -24,11 +24,14 @@ def discharge_record_answers(*, session: TreatmentSession) -> dict[str, Answer]:
     now = timezone.now()
     readings = list(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"))
     dose = DoseAdministration.objects.in_use().filter(session=session).first()
-    first, latest = (readings[0], readings[-1]) if readings else (None, None)
+    latest = readings[-1] if len(readings) > 1 else None
+    # Baseline: each measure's first value, from before the dose where there is one.
+    before = [r for r in readings if dose and dose.started_at and r.measured_at <= dose.started_at] or readings
+    baseline = {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
     return {
         "vitals_near_baseline": vitals_near_baseline(
-            baseline={m: getattr(first, m) for m in MEASURES} if first else None,
-            latest={m: getattr(latest, m) for m in MEASURES} if latest and latest is not first else None,
+            baseline=baseline if readings else None,
+            latest={m: getattr(latest, m) for m in MEASURES} if latest else None,
             latest_at=latest.measured_at if latest else None,
             now=now,
         ),

@@ -40,7 +40,11 @@ def ready(center, session) -> None:  # type: ignore[no-untyped-def]  # noqa: F81
         typed_name=f"{patient.given_name} {patient.family_name}",
         has_read=True,
     )
-    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 126, "diastolic_mmhg": 80})
+    vital_sign_record(
+        actor=session.nurse,
+        session=session,
+        values={"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98},
+    )
     questionnaire_response_save(
         actor=session.nurse,
         patient=patient,
