@@ -21,7 +21,9 @@ def _form_field(field: FormField) -> forms.Field:
         widget: forms.Widget = (
             forms.RadioSelect(attrs={"class": "choice-row"}) if field.kind == FieldKind.YES_NO else forms.Select()
         )
-        return forms.ChoiceField(label=field.label, required=False, choices=[("", "—"), *field.options], widget=widget)
+        # A yes/no left unanswered is simply unticked; a select needs its empty choice.
+        empty = [] if field.kind == FieldKind.YES_NO else [("", "—")]
+        return forms.ChoiceField(label=field.label, required=False, choices=[*empty, *field.options], widget=widget)
     if field.kind == FieldKind.DATE:
         widget = forms.DateInput(attrs={"type": "date"})
     elif field.kind == FieldKind.INTEGER:
