@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
+from ketaclinic.core.monitoring import check_reading
 from ketaclinic.core.permissions import Role
 from ketaclinic.intake.models import Consultation
 from ketaclinic.sessions.models import (
@@ -224,7 +225,7 @@ def test_rems_prefill_marks_alerts_and_later_sessions(recorded, rems_nurse, cent
     for late in VitalSign.objects.filter(
         session=recorded, measured_at__gt=recorded.starts_at + dt.timedelta(minutes=80)
     ):
-        late.alerts = ["SpO2: 89 % is below 92 %. Stimulate, give oxygen per protocol, notify the prescriber."]
+        late.alerts = [alert.message for alert in check_reading({"spo2_percent": 89}, baseline={})]
         late.save()
     later = esketamine_session(
         center=center, nurse=rems_nurse, plan=recorded.plan, starts_at=recorded.starts_at + dt.timedelta(days=1)
