@@ -91,6 +91,7 @@ class Thresholds:
     version: str
     source: str
     rules: tuple[ThresholdRule, ...]
+    recheck_after_alert_minutes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,12 @@ def load_thresholds() -> Thresholds:
     unknown = {rule.measure for rule in rules} - set(MEASURES)
     if unknown:
         raise ValueError(f"Thresholds name unknown measures: {sorted(unknown)}")
-    return Thresholds(version=raw["version"], source=raw["source"], rules=rules)
+    return Thresholds(
+        version=raw["version"],
+        source=raw["source"],
+        rules=rules,
+        recheck_after_alert_minutes=int(raw["recheck_after_alert_minutes"]),
+    )
 
 
 THRESHOLDS: Final = load_thresholds()

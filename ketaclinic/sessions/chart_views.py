@@ -233,14 +233,17 @@ def note_amend_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
 
 
 def chart_forms(sheet: Flowsheet) -> dict[str, Any]:
-    """Unbound forms for the flowsheet page's chair-side actions."""
+    """Unbound forms for the flowsheet page's chair-side actions; each with its own ids, as they share a page."""
     center_id = sheet.session.patient.center_id
     return {
-        "dose_form": DosePrepareForm(weight_based=weight_based(sheet.session)),
-        "password_form": SignWithPasswordForm(),
-        "waste_form": WasteForm(clinicians=center_nurses(center_id=center_id)),
-        "intervention_form": InterventionForm(prescribers=center_prescribers(center_id=center_id)),
-        "discharge_form": DischargeForm(),
-        "note_form": NoteForm(initial={"text": sheet.note.text}) if sheet.note else None,
-        "amendment_form": AmendmentForm(),
+        "dose_form": DosePrepareForm(weight_based=weight_based(sheet.session), auto_id="dose_%s"),
+        "verify_form": SignWithPasswordForm(auto_id="verify_%s"),
+        "waste_form": WasteForm(clinicians=center_nurses(center_id=center_id), auto_id="waste_%s"),
+        "intervention_form": InterventionForm(
+            prescribers=center_prescribers(center_id=center_id), auto_id="intervention_%s"
+        ),
+        "discharge_form": DischargeForm(auto_id="discharge_%s"),
+        "note_form": NoteForm(initial={"text": sheet.note.text}, auto_id="note_%s") if sheet.note else None,
+        "sign_note_form": SignWithPasswordForm(auto_id="sign_note_%s"),
+        "amendment_form": AmendmentForm(auto_id="amend_%s"),
     }

@@ -62,7 +62,7 @@ def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, di
         },
         "predose_vitals": {
             "ok": vitals is not None and not vitals.alerts,
-            "how": ("; ".join(vitals.alerts) or f"taken {vitals.measured_at:%H:%M}")
+            "how": ("; ".join(vitals.alerts) or f"taken {timezone.localtime(vitals.measured_at):%H:%M}")
             if vitals
             else "none in the last 30 minutes",
         },

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
 from ketaclinic.clinics.authorization import center_ids_for, require
 from ketaclinic.core.errors import NotFound, RuleViolation
-from ketaclinic.core.monitoring import MEASURES, implausible
+from ketaclinic.core.monitoring import MEASURES, THRESHOLDS, implausible
 from ketaclinic.core.permissions import Perm
 from ketaclinic.sessions.ingestion import session_baseline, vital_sign_store
 from ketaclinic.sessions.models import (
@@ -66,7 +66,7 @@ def vital_sign_record(
 class Flowsheet:
     session: TreatmentSession
     readings: list[VitalSign]
-    next_due_at: dt.datetime
+    next_due_at: dt.datetime | None
     is_late: bool
     open_alerts: list[str]
     dose: DoseAdministration | None
@@ -75,9 +75,14 @@ class Flowsheet:
     note: SessionNote | None
 
 
-def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime) -> tuple[dt.datetime, bool]:
+def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime) -> tuple[dt.datetime | None, bool]:
+    """When the next reading is due: the plan's interval, sooner after an alert; none once closed."""
+    if session.status != TreatmentSession.Status.SCHEDULED:
+        return None, False
     last = readings[-1].measured_at if readings else session.starts_at
-    due = last + dt.timedelta(minutes=session.plan.monitoring_interval_minutes)
+    alerted = bool(readings and readings[-1].alerts)
+    minutes = THRESHOLDS.recheck_after_alert_minutes if alerted else session.plan.monitoring_interval_minutes
+    due = last + dt.timedelta(minutes=minutes)
     return due, now > due + LATE_AFTER
 
 
@@ -127,8 +132,8 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
 @dataclass(frozen=True, slots=True)
 class ChairLine:
     session: TreatmentSession
-    minutes_in: int
-    next_due_at: dt.datetime
+    minutes_since_dose: int | None
+    next_due_at: dt.datetime | None
     is_late: bool
     alert_count: int
 
@@ -148,7 +153,8 @@ def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
         )
         .select_related("patient", "plan", "chair")
         .prefetch_related(
-            Prefetch("vital_signs", queryset=VitalSign.objects.in_use().order_by("measured_at"), to_attr="readings")
+            Prefetch("vital_signs", queryset=VitalSign.objects.in_use().order_by("measured_at"), to_attr="readings"),
+            Prefetch("doses", queryset=DoseAdministration.objects.in_use(), to_attr="dose_list"),
         )
         .order_by("chair__label")
     )
@@ -156,10 +162,11 @@ def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
     for session in sessions:
         readings: list[VitalSign] = session.readings
         due, late = _due(session, readings, now)
+        started = next((d.started_at for d in session.dose_list if d.started_at), None)
         lines.append(
             ChairLine(
                 session=session,
-                minutes_in=int((now - session.starts_at).total_seconds() // 60),
+                minutes_since_dose=int((now - started).total_seconds() // 60) if started else None,
                 next_due_at=due,
                 is_late=late,
                 alert_count=sum(1 for r in readings[-3:] if r.alerts),

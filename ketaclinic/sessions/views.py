@@ -15,6 +15,7 @@ from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.discharge import DISCHARGE_RULES
 from ketaclinic.core.errors import NotFound
+from ketaclinic.core.monitoring import THRESHOLDS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import patient_chart_get
@@ -134,6 +135,7 @@ def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         "can_chart": can(request.user, Perm.SESSION_CHART, center_id=sheet.session.patient.center_id),
         "can_sign_note": can(request.user, Perm.SESSION_NOTE_SIGN, center_id=sheet.session.patient.center_id),
         "discharge_labels": {c.key: c.label for c in DISCHARGE_RULES.criteria},
+        "recheck_minutes": THRESHOLDS.recheck_after_alert_minutes,
         **chart_forms(sheet),
     }
     if request.headers.get("HX-Request"):
