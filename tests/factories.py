@@ -251,3 +251,27 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=80))
     booked_by = factory.SelfAttribute("nurse")
     booked_at = factory.LazyFunction(timezone.now)
+
+
+def consent_on_file(*, patient, route: str, witness):  # type: ignore[no-untyped-def]
+    """Publish the demo consent text for the route (if none is) and have the patient sign it."""
+    from ketaclinic.patients.consent_texts import TEXTS
+    from ketaclinic.patients.consents import consent_document_current, consent_document_publish, consent_sign
+
+    if consent_document_current(organization_id=patient.organization_id, route=route) is None:
+        title, body = TEXTS[route]
+        consent_document_publish(
+            actor=StaffFactory(center=patient.center, role=Role.CENTER_ADMIN),
+            center_id=patient.center_id,
+            organization_id=patient.organization_id,
+            route=route,
+            title=title,
+            body=body,
+        )
+    return consent_sign(
+        actor=witness,
+        patient=patient,
+        route=route,
+        typed_name=f"{patient.given_name} {patient.family_name}",
+        has_read=True,
+    )

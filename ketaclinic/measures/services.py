@@ -571,19 +571,24 @@ def outgoing_message_send(*, message: OutgoingMessage) -> OutgoingMessage:
         "Hello from your care team. Please answer a short questionnaire before your next visit: %(url)s "
         "The link works once and expires in %(hours)s hours. If you are in crisis, call or text 988."
     ) % {"url": questionnaire_link_url(token), "hours": settings.KETACLINIC_QUESTIONNAIRE_LINK_HOURS}
+    return outgoing_message_deliver(message=message, body=body)
+
+
+def outgoing_message_deliver(*, message: OutgoingMessage, body: str) -> OutgoingMessage:
+    """Send a message's body by its channel; a transport failure is recorded on the message."""
     try:
         if message.channel == OutgoingMessage.Channel.EMAIL:
             send_mail(message.subject, body, None, [message.to], fail_silently=False)
         else:
             text_message_backend().send(TextMessage(to=message.to, body=body))
     except Exception as error:  # noqa: BLE001 - any transport failure is recorded on the message
-        _message_mark(message, OutgoingMessage.Status.FAILED, error=f"{type(error).__name__}: {error}")
+        outgoing_message_mark(message, OutgoingMessage.Status.FAILED, error=f"{type(error).__name__}: {error}")
         return message
-    _message_mark(message, OutgoingMessage.Status.SENT)
+    outgoing_message_mark(message, OutgoingMessage.Status.SENT)
     return message
 
 
-def _message_mark(message: OutgoingMessage, status: str, *, error: str = "") -> None:
+def outgoing_message_mark(message: OutgoingMessage, status: str, *, error: str = "") -> None:
     message.status, message.error = status, error
     message.sent_at = timezone.now() if status == OutgoingMessage.Status.SENT else None
     message.save(update_fields=["status", "error", "sent_at"])

@@ -14,7 +14,6 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -25,8 +24,7 @@ from ketaclinic.audit.services import EntryFacts, audit_change_record, audit_eve
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, NotFound
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS
-from ketaclinic.measures.text_messages import TextMessage, text_message_backend
+from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS, outgoing_message_deliver, outgoing_message_mark
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
 from ketaclinic.sessions.selectors import day_bounds
@@ -177,29 +175,16 @@ def session_confirmation_send(*, confirmation: SessionConfirmation) -> OutgoingM
         if message.status != OutgoingMessage.Status.QUEUED:
             return message
         if confirmation.expires_at <= now or confirmation.session.status != TreatmentSession.Status.SCHEDULED:
-            _message_mark(message, OutgoingMessage.Status.FAILED, error="The session started or was closed first.")
+            outgoing_message_mark(
+                message, OutgoingMessage.Status.FAILED, error="The session started or was closed first."
+            )
             return message
         token = secrets.token_urlsafe(24)
         confirmation.token_hash = _token_hash(token)
         confirmation.save(update_fields=["token_hash"])
     with translation.override(confirmation_language(confirmation.patient)):
         body = _message_body(confirmation, session_confirmation_url(token))
-    try:
-        if message.channel == OutgoingMessage.Channel.EMAIL:
-            send_mail(message.subject, body, None, [message.to], fail_silently=False)
-        else:
-            text_message_backend().send(TextMessage(to=message.to, body=body))
-    except Exception as error:  # noqa: BLE001 - any transport failure is recorded on the message
-        _message_mark(message, OutgoingMessage.Status.FAILED, error=f"{type(error).__name__}: {error}")
-        return message
-    _message_mark(message, OutgoingMessage.Status.SENT)
-    return message
-
-
-def _message_mark(message: OutgoingMessage, status: str, *, error: str = "") -> None:
-    message.status, message.error = status, error
-    message.sent_at = timezone.now() if status == OutgoingMessage.Status.SENT else None
-    message.save(update_fields=["status", "error", "sent_at"])
+    return outgoing_message_deliver(message=message, body=body)
 
 
 def _dead(confirmation: SessionConfirmation | None, now: dt.datetime) -> NotFound | None:

@@ -19,11 +19,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services import questionnaire_response_save
-from ketaclinic.patients.consent_texts import TEXTS
-from ketaclinic.patients.consents import consent_document_publish, consent_sign
 from ketaclinic.sessions.checklist import NURSE_ITEMS
 from ketaclinic.sessions.models import DoseAdministration, SessionNote, TreatmentSession, VitalSign
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD, StaffFactory, consent_on_file
 from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 SCREENSHOTS = Path("var/screenshots")
@@ -64,22 +62,7 @@ def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, cente
     prescriber = session.nurse  # the fixture's plan was signed by a prescriber
     nurse = StaffFactory(center=center, role=Role.NURSE, with_password=True, first_name="Rosa", last_name="Nguyen")
     patient = session.patient
-    title, body = TEXTS["iv"]
-    consent_document_publish(
-        actor=StaffFactory(center=center, role=Role.CENTER_ADMIN),
-        center_id=center.pk,
-        organization_id=center.organization_id,
-        route="iv",
-        title=title,
-        body=body,
-    )
-    consent_sign(
-        actor=nurse,
-        patient=patient,
-        route="iv",
-        typed_name=f"{patient.given_name} {patient.family_name}",
-        has_read=True,
-    )
+    consent_on_file(patient=patient, route="iv", witness=nurse)
     questionnaire_response_save(
         actor=nurse,
         patient=patient,

@@ -14,8 +14,6 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.patients.consent_texts import TEXTS
-from ketaclinic.patients.consents import consent_document_publish, consent_sign
 from ketaclinic.sessions.administration import (
     device_given,
     dose_prepare,
@@ -30,7 +28,14 @@ from ketaclinic.sessions.flowsheet import vital_sign_record
 from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
 from ketaclinic.sessions.services import rems_enrollment_record
 from tests.conftest import signed_in
-from tests.factories import PASSWORD, PatientFactory, StaffFactory, StandInPlanFactory, TreatmentSessionFactory
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    StaffFactory,
+    StandInPlanFactory,
+    TreatmentSessionFactory,
+    consent_on_file,
+)
 from tests.sessions.test_checklist import ALL_CONFIRMED, ready
 from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
@@ -261,27 +266,12 @@ def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketam
     dose = dose_prepare(actor=eske.nurse, session=eske, drawn_mg="84", **LOT)
     assert (dose.drug, dose.dose_mg, dose.device_count) == ("esketamine", Decimal("84.0"), 3)
     dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
-    title, body = TEXTS["esketamine_nasal_spray"]
-    consent_document_publish(
-        actor=StaffFactory(center=center, role=Role.CENTER_ADMIN),
-        center_id=center.pk,
-        organization_id=center.organization_id,
-        route="esketamine_nasal_spray",
-        title=title,
-        body=body,
-    )
-    consent_sign(
-        actor=eske.nurse,
-        patient=eske.patient,
-        route="esketamine_nasal_spray",
-        typed_name=f"{eske.patient.given_name} {eske.patient.family_name}",
-        has_read=True,
-    )
+    consent_on_file(patient=eske.patient, route="esketamine_nasal_spray", witness=eske.nurse)
     with pytest.raises(RuleViolation):
         device_given(actor=eske.nurse, dose=dose)  # no checklist yet
     vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 124, "diastolic_mmhg": 78})
     check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
-    # No pre-eske questionnaire in this test; a prescriber overrides that one item.
+    # No pre-session questionnaire in this test; a prescriber overrides that one item.
     pre_session_override(actor=eske.nurse, check=check, item="questionnaire", reason="Patient completed it on paper.")
     assert PreSessionCheck.objects.get(pk=check.pk).passed
     first = device_given(actor=eske.nurse, dose=dose)

@@ -6,8 +6,6 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services import questionnaire_response_save
-from ketaclinic.patients.consent_texts import TEXTS
-from ketaclinic.patients.consents import consent_document_publish, consent_sign
 from ketaclinic.sessions.checklist import (
     NURSE_ITEMS,
     pre_session_check_record,
@@ -15,7 +13,7 @@ from ketaclinic.sessions.checklist import (
     session_start_check,
 )
 from ketaclinic.sessions.flowsheet import vital_sign_record
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, consent_on_file
 from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 ALL_CONFIRMED = dict.fromkeys(NURSE_ITEMS, True)
@@ -23,23 +21,8 @@ ALL_CONFIRMED = dict.fromkeys(NURSE_ITEMS, True)
 
 def ready(center, session) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """Consent, calm pre-dose vitals and today's PHQ-9, as the record would show them."""
-    title, body = TEXTS["iv"]
-    consent_document_publish(
-        actor=StaffFactory(center=center, role=Role.CENTER_ADMIN),
-        center_id=center.pk,
-        organization_id=center.organization_id,
-        route="iv",
-        title=title,
-        body=body,
-    )
     patient = session.patient
-    consent_sign(
-        actor=session.nurse,
-        patient=patient,
-        route="iv",
-        typed_name=f"{patient.given_name} {patient.family_name}",
-        has_read=True,
-    )
+    consent_on_file(patient=patient, route="iv", witness=session.nurse)
     vital_sign_record(
         actor=session.nurse,
         session=session,
