@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core.permissions import Role
@@ -96,6 +98,14 @@ class TreatmentCenter(models.Model):
     @property
     def service_labels(self) -> list[str]:
         return [str(Service(code).label) for code in self.services]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_date(self, moment: dt.datetime | None = None) -> dt.date:
+        """The calendar date at the center at a moment (now by default): dates are the center's."""
+        return (moment or timezone.now()).astimezone(self.zone).date()
 
 
 class Room(models.Model):

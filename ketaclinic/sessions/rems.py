@@ -135,7 +135,7 @@ def session_record_read(session: TreatmentSession) -> SessionRecord:
     )
     readings = list(VitalSign.objects.in_use().filter(session=session).order_by("measured_at", "pk"))
     when = first_device_at or session.starts_at
-    treatment_date = when.astimezone(zoneinfo.ZoneInfo(center.time_zone)).date()
+    treatment_date = center.local_date(when)
     has_earlier = (
         TreatmentSession.objects.in_use()
         .filter(patient_id=session.patient_id, plan__route=TreatmentRoute.ESKETAMINE, starts_at__lt=session.starts_at)
@@ -392,9 +392,9 @@ def rems_queue(*, actor: Any, center_id: int, today: dt.date | None = None) -> l
     lines = []
     for session in sessions:
         form: RemsMonitoringForm | None = getattr(session, "rems_form", None)
-        zone = zoneinfo.ZoneInfo(session.patient.center.time_zone)
-        today_there = today or now.astimezone(zone).date()
-        treatment_date = session.starts_at.astimezone(zone).date()
+        center = session.patient.center
+        today_there = today or center.local_date(now)
+        treatment_date = center.local_date(session.starts_at)
         if form is not None:
             due = form.due_on
         else:

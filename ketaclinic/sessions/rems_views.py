@@ -108,7 +108,7 @@ def rems_form_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         "form": form,
         "definition": definition,
         "due_on": due_on,
-        "days_left": (due_on - timezone.localdate()).days,
+        "days_left": (due_on - session.patient.center.local_date()).days,
         "sections": [(section, [(row, values_form[row.field.key]) for row in rows]) for section, rows in sections],
         "missing": [row for _section, rows in sections for row in rows if row.is_missing],
         "prefilled_count": len(prefilled),

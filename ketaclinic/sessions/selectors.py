@@ -86,3 +86,10 @@ def center_prescribers(*, center_id: int) -> QuerySet[User]:
 
 def latest_check(*, session: TreatmentSession) -> PreSessionCheck | None:
     return PreSessionCheck.objects.in_use().filter(session=session).order_by("-checked_at").first()
+
+
+def latest_confirmations(*, session: TreatmentSession) -> list[SessionConfirmation]:
+    """The newest day-before confirmation of a session, as a list like the day view's prefetch."""
+    return list(
+        SessionConfirmation.objects.filter(session=session).select_related("message").order_by("-created_at")[:1]
+    )

@@ -6,7 +6,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +29,7 @@ from ketaclinic.sessions.selectors import (
     center_nurses,
     chairs_with_sessions,
     latest_check,
+    latest_confirmations,
     session_get,
     sessions_for_patient,
 )
@@ -44,7 +44,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        day = timezone.localdate()
+        day = center.local_date()
     chairs = chairs_with_sessions(actor=request.user, center=center, day=day)
     context = {"chairs": chairs, "day": day, "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1)}
     return render(request, "sessions/day.html", context)
@@ -117,6 +117,9 @@ def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
                 messages.success(request, _("Readings recorded."))
             return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
     check = latest_check(session=sheet.session)
+    if not request.headers.get("HX-Request"):
+        # The patient's day-before answer about fasting and a ride, beside the checklist.
+        sheet.session.day_confirmations = latest_confirmations(session=sheet.session)  # type: ignore[attr-defined]
     context = {
         "sheet": sheet,
         "form": form,

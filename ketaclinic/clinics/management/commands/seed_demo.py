@@ -9,6 +9,7 @@ from ketaclinic.audit.services import audit_seal_all
 from ketaclinic.clinics.demo import DEMO_PASSWORD, demo_logins, demo_network_build, demo_patients_build
 from ketaclinic.measures.demo import demo_measures_build
 from ketaclinic.patients.models import Patient
+from ketaclinic.sessions.demo import demo_sessions_build
 
 
 class Command(BaseCommand):
@@ -27,10 +28,11 @@ class Command(BaseCommand):
             centers = demo_network_build()
             made = demo_patients_build(centers=centers, count=patients, seed=seed)
             scored = demo_measures_build(centers=centers, seed=seed, patients_per_center=min(20, patients // 4))
+            sessions = demo_sessions_build(centers=centers, seed=seed)
             sealed = audit_seal_all()
             self.stdout.write(
                 f"Added {made} patients across {len(centers)} centers in {time.perf_counter() - started:.1f} s "
-                f"({scored} scored questionnaires, {sealed} audit entries sealed)."
+                f"({scored} scored questionnaires, {sessions} treatment sessions, {sealed} audit entries sealed)."
             )
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for login in demo_logins():

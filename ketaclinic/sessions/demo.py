@@ -1,0 +1,499 @@
+"""Demo sessions: at each center, a day in progress around "now" in the center's time zone.
+
+Eligibility decisions, plans, consents, REMS enrollments, readings, REMS forms and day-before
+confirmations go through the services. Steps that happened earlier (checklist, dose, events,
+discharge, the signed note) are stamped with times the services cannot take, so they are
+bulk-created with their history, as the services would have written them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.models import User
+from ketaclinic.clinics.demo import CENTERS, DEMO_PASSWORD, SEED_AUTHOR
+from ketaclinic.clinics.models import Chair, Room, TreatmentCenter
+from ketaclinic.core.discharge import DISCHARGE_RULES, observation_time_passed, vitals_near_baseline
+from ketaclinic.core.monitoring import MEASURES
+from ketaclinic.core.scheduling import session_length
+from ketaclinic.intake import consultation_services
+from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+from ketaclinic.measures.models import OutgoingMessage
+from ketaclinic.measures.services import outgoing_message_mark, questionnaire_response_save
+from ketaclinic.patients.consents import consent_current, consent_sign
+from ketaclinic.patients.models import Patient, TreatmentRoute
+from ketaclinic.sessions.administration import dose_compute
+from ketaclinic.sessions.checklist import NURSE_ITEMS
+from ketaclinic.sessions.confirmations import session_confirmation_answer, session_confirmations_queue
+from ketaclinic.sessions.flowsheet import vital_sign_record
+from ketaclinic.sessions.models import (
+    DischargeAssessment,
+    DoseAdministration,
+    PreSessionCheck,
+    SessionEvent,
+    SessionNote,
+    TreatmentSession,
+    VitalSign,
+)
+from ketaclinic.sessions.notes import _digest, session_note_text
+from ketaclinic.sessions.rems import rems_form_open, rems_form_save, rems_form_sign, rems_form_submit
+from ketaclinic.sessions.services import dosing_minutes, rems_enrollment_record
+from ketaclinic.treatment.models import TreatmentPlan
+from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
+
+IV = "iv_racemic_ketamine"
+ESKETAMINE = "esketamine_trd_us"
+# Patients after the first twenty of each center, whom the measures demo leaves alone.
+FIRST_PATIENT = 20
+LOT = {"iv": ("KET-2291", dt.date(2027, 9, 30)), "esketamine_nasal_spray": ("ESK-24A17", dt.date(2027, 6, 30))}
+Kind = SessionEvent.Kind
+Dose = DoseAdministration.Status
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    nurse: User
+    prescriber: User
+    desk: User
+
+
+@dataclass(slots=True)
+class Rows:
+    """What one center's past steps bulk-create, model by model, in the order they depend."""
+
+    checks: list[PreSessionCheck] = field(default_factory=list)
+    doses: list[DoseAdministration] = field(default_factory=list)
+    events: list[SessionEvent] = field(default_factory=list)
+    discharges: list[DischargeAssessment] = field(default_factory=list)
+
+
+def _staff(center: TreatmentCenter) -> Staff:
+    short = next(spec.short for spec in CENTERS if spec.slug == center.slug)
+    users = {u.username: u for u in User.objects.filter(username__endswith=f".{short}")}
+    return Staff(users[f"nurse.{short}"], users[f"prescriber.{short}"], users[f"frontdesk.{short}"])
+
+
+def _eligible_plan(
+    *, staff: Staff, patient: Patient, protocol_key: str, weight_kg: Decimal, today: dt.date
+) -> TreatmentPlan:
+    """The substance screens, a consultation with nothing against, a signed decision and plan."""
+    prescriber = staff.prescriber
+    protocol = protocol_get(protocol_key)
+    route = protocol.route.value
+    for code, items in (("audit_c", 3), ("dast10", 10)):
+        questionnaire_response_save(
+            actor=prescriber, patient=patient, instrument_code=code, answers=dict.fromkeys(range(1, items + 1), 0),
+            source="staff", complete=True,
+        )  # fmt: skip
+    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
+    consultation_services.consultation_update(
+        actor=prescriber,
+        consultation=consultation,
+        fields={
+            "presenting_problem": "Major depression, two adequate antidepressant trials without remission.",
+            "diagnosis_codes": ["F33.2"],
+            "history": dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True},
+            "are_medications_reconciled": True,
+            "systolic_mmhg": 122,
+            "diastolic_mmhg": 78,
+            "heart_rate_bpm": 72,
+            "weight_kg": weight_kg,
+            "height_cm": 170,
+        },
+    )
+    consultation_services.eligibility_decision_sign(
+        actor=prescriber, consultation=consultation, route=route, decision="eligible",
+        reason="Treatment-resistant depression; no contraindication found.", justifications={},
+        password=DEMO_PASSWORD,
+    )  # fmt: skip
+    fields = plan_defaults(protocol) | {
+        "indication": "Treatment-resistant depression",
+        "measurement_instruments": ["phq9", "gad7"],
+        "goals": "50% drop in PHQ-9 by the end of induction; back to work full time.",
+        "re_evaluation_due_on": today + dt.timedelta(days=42),
+        "phase": TreatmentPlan.Phase.INDUCTION,
+    }
+    if fields["cap_mg"] is None:  # esketamine: the ceiling is the largest dose the protocol allows
+        fields["cap_mg"] = max(protocol.decimals("dose_options_mg"))
+    return treatment_plan_sign(actor=prescriber, patient=patient, fields=fields, password=DEMO_PASSWORD)
+
+
+def _consent(*, staff: Staff, patient: Patient, route: str) -> None:
+    consent_sign(
+        actor=staff.nurse, patient=patient, route=route, typed_name=f"{patient.given_name} {patient.family_name}",
+        has_read=True,
+    )  # fmt: skip
+
+
+def _session(
+    *, plan: TreatmentPlan, chair: Chair, nurse: User, starts_at: dt.datetime, booked_by: User, booked_at: dt.datetime
+) -> TreatmentSession:
+    length = session_length(dosing_minutes=dosing_minutes(plan), observation_minutes=plan.min_observation_minutes)
+    return TreatmentSession(
+        patient=plan.patient, plan=plan, chair=chair, nurse=nurse, number_in_series=1, starts_at=starts_at,
+        ends_at=starts_at + length, booked_by=booked_by, booked_at=booked_at,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Minutes after the session's start for each step; None where the step has not happened."""
+
+    dose_minutes: tuple[int, ...]  # start (IV) or each device (esketamine)
+    ended: int | None  # dose completed
+    readings: tuple[int, ...]
+    pause: tuple[int, int] | None = None
+    discharged: int | None = None
+
+
+def _at(session: TreatmentSession, minute: int) -> dt.datetime:
+    return session.starts_at + dt.timedelta(minutes=minute)
+
+
+def _readings(
+    rng: random.Random, *, staff: Staff, session: TreatmentSession, timeline: Timeline, alert_minute: int | None
+) -> list[VitalSign]:
+    """Calm readings around a baseline; one reading over the rise-over-baseline limit if asked."""
+    systolic, diastolic, pulse = rng.randrange(116, 132), rng.randrange(72, 84), rng.randrange(64, 80)
+    esketamine = session.plan.route == TreatmentRoute.ESKETAMINE
+    signs = []
+    for minute in timeline.readings:
+        after = minute - timeline.dose_minutes[0]
+        peak = 0 < after <= 45
+        values: dict[str, Any] = {
+            "systolic_mmhg": systolic + (rng.randrange(8, 22) if peak else rng.randrange(-4, 6)),
+            "diastolic_mmhg": diastolic + (rng.randrange(4, 10) if peak else rng.randrange(-3, 4)),
+            "heart_rate_bpm": pulse + rng.randrange(-3, 9),
+            "spo2_percent": rng.choice((97, 98, 98, 99)),
+            "respiratory_rate": rng.randrange(12, 17),
+            "moaas": 4 if peak and rng.random() < 0.5 else 5,
+            "dissociation": (1 if esketamine or rng.random() < 0.5 else 2) if peak and after <= 40 else 0,
+            "nausea": 0,
+        }
+        if minute == alert_minute:
+            values |= {"systolic_mmhg": systolic + 50, "diastolic_mmhg": diastolic + 14, "heart_rate_bpm": pulse + 14}
+        signs.append(
+            vital_sign_record(actor=session.nurse, session=session, values=values, measured_at=_at(session, minute))
+        )
+    return signs
+
+
+def _check(session: TreatmentSession, minute: int, predose: VitalSign) -> PreSessionCheck:
+    """The checklist as pre_session_check_record writes it, at the time it was run."""
+    consent = consent_current(patient=session.patient, route=session.plan.route)
+    assert consent is not None
+    items: dict[str, dict[str, Any]] = {item: {"ok": True, "how": "confirmed by the nurse"} for item in NURSE_ITEMS}
+    items |= {
+        "consent": {"ok": True, "how": f"signed {consent.signed_at:%Y-%m-%d}"},
+        "predose_vitals": {"ok": True, "how": f"taken {timezone.localtime(predose.measured_at):%H:%M}"},
+        "questionnaire": {"ok": True, "how": "completed today"},
+    }
+    return PreSessionCheck(session=session, items=items, checked_by=session.nurse, checked_at=_at(session, minute))
+
+
+def _dose(
+    *, session: TreatmentSession, timeline: Timeline, verifier: User, weight_kg: Decimal, vial_mg: int
+) -> DoseAdministration:
+    plan = session.plan
+    if plan.route == TreatmentRoute.IV:
+        values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=Decimal(10))
+    else:
+        values = dose_compute(session=session)
+    lot, expires = LOT[plan.route]
+    first = timeline.dose_minutes[0]
+    status = Dose.RUNNING if timeline.ended is None else Dose.COMPLETED
+    return DoseAdministration(
+        session=session,
+        drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
+        route=plan.route,
+        protocol_key=plan.protocol_key,
+        weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        lot_number=lot,
+        lot_expires_on=expires,
+        # Drawn in whole vials: what is left over is wasted, witnessed.
+        drawn_mg=Decimal(-(-values["dose_mg"] // vial_mg) * vial_mg) if vial_mg else values["dose_mg"],
+        prepared_by=session.nurse,
+        prepared_at=_at(session, first - 6),
+        verified_by=verifier,
+        verified_at=_at(session, first - 3),
+        status=status,
+        started_at=_at(session, first),
+        ended_at=_at(session, timeline.ended) if timeline.ended is not None else None,
+        given_mg=values["dose_mg"] if timeline.ended is not None else None,
+        **values,
+    )
+
+
+def _events(session: TreatmentSession, dose: DoseAdministration, timeline: Timeline) -> list[SessionEvent]:
+    def event(kind: str, minute: int, **fields: Any) -> SessionEvent:
+        return SessionEvent(
+            session=session, dose=dose, kind=kind, occurred_at=_at(session, minute), recorded_by=session.nurse,
+            recorded_at=_at(session, minute), **fields,
+        )  # fmt: skip
+
+    if dose.route == TreatmentRoute.ESKETAMINE:
+        events = [
+            event(Kind.DEVICE_GIVEN, minute, device_number=number)
+            for number, minute in enumerate(timeline.dose_minutes, start=1)
+        ]
+    else:
+        events = [event(Kind.DOSE_STARTED, timeline.dose_minutes[0])]
+    if timeline.pause is not None:
+        events.append(event(Kind.PAUSED, timeline.pause[0], reason="Blood pressure rose over baseline; prescriber told."))
+        events.append(event(Kind.RESUMED, timeline.pause[1]))
+    if timeline.ended is not None:
+        events.append(event(Kind.DOSE_COMPLETED, timeline.ended))
+    return events
+
+
+def _discharge(
+    session: TreatmentSession, dose: DoseAdministration, readings: list[VitalSign], minute: int
+) -> DischargeAssessment:
+    """The discharge check as discharge_assess writes it, at the time it was done."""
+    at = _at(session, minute)
+    before = [r for r in readings if dose.started_at and r.measured_at <= dose.started_at] or readings
+    baseline = {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
+    latest = readings[-1]
+    answers = {
+        "vitals_near_baseline": vitals_near_baseline(
+            baseline=baseline, latest={m: getattr(latest, m) for m in MEASURES}, latest_at=latest.measured_at, now=at
+        ),
+        "observation_time_passed": observation_time_passed(
+            dose_ended_at=dose.ended_at, now=at, minimum_minutes=session.plan.min_observation_minutes
+        ),
+    }
+    criteria = {key: {"ok": answer.ok, "how": answer.how} for key, answer in answers.items()}
+    for criterion in DISCHARGE_RULES.nurse_criteria:
+        criteria[criterion.key] = {"ok": True, "how": "confirmed by the nurse"}
+    escort = f"{session.patient.emergency_contact_name} ({session.patient.emergency_contact_relationship})"
+    criteria["escort_present"]["how"] = f"escort: {escort}"
+    return DischargeAssessment(
+        session=session, criteria=criteria, criteria_version=DISCHARGE_RULES.version, escort_name=escort,
+        assessed_by=session.nurse, assessed_at=at, discharged=all(a["ok"] for a in criteria.values()),
+    )  # fmt: skip
+
+
+def _local_day_start(center: TreatmentCenter, now: dt.datetime) -> dt.datetime:
+    zone = zoneinfo.ZoneInfo(center.time_zone)
+    return dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), tzinfo=zone)
+
+
+def _quarter(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One demo patient: protocol, when the session starts, how far it got, and the day-before answer."""
+
+    protocol_key: str
+    starts_at: dt.datetime
+    timeline: Timeline | None = None
+    alert_minute: int | None = None
+    waste: bool = False
+    note: bool = False
+    rems: str = ""  # "draft" or "submitted"
+    answer: tuple[bool, bool, str] | None = None
+    tomorrow_too: dt.datetime | None = None
+
+
+def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
+    minute = now.replace(second=0, microsecond=0)
+    day = _local_day_start(center, now)
+    tomorrow = day + dt.timedelta(days=1)
+    ago = lambda minutes: minute - dt.timedelta(minutes=minutes)  # noqa: E731
+    iv_full = Timeline(dose_minutes=(10,), ended=50, readings=(4, 10, 20, 30, 40, 50, 60, 70, 80, 90), discharged=93)
+    eske = Timeline(
+        dose_minutes=(10, 15), ended=15, readings=(4, 25, 40, 50, 65, 80, 95, 110, 125, 135), discharged=138
+    )
+    return [
+        # In the chair: the infusion started 25 minutes ago; a rise in blood pressure paused it briefly.
+        Story(
+            IV, ago(35), Timeline(dose_minutes=(10,), ended=None, readings=(4, 10, 20, 25, 32), pause=(20, 26)),
+            alert_minute=20,
+        ),  # fmt: skip
+        # Infusion over 25 minutes ago; observed until discharge.
+        Story(IV, ago(75), Timeline(dose_minutes=(10,), ended=50, readings=(4, 10, 20, 30, 40, 50, 60, 70))),
+        # Finished earlier today: discharged, waste witnessed, note signed.
+        Story(IV, ago(240), iv_full, waste=True, note=True),
+        # Later today.
+        Story(IV, _quarter(minute + dt.timedelta(hours=2))),
+        # Tomorrow: confirmed, no ride yet, and (below) an esketamine patient who has not answered.
+        Story(IV, tomorrow + dt.timedelta(hours=9), answer=(True, True, "")),
+        Story(
+            IV, tomorrow + dt.timedelta(hours=11),
+            answer=(True, False, "My sister can only pick me up after 1 pm. Can I stay until then?"),
+        ),  # fmt: skip
+        # Esketamine three days ago, form still a draft; the second session is tomorrow.
+        Story(
+            ESKETAMINE, day - dt.timedelta(days=3) + dt.timedelta(hours=10), eske, waste=True, note=True,
+            rems="draft", tomorrow_too=tomorrow + dt.timedelta(hours=13, minutes=30),
+        ),  # fmt: skip
+        # Esketamine four days ago, form signed and submitted.
+        Story(
+            ESKETAMINE, day - dt.timedelta(days=4) + dt.timedelta(hours=10), eske, waste=True, note=True,
+            rems="submitted",
+        ),  # fmt: skip
+    ]
+
+
+REMS_NURSE_ANSWERS = {
+    "ready_to_leave_minute": "125",
+    "events_details": "Mild dissociation at 15 minutes, settled by 60; drowsy (MOAA/S 4), settled by 80.",
+    "other_adverse_events": "no",
+}
+
+
+def _center_build(
+    center: TreatmentCenter, *, seed: int, now: dt.datetime, answers: dict[int, tuple[bool, bool, str]]
+) -> int:
+    """Build one center's sessions; fills ``answers`` with session pk -> the day-before answer."""
+    rng = random.Random(f"{seed}-{center.slug}")
+    staff = _staff(center)
+    stories = _stories(center, now)
+    patients = list(Patient.objects.filter(center=center).order_by("mrn")[FIRST_PATIENT : FIRST_PATIENT + len(stories)])
+    if len(patients) < len(stories):
+        return 0
+    chairs = list(Chair.objects.filter(room__center=center, room__kind=Room.Kind.TREATMENT, is_active=True))
+    chairs.sort(key=lambda c: (c.room.name, c.label))
+    today = now.astimezone(zoneinfo.ZoneInfo(center.time_zone)).date()
+    sessions: list[TreatmentSession] = []
+    weights: list[Decimal] = []
+    for index, (story, patient) in enumerate(zip(stories, patients, strict=True)):
+        weight = Decimal(rng.randrange(560, 1040)) / 10
+        weights.append(weight)
+        plan = _eligible_plan(staff=staff, patient=patient, protocol_key=story.protocol_key, weight_kg=weight, today=today)
+        _consent(staff=staff, patient=patient, route=plan.route)
+        if plan.route == TreatmentRoute.ESKETAMINE:
+            rems_enrollment_record(
+                actor=staff.desk, patient=patient, enrollment_reference=f"PT-{rng.randrange(1000, 9999)}",
+                enrolled_on=today - dt.timedelta(days=rng.randrange(8, 20)),
+            )  # fmt: skip
+        # Two chairs are busy now, so the second has the prescriber as its nurse (one nurse per chair).
+        nurse = staff.prescriber if index == 1 else staff.nurse
+        booked_at = min(story.starts_at, now) - dt.timedelta(days=rng.randrange(3, 10))
+        sessions.append(
+            _session(
+                plan=plan, chair=chairs[index % len(chairs)], nurse=nurse, starts_at=story.starts_at,
+                booked_by=staff.desk, booked_at=booked_at,
+            )
+        )  # fmt: skip
+        if story.tomorrow_too is not None:
+            later = _session(
+                plan=plan, chair=chairs[(index + 1) % len(chairs)], nurse=staff.nurse, starts_at=story.tomorrow_too,
+                booked_by=staff.desk, booked_at=booked_at,
+            )  # fmt: skip
+            later.number_in_series = 2
+            sessions.append(later)
+    for session, story in zip(sessions, _with_followups(stories), strict=True):
+        if story is not None and story.timeline is not None and story.timeline.discharged is not None:
+            session.status = TreatmentSession.Status.COMPLETED
+    TreatmentSession.objects.bulk_create(sessions, recorded_by=SEED_AUTHOR)
+    rows = Rows()
+    done: list[tuple[TreatmentSession, Story, DoseAdministration, list[VitalSign]]] = []
+    for session, story, weight in _held(sessions, stories, weights):
+        assert story.timeline is not None
+        timeline = story.timeline
+        scales = (("phq9", 9), ("gad7", 7))
+        for code, items in scales:
+            questionnaire_response_save(
+                actor=session.nurse, patient=session.patient, instrument_code=code,
+                answers={n: rng.choice((1, 2, 2, 3)) if n != 9 else 0 for n in range(1, items + 1)},
+                source="staff", complete=True, administered_at=_at(session, 1),
+            )  # fmt: skip
+        readings = _readings(rng, staff=staff, session=session, timeline=timeline, alert_minute=story.alert_minute)
+        rows.checks.append(_check(session, 6, readings[0]))
+        verifier = staff.nurse if session.nurse == staff.prescriber else staff.prescriber
+        dose = _dose(session=session, timeline=timeline, verifier=verifier, weight_kg=weight, vial_mg=50 if session.plan.route == TreatmentRoute.IV else 0)
+        if story.waste:
+            dose.wasted_mg = dose.drawn_mg - (dose.given_mg or Decimal(0))
+            dose.waste_witness, dose.waste_recorded_at = verifier, _at(session, (timeline.ended or 0) + 2)
+        rows.doses.append(dose)
+        done.append((session, story, dose, readings))
+    PreSessionCheck.objects.bulk_create(rows.checks, recorded_by=SEED_AUTHOR)
+    DoseAdministration.objects.bulk_create(rows.doses, recorded_by=SEED_AUTHOR)
+    for session, story, dose, readings in done:
+        assert story.timeline is not None
+        rows.events.extend(_events(session, dose, story.timeline))
+        if story.timeline.discharged is not None:
+            rows.discharges.append(_discharge(session, dose, readings, story.timeline.discharged))
+    SessionEvent.objects.bulk_create(rows.events, recorded_by=SEED_AUTHOR)
+    DischargeAssessment.objects.bulk_create(rows.discharges, recorded_by=SEED_AUTHOR)
+    notes = []
+    for session, story, _dose_row, _readings_list in done:
+        if story.note:
+            assert story.timeline is not None and story.timeline.discharged is not None
+            text = session_note_text(session=session)
+            signed_at = _at(session, story.timeline.discharged + 8)
+            notes.append(
+                SessionNote(
+                    session=session, text=text, status=SessionNote.Status.SIGNED, drafted_by=session.nurse,
+                    drafted_at=signed_at - dt.timedelta(minutes=4), signed_by=session.nurse, signed_at=signed_at,
+                    content_sha256=_digest(
+                        str(session.external_id), text, session.nurse.get_username(), signed_at.isoformat()
+                    ),
+                )
+            )  # fmt: skip
+    SessionNote.objects.bulk_create(notes, recorded_by=SEED_AUTHOR)
+    for session, story, _dose_row, _readings_list in done:
+        if story.rems:
+            form = rems_form_open(actor=session.nurse, session=session)
+            if story.rems == "submitted":
+                form = rems_form_save(actor=session.nurse, form=form, values=REMS_NURSE_ANSWERS)
+                form = rems_form_sign(actor=session.nurse, form=form, password=DEMO_PASSWORD)
+                rems_form_submit(actor=staff.desk, form=form, method="online", confirmation=f"RC-{rng.randrange(10**6)}")
+    for session, story in zip(sessions, _with_followups(stories), strict=True):
+        if story is not None and story.answer is not None:
+            answers[session.pk] = story.answer
+    return len(sessions)
+
+
+def _with_followups(stories: list[Story]) -> list[Story | None]:
+    """The stories lined up with the sessions: a follow-up session has no story of its own."""
+    lined: list[Story | None] = []
+    for story in stories:
+        lined.append(story)
+        if story.tomorrow_too is not None:
+            lined.append(None)
+    return lined
+
+
+def _held(
+    sessions: list[TreatmentSession], stories: list[Story], weights: list[Decimal]
+) -> list[tuple[TreatmentSession, Story, Decimal]]:
+    """Sessions whose dose was given (or is running), with their story and the patient's weight."""
+    firsts = [s for s, story in zip(sessions, _with_followups(stories), strict=True) if story is not None]
+    return [
+        (session, story, weight)
+        for session, story, weight in zip(firsts, stories, weights, strict=True)
+        if story.timeline is not None
+    ]
+
+
+def demo_sessions_build(*, centers: list[TreatmentCenter], seed: int) -> int:
+    """Plans, sessions and their records around now at each center; returns sessions made."""
+    now = timezone.now()
+    made = 0
+    answers: dict[int, tuple[bool, bool, str]] = {}
+    with transaction.atomic():
+        for center in centers:
+            made += _center_build(center, seed=seed, now=now, answers=answers)
+        # The day-before ask goes out for tomorrow's sessions; two of the patients answered.
+        for confirmation in session_confirmations_queue(now=now):
+            if confirmation.message is not None:
+                outgoing_message_mark(confirmation.message, OutgoingMessage.Status.SENT)
+            answer = answers.get(confirmation.session_id)
+            if answer is not None:
+                fasting, ride, comment = answer
+                session_confirmation_answer(
+                    confirmation=confirmation, fasting_confirmed=fasting, ride_confirmed=ride, comment=comment
+                )
+    return made
