@@ -32,6 +32,8 @@ Status = DoseAdministration.Status
 Kind = SessionEvent.Kind
 # A time typed for a step may lag the moment it is recorded, but not run ahead of it.
 CLOCK_SLACK = dt.timedelta(minutes=1)
+# Pumps round their running time; an infusion may be marked complete this much before its minutes.
+INFUSION_END_SLACK = dt.timedelta(minutes=1)
 
 
 def _setting(session: TreatmentSession, name: str) -> Decimal | None:
@@ -199,7 +201,7 @@ def dose_prepare(
     values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
     if not lot_number.strip():
         raise RuleViolation(_("Enter the lot number."), code="required", field="lot_number")
-    if lot_expires_on < timezone.localdate():
+    if lot_expires_on < session.patient.center.local_date():
         raise RuleViolation(
             _("Lot %(lot)s expired on %(date)s; do not use it.") % {"lot": lot_number, "date": lot_expires_on},
             code="lot_expired",
@@ -255,7 +257,12 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
 
 
 def _start_allowed(dose: DoseAdministration) -> None:
-    session = dose.session
+    session = TreatmentSession.objects.select_for_update().select_related("patient", "plan").get(pk=dose.session_id)
+    if session.status != TreatmentSession.Status.SCHEDULED:
+        raise Conflict(
+            _("This session is %(status)s; no dose starts.") % {"status": session.get_status_display().lower()},
+            code="session_not_open",
+        )
     if dose.status != Status.VERIFIED:
         raise Conflict(_("A second clinician must verify the dose before it starts."), code="not_verified")
     session_start_check(session=session)
@@ -347,6 +354,9 @@ def dose_step(
         raise RuleViolation(_("Unknown step."), code="bad_step")
     dose = _locked(dose)
     allowed, becomes, kind = _STEPS[step]
+    if dose.route != TreatmentRoute.IV and step != "stop":
+        # Only an infusion runs over time; esketamine ends with its last device, and may only stop early.
+        raise RuleViolation(_("Only an infusion can be paused, resumed or completed."), code="not_infusion")
     if dose.status not in allowed:
         raise Conflict(
             _("The dose is %(status)s; it cannot %(step)s.") % {"status": dose.get_status_display(), "step": step},
@@ -354,8 +364,10 @@ def dose_step(
         )
     if step in ("pause", "stop") and len(reason.strip()) < 3:
         raise RuleViolation(_("Say why."), code="reason_required", field="reason")
-    last = dose.events.in_use().order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    at = _moment(at, not_before=last or dose.started_at)
+    events = list(dose.events.in_use().order_by("occurred_at"))
+    at = _moment(at, not_before=events[-1].occurred_at if events else dose.started_at)
+    if step == "complete":
+        _infusion_time_run(dose, events, at)
     before = snapshot(dose)
     dose.status = becomes
     if becomes in (Status.COMPLETED, Status.STOPPED):
@@ -365,6 +377,28 @@ def dose_step(
     _record(actor, dose, f"dose.{step}", before, reason)
     _event(actor, dose, kind, at, reason=reason.strip())
     return dose
+
+
+def _infusion_time_run(dose: DoseAdministration, events: list[SessionEvent], at: dt.datetime) -> None:
+    """An infusion is complete when the pump has run its minutes; pauses do not count."""
+    paused, since = dt.timedelta(0), None
+    for event in events:
+        if event.kind == Kind.PAUSED:
+            since = event.occurred_at
+        elif event.kind == Kind.RESUMED and since is not None:
+            paused, since = paused + (event.occurred_at - since), None
+    assert dose.started_at is not None
+    assert dose.infusion_minutes is not None
+    ends = dose.started_at + paused + dt.timedelta(minutes=dose.infusion_minutes) - INFUSION_END_SLACK
+    if at < ends:
+        raise RuleViolation(
+            _(
+                "The infusion runs %(minutes)s minutes, until about %(ends)s. To end it sooner, stop it and "
+                "enter the amount the pump has given."
+            )
+            % {"minutes": dose.infusion_minutes, "ends": f"{timezone.localtime(ends + INFUSION_END_SLACK):%H:%M}"},
+            code="infusion_not_run",
+        )
 
 
 def _given_amount(dose: DoseAdministration, given_mg: Any) -> Decimal:

@@ -14,6 +14,7 @@ from ketaclinic.core.discharge import DISCHARGE_RULES, Answer, observation_time_
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.monitoring import MEASURES
 from ketaclinic.core.permissions import Perm
+from ketaclinic.sessions.ingestion import session_baseline
 from ketaclinic.sessions.models import DischargeAssessment, DoseAdministration, TreatmentSession, VitalSign
 
 ENDED = (DoseAdministration.Status.COMPLETED, DoseAdministration.Status.STOPPED)
@@ -24,13 +25,11 @@ def discharge_record_answers(*, session: TreatmentSession) -> dict[str, Answer]:
     now = timezone.now()
     readings = list(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"))
     dose = DoseAdministration.objects.in_use().filter(session=session).first()
-    latest = readings[-1] if len(readings) > 1 else None
-    # Baseline: each measure's first value, from before the dose where there is one.
-    before = [r for r in readings if dose and dose.started_at and r.measured_at <= dose.started_at] or readings
-    baseline = {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
+    # The latest set with vital signs in it; an entry of only a side effect says nothing here.
+    latest = next((r for r in reversed(readings) if r.systolic_mmhg is not None or r.heart_rate_bpm is not None), None)
     return {
         "vitals_near_baseline": vitals_near_baseline(
-            baseline=baseline if readings else None,
+            baseline=session_baseline(session) if readings else None,
             latest={m: getattr(latest, m) for m in MEASURES} if latest else None,
             latest_at=latest.measured_at if latest else None,
             now=now,

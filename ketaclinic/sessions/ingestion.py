@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
 from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, check_reading, implausible
-from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
+from ketaclinic.sessions.models import DoseAdministration, MonitorDevice, TreatmentSession, VitalSign
 
 MAX_BATCH = 500
 
@@ -38,9 +38,22 @@ def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSe
 
 
 def session_baseline(session: TreatmentSession) -> dict[str, Any]:
-    """The session's first reading, which the rise-over-baseline rules compare against."""
-    first = VitalSign.objects.in_use().filter(session=session).order_by("measured_at").first()
-    return {m: getattr(first, m) for m in MEASURES} if first else {}
+    """Each measure's first value in the session, from before the dose where there is one.
+
+    Per measure, so an entry with only a side effect or only a blood pressure does not leave the
+    other measures without a baseline. The rise-over-baseline alerts and discharge compare to it.
+    """
+    started = (
+        DoseAdministration.objects.in_use()
+        .filter(session=session, started_at__isnull=False)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    rows = list(
+        VitalSign.objects.in_use().filter(session=session).order_by("measured_at").values("measured_at", *MEASURES)
+    )
+    before = [row for row in rows if started is not None and row["measured_at"] <= started] or rows
+    return {m: next((row[m] for row in before if row[m] is not None), None) for m in MEASURES}
 
 
 def vital_sign_store(
@@ -123,8 +136,8 @@ def vital_signs_ingest(
             continue
         result.created += 1
         result.alerts += sign.alerts
-        if not baseline:
-            baseline = values
+        # A measure with no baseline yet takes its first value, as session_baseline would.
+        baseline = {m: values.get(m) if baseline.get(m) is None else baseline[m] for m in MEASURES}
         entries.append(
             audit_entry_build(
                 EntryFacts(

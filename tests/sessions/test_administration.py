@@ -26,7 +26,7 @@ from ketaclinic.sessions.administration import (
 from ketaclinic.sessions.checklist import pre_session_check_record, pre_session_override
 from ketaclinic.sessions.flowsheet import vital_sign_record
 from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
-from ketaclinic.sessions.services import rems_enrollment_record
+from ketaclinic.sessions.services import rems_enrollment_record, treatment_session_close
 from tests.conftest import signed_in
 from tests.factories import (
     PASSWORD,
@@ -52,11 +52,13 @@ def prepared(session, **changes):  # type: ignore[no-untyped-def]  # noqa: F811
     return dose_prepare(actor=session.nurse, session=session, **(LOT | values | changes))
 
 
-def running(center, session, second_nurse):  # type: ignore[no-untyped-def]  # noqa: F811
-    ready(center, session)
-    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
-    dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
-    return dose_start(actor=session.nurse, dose=dose)
+def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A dose started after a passed checklist and a second clinician's check, some minutes ago."""
+    with time_machine.travel(timezone.now() - dt.timedelta(minutes=minutes_ago)):
+        ready(center, session)
+        pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+        dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
+        return dose_start(actor=session.nurse, dose=dose)
 
 
 @pytest.mark.django_db
@@ -179,10 +181,40 @@ def test_pause_resume_and_complete_are_timed_events(center, session, second_nurs
     with pytest.raises(Conflict):
         dose_step(actor=session.nurse, dose=dose, step="complete")  # paused: resume first
     dose_step(actor=session.nurse, dose=dose, step="resume")
-    dose = dose_step(actor=session.nurse, dose=dose, step="complete")
+    with pytest.raises(RuleViolation) as raised:
+        dose_step(actor=session.nurse, dose=dose, step="complete")  # 40 minutes have not run
+    assert raised.value.code == "infusion_not_run" and "stop it" in str(raised.value)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=40)):
+        dose = dose_step(actor=session.nurse, dose=dose, step="complete")
     assert (dose.status, dose.given_mg) == ("completed", Decimal("40.0"))
     kinds = list(SessionEvent.objects.filter(session=session).values_list("kind", flat=True))
     assert kinds == ["dose_started", "paused", "resumed", "dose_completed"]
+
+
+@pytest.mark.django_db
+def test_time_paused_does_not_count_towards_the_infusion(center, session, second_nurse):  # noqa: F811
+    dose = running(center, session, second_nurse, minutes_ago=45)
+    with time_machine.travel(dose.started_at + dt.timedelta(minutes=20)):
+        dose_step(actor=session.nurse, dose=dose, step="pause", reason="SBP 186, rechecking")
+    with time_machine.travel(dose.started_at + dt.timedelta(minutes=30)):
+        dose_step(actor=session.nurse, dose=dose, step="resume")
+    with pytest.raises(RuleViolation) as raised:  # 45 minutes in, 10 of them paused: 35 run
+        dose_step(actor=session.nurse, dose=dose, step="complete")
+    assert raised.value.code == "infusion_not_run"
+    with time_machine.travel(dose.started_at + dt.timedelta(minutes=50)):
+        assert dose_step(actor=session.nurse, dose=dose, step="complete").status == "completed"
+
+
+@pytest.mark.django_db
+def test_no_dose_starts_on_a_cancelled_session(center, session, second_nurse):  # noqa: F811
+    ready(center, session)
+    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
+    treatment_session_close(actor=session.nurse, session=session, status="cancelled", reason="Patient unwell")
+    with pytest.raises(Conflict) as raised:
+        dose_start(actor=session.nurse, dose=dose)
+    assert raised.value.code == "session_not_open"
+    assert DoseAdministration.objects.get(pk=dose.pk).status == "verified"
 
 
 @pytest.mark.django_db
@@ -276,6 +308,10 @@ def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketam
     assert PreSessionCheck.objects.get(pk=check.pk).passed
     first = device_given(actor=eske.nurse, dose=dose)
     assert first.device_number == 1
+    for step in ("complete", "pause"):  # only the last device ends it
+        with pytest.raises(RuleViolation) as raised:
+            dose_step(actor=eske.nurse, dose=dose, step=step, reason="Testing")
+        assert raised.value.code == "not_infusion"
     with pytest.raises(RuleViolation) as raised:
         device_given(actor=eske.nurse, dose=dose)
     assert raised.value.code == "device_rest"

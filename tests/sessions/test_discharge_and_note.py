@@ -34,7 +34,8 @@ CALM = {"systolic_mmhg": 128, "diastolic_mmhg": 80, "heart_rate_bpm": 74, "spo2_
 
 
 def completed_dose(center, session, nurse2):  # type: ignore[no-untyped-def]  # noqa: F811
-    dose = running(center, session, nurse2)
+    """An infusion that started 40 minutes ago and has just run its course."""
+    dose = running(center, session, nurse2, minutes_ago=40)
     return dose_step(actor=session.nurse, dose=dose, step="complete")
 
 

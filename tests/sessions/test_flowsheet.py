@@ -128,3 +128,11 @@ def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(
     signed_in(session.nurse).post(override, {"item": "questionnaire", "reason": "Patient too anxious; asked verbally."})
     check.refresh_from_db()
     assert set(check.overrides) == {"questionnaire"}
+
+
+@pytest.mark.django_db
+def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(session):  # noqa: F811
+    vital_sign_record(actor=session.nurse, session=session, values={"nausea": 1, "side_effects": "queasy"})
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 120, "diastolic_mmhg": 76})
+    sign = vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175})
+    assert any("175 mmHg is more than 40 above the baseline 120" in alert for alert in sign.alerts)
