@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "ketaclinic.accounts.middleware.IdleTimeoutMiddleware",
     "ketaclinic.accounts.middleware.MultiFactorRequiredMiddleware",
+    "ketaclinic.clinics.middleware.CenterTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "ketaclinic.http_errors.DomainErrorMiddleware",

@@ -40,6 +40,12 @@ NOT_OVERRIDABLE = frozenset({"consent"})
 
 
 def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
+    # "Today" and the times shown are the center's.
+    with timezone.override(session.patient.center.zone):
+        return _answers_from_record(session, now)
+
+
+def _answers_from_record(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
     consent = consent_current(patient=session.patient, route=session.plan.route)
     vitals = (
         VitalSign.objects.in_use()

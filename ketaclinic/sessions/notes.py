@@ -62,7 +62,12 @@ def _vitals_lines(readings: list[VitalSign]) -> list[str]:
 
 
 def session_note_text(*, session: TreatmentSession) -> str:
-    """A draft of the note from what the record holds; the nurse edits it before signing."""
+    """A draft of the note from what the record holds, in the center's time; the nurse edits it."""
+    with timezone.override(session.patient.center.zone):
+        return _note_text(session)
+
+
+def _note_text(session: TreatmentSession) -> str:
     dose = (
         DoseAdministration.objects.in_use().filter(session=session).select_related("prepared_by", "verified_by").first()
     )
