@@ -9,6 +9,7 @@ bulk-created with their history, as the services would have written them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import zoneinfo
 from dataclasses import dataclass, field
@@ -219,7 +220,7 @@ def _dose(
         lot_number=lot,
         lot_expires_on=expires,
         # Drawn in whole vials: what is left over is wasted, witnessed.
-        drawn_mg=Decimal(-(-values["dose_mg"] // vial_mg) * vial_mg) if vial_mg else values["dose_mg"],
+        drawn_mg=Decimal(math.ceil(values["dose_mg"] / vial_mg) * vial_mg) if vial_mg else values["dose_mg"],
         prepared_by=session.nurse,
         prepared_at=_at(session, first - 6),
         verified_by=verifier,
@@ -247,7 +248,9 @@ def _events(session: TreatmentSession, dose: DoseAdministration, timeline: Timel
     else:
         events = [event(Kind.DOSE_STARTED, timeline.dose_minutes[0])]
     if timeline.pause is not None:
-        events.append(event(Kind.PAUSED, timeline.pause[0], reason="Blood pressure rose over baseline; prescriber told."))
+        events.append(
+            event(Kind.PAUSED, timeline.pause[0], reason="Blood pressure rose over baseline; prescriber told.")
+        )
         events.append(event(Kind.RESUMED, timeline.pause[1]))
     if timeline.ended is not None:
         events.append(event(Kind.DOSE_COMPLETED, timeline.ended))
@@ -317,9 +320,11 @@ def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
     return [
         # In the chair: the infusion started 25 minutes ago; a rise in blood pressure paused it briefly.
         Story(
-            IV, ago(35), Timeline(dose_minutes=(10,), ended=None, readings=(4, 10, 20, 25, 32), pause=(20, 26)),
+            IV,
+            ago(35),
+            Timeline(dose_minutes=(10,), ended=None, readings=(4, 10, 20, 25, 32), pause=(20, 26)),
             alert_minute=20,
-        ),  # fmt: skip
+        ),
         # Infusion over 25 minutes ago; observed until discharge.
         Story(IV, ago(75), Timeline(dose_minutes=(10,), ended=50, readings=(4, 10, 20, 30, 40, 50, 60, 70))),
         # Finished earlier today: discharged, waste witnessed, note signed.
@@ -329,19 +334,29 @@ def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
         # Tomorrow: confirmed, no ride yet, and (below) an esketamine patient who has not answered.
         Story(IV, tomorrow + dt.timedelta(hours=9), answer=(True, True, "")),
         Story(
-            IV, tomorrow + dt.timedelta(hours=11),
+            IV,
+            tomorrow + dt.timedelta(hours=11),
             answer=(True, False, "My sister can only pick me up after 1 pm. Can I stay until then?"),
-        ),  # fmt: skip
+        ),
         # Esketamine three days ago, form still a draft; the second session is tomorrow.
         Story(
-            ESKETAMINE, day - dt.timedelta(days=3) + dt.timedelta(hours=10), eske, waste=True, note=True,
-            rems="draft", tomorrow_too=tomorrow + dt.timedelta(hours=13, minutes=30),
-        ),  # fmt: skip
+            ESKETAMINE,
+            day - dt.timedelta(days=3) + dt.timedelta(hours=10),
+            eske,
+            waste=True,
+            note=True,
+            rems="draft",
+            tomorrow_too=tomorrow + dt.timedelta(hours=13, minutes=30),
+        ),
         # Esketamine four days ago, form signed and submitted.
         Story(
-            ESKETAMINE, day - dt.timedelta(days=4) + dt.timedelta(hours=10), eske, waste=True, note=True,
+            ESKETAMINE,
+            day - dt.timedelta(days=4) + dt.timedelta(hours=10),
+            eske,
+            waste=True,
+            note=True,
             rems="submitted",
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -356,7 +371,7 @@ def _center_build(
     center: TreatmentCenter, *, seed: int, now: dt.datetime, answers: dict[int, tuple[bool, bool, str]]
 ) -> int:
     """Build one center's sessions; fills ``answers`` with session pk -> the day-before answer."""
-    rng = random.Random(f"{seed}-{center.slug}")
+    rng = random.Random(f"{seed}-{center.slug}")  # noqa: S311 - synthetic demo values
     staff = _staff(center)
     stories = _stories(center, now)
     patients = list(Patient.objects.filter(center=center).order_by("mrn")[FIRST_PATIENT : FIRST_PATIENT + len(stories)])
@@ -370,7 +385,9 @@ def _center_build(
     for index, (story, patient) in enumerate(zip(stories, patients, strict=True)):
         weight = Decimal(rng.randrange(560, 1040)) / 10
         weights.append(weight)
-        plan = _eligible_plan(staff=staff, patient=patient, protocol_key=story.protocol_key, weight_kg=weight, today=today)
+        plan = _eligible_plan(
+            staff=staff, patient=patient, protocol_key=story.protocol_key, weight_kg=weight, today=today
+        )
         _consent(staff=staff, patient=patient, route=plan.route)
         if plan.route == TreatmentRoute.ESKETAMINE:
             rems_enrollment_record(
@@ -393,8 +410,8 @@ def _center_build(
             )  # fmt: skip
             later.number_in_series = 2
             sessions.append(later)
-    for session, story in zip(sessions, _with_followups(stories), strict=True):
-        if story is not None and story.timeline is not None and story.timeline.discharged is not None:
+    for session, told in zip(sessions, _with_followups(stories), strict=True):
+        if told is not None and told.timeline is not None and told.timeline.discharged is not None:
             session.status = TreatmentSession.Status.COMPLETED
     TreatmentSession.objects.bulk_create(sessions, recorded_by=SEED_AUTHOR)
     rows = Rows()
@@ -412,7 +429,13 @@ def _center_build(
         readings = _readings(rng, staff=staff, session=session, timeline=timeline, alert_minute=story.alert_minute)
         rows.checks.append(_check(session, 6, readings[0]))
         verifier = staff.nurse if session.nurse == staff.prescriber else staff.prescriber
-        dose = _dose(session=session, timeline=timeline, verifier=verifier, weight_kg=weight, vial_mg=50 if session.plan.route == TreatmentRoute.IV else 0)
+        dose = _dose(
+            session=session,
+            timeline=timeline,
+            verifier=verifier,
+            weight_kg=weight,
+            vial_mg=50 if session.plan.route == TreatmentRoute.IV else 0,
+        )
         if story.waste:
             dose.wasted_mg = dose.drawn_mg - (dose.given_mg or Decimal(0))
             dose.waste_witness, dose.waste_recorded_at = verifier, _at(session, (timeline.ended or 0) + 2)
@@ -430,7 +453,8 @@ def _center_build(
     notes = []
     for session, story, _dose_row, _readings_list in done:
         if story.note:
-            assert story.timeline is not None and story.timeline.discharged is not None
+            assert story.timeline is not None
+            assert story.timeline.discharged is not None
             text = session_note_text(session=session)
             signed_at = _at(session, story.timeline.discharged + 8)
             notes.append(
@@ -449,10 +473,12 @@ def _center_build(
             if story.rems == "submitted":
                 form = rems_form_save(actor=session.nurse, form=form, values=REMS_NURSE_ANSWERS)
                 form = rems_form_sign(actor=session.nurse, form=form, password=DEMO_PASSWORD)
-                rems_form_submit(actor=staff.desk, form=form, method="online", confirmation=f"RC-{rng.randrange(10**6)}")
-    for session, story in zip(sessions, _with_followups(stories), strict=True):
-        if story is not None and story.answer is not None:
-            answers[session.pk] = story.answer
+                rems_form_submit(
+                    actor=staff.desk, form=form, method="online", confirmation=f"RC-{rng.randrange(10**6)}"
+                )
+    for session, told in zip(sessions, _with_followups(stories), strict=True):
+        if told is not None and told.answer is not None:
+            answers[session.pk] = told.answer
     return len(sessions)
 
 
