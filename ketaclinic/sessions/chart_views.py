@@ -29,6 +29,7 @@ from ketaclinic.sessions.forms import (
     DoseStepForm,
     InterventionForm,
     NoteForm,
+    NoteSignForm,
     SignWithPasswordForm,
     WasteForm,
 )
@@ -205,13 +206,14 @@ def note_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_NOTE_SIGN, action="session_note.signed")
 @require_POST
 def note_sign_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    """Sign the note as it stands in the signer's text box (saved and signed together)."""
     sheet = flowsheet_get(actor=request.user, session_id=session_id)
-    form = SignWithPasswordForm(request.POST)
+    form = NoteSignForm(request.POST)
 
     def sign() -> str:
         if sheet.note is None:
             raise NotFound(_("Draft the note first."), code="note_not_found")
-        notes.session_note_sign(actor=request.user, note=sheet.note, password=form.cleaned_data["password"])
+        notes.session_note_sign(actor=request.user, note=sheet.note, **form.cleaned_data)
         return _("Note signed and locked; later changes are amendments.")
 
     return _act(request, sheet, form, sign, "#note")
@@ -244,6 +246,5 @@ def chart_forms(sheet: Flowsheet) -> dict[str, Any]:
         ),
         "discharge_form": DischargeForm(auto_id="discharge_%s"),
         "note_form": NoteForm(initial={"text": sheet.note.text}, auto_id="note_%s") if sheet.note else None,
-        "sign_note_form": SignWithPasswordForm(auto_id="sign_note_%s"),
         "amendment_form": AmendmentForm(auto_id="amend_%s"),
     }

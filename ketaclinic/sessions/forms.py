@@ -150,6 +150,10 @@ class NoteForm(forms.Form):
     text = forms.CharField(label=_("Session note"), widget=forms.Textarea(attrs={"rows": 16}))
 
 
+class NoteSignForm(SignWithPasswordForm):
+    text = forms.CharField(widget=forms.Textarea)
+
+
 class AmendmentForm(SignWithPasswordForm):
     text = forms.CharField(label=_("Amendment"), widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label=_("Why"), max_length=500)

@@ -151,18 +151,24 @@ def session_note_edit(*, actor: Any, note: SessionNote, text: str) -> SessionNot
     return note
 
 
-def session_note_sign(*, actor: Any, note: SessionNote, password: str) -> SessionNote:
-    """Sign and lock the note; from now on only amendments are added."""
+def session_note_sign(*, actor: Any, note: SessionNote, password: str, text: str | None = None) -> SessionNote:
+    """Sign and lock the note; from now on only amendments are added.
+
+    ``text`` is the note as the signer has it on screen: it is saved and signed together, so what
+    is signed is what they read, even if someone re-drafted the stored copy meanwhile.
+    """
     require(actor, Perm.SESSION_NOTE_SIGN, center_id=note.session.patient.center_id)
     signature_password_check(actor=actor, password=password)
-    return _note_signed(actor=actor, note=note)
+    return _note_signed(actor=actor, note=note, text=text)
 
 
 @transaction.atomic
-def _note_signed(*, actor: Any, note: SessionNote) -> SessionNote:
+def _note_signed(*, actor: Any, note: SessionNote, text: str | None) -> SessionNote:
     note = SessionNote.objects.select_for_update().select_related("session__patient").get(pk=note.pk)
     if note.status == SessionNote.Status.SIGNED:
         raise Conflict(_("The note is already signed."), code="note_signed")
+    if text is not None and text.strip() != note.text:
+        note = session_note_edit(actor=actor, note=note, text=text)
     before = snapshot(note)
     note.status, note.signed_by, note.signed_at = SessionNote.Status.SIGNED, actor, timezone.now()
     note.content_sha256 = _digest(

@@ -48,7 +48,8 @@ def record_vitals(page: Page, systolic: int, diastolic: int, heart_rate: int, sp
         ("Sedation (MOAA/S 0-5)", 5),
     ):
         page.get_by_label(label).fill(str(value))
-    page.get_by_role("button", name="Record", exact=True).click()
+    with page.expect_navigation():  # the post, then the flowsheet again
+        page.get_by_role("button", name="Record", exact=True).click()
 
 
 def shot(page: Page, name: str) -> None:

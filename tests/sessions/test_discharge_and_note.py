@@ -164,9 +164,11 @@ def test_the_note_is_written_signed_and_amended_over_http(session):  # noqa: F81
     client.post(reverse("sessions:note", kwargs=kwargs), {"redraft": "1"})
     client.post(reverse("sessions:note", kwargs=kwargs), {"text": "Calm session; no events."})
     assert SessionNote.objects.get().text == "Calm session; no events."
-    client.post(reverse("sessions:note_sign", kwargs=kwargs), {"password": "wrong"})
+    client.post(reverse("sessions:note_sign", kwargs=kwargs), {"password": "wrong", "text": "Calm session; no events."})
     assert SessionNote.objects.get().status == "draft"
-    client.post(reverse("sessions:note_sign", kwargs=kwargs), {"password": PASSWORD})
+    client.post(
+        reverse("sessions:note_sign", kwargs=kwargs), {"password": PASSWORD, "text": "Calm session; no events."}
+    )
     assert SessionNote.objects.get().status == "signed"
     response = client.post(reverse("sessions:note", kwargs=kwargs), {"text": "Rewritten"}, follow=True)
     assert "add an amendment" in response.content.decode()
@@ -177,3 +179,15 @@ def test_the_note_is_written_signed_and_amended_over_http(session):  # noqa: F81
     )
     page = client.get(reverse("sessions:flowsheet", kwargs=kwargs)).content.decode()
     assert "Escort was her sister." in page and "Clarify escort" in page
+
+
+@pytest.mark.django_db
+def test_what_is_signed_is_the_text_the_signer_had_on_screen(center, session):  # noqa: F811
+    note = session_note_draft(actor=session.nurse, session=session)
+    on_screen = "Uneventful session. Escort: sister."
+    # Meanwhile a colleague re-drafts the stored copy from the record.
+    session_note_draft(actor=StaffFactory(center=center, role=Role.NURSE), session=session)
+    note = session_note_sign(actor=session.nurse, note=note, password=PASSWORD, text=on_screen)
+    assert (note.status, note.text) == ("signed", on_screen)
+    actions = list(AuditEntry.objects.filter(patient=session.patient).order_by("pk").values_list("action", flat=True))
+    assert actions[-2:] == ["session_note.edited", "session_note.signed"]
