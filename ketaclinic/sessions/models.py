@@ -321,7 +321,39 @@ class SignedRecordLocked(Exception):
     """A signed note or form was about to change in place; later changes are amendments."""
 
 
-class SessionNote(AboutOneSession, ClinicalRecord):
+class LockedOnceSigned(models.Model):
+    """Once ``signed_at`` is set, the row keeps every field as signed.
+
+    Only the status moves a subclass lists (a form being submitted) and marking the row as
+    entered in error are allowed; anything else is refused here, whatever path the save took.
+    """
+
+    signed_status_moves: frozenset[tuple[str, str]] = frozenset()
+    ALWAYS_ALLOWED = frozenset({"entered_in_error_at", "entered_in_error_reason"})
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = type(self)._default_manager.filter(pk=self.pk).first()
+            if stored is not None and getattr(stored, "signed_at", None) is not None:
+                changed = {
+                    field.attname
+                    for field in self._meta.concrete_fields
+                    if getattr(stored, field.attname) != getattr(self, field.attname)
+                }
+                allowed = set(self.ALWAYS_ALLOWED)
+                if (getattr(stored, "status", None), getattr(self, "status", None)) in self.signed_status_moves:
+                    allowed.add("status")
+                if changed - allowed:
+                    raise SignedRecordLocked(
+                        f"{self._meta.verbose_name} is signed; {', '.join(sorted(changed - allowed))} cannot change."
+                    )
+        super().save(*args, **kwargs)
+
+
+class SessionNote(AboutOneSession, LockedOnceSigned, ClinicalRecord):
     """The nurse's note of the session: drafted from the record, edited, then signed and locked."""
 
     class Status(models.TextChoices):
@@ -342,13 +374,6 @@ class SessionNote(AboutOneSession, ClinicalRecord):
 
     def __str__(self) -> str:
         return f"Session note ({self.get_status_display()})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = SessionNote.objects.filter(pk=self.pk).values("status").first()
-            if stored is not None and stored["status"] == self.Status.SIGNED:
-                raise SignedRecordLocked("A signed session note cannot change; add an amendment.")
-        super().save(*args, **kwargs)
 
 
 class SessionNoteAmendment(ClinicalRecord):
@@ -382,13 +407,15 @@ class SessionNoteAmendment(ClinicalRecord):
         return self.note.session.patient.center_id
 
 
-class RemsMonitoringForm(AboutOneSession, ClinicalRecord):
+class RemsMonitoringForm(AboutOneSession, LockedOnceSigned, ClinicalRecord):
     """The esketamine REMS patient monitoring form for one session, under a versioned definition."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SIGNED = "signed", _("Signed, not submitted")
         SUBMITTED = "submitted", _("Submitted")
+
+    signed_status_moves = frozenset({(Status.SIGNED.value, Status.SUBMITTED.value)})
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="rems_form")
@@ -410,13 +437,6 @@ class RemsMonitoringForm(AboutOneSession, ClinicalRecord):
 
     def __str__(self) -> str:
         return f"REMS monitoring form ({self.get_status_display()})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = RemsMonitoringForm.objects.filter(pk=self.pk).values("status", "values").first()
-            if stored is not None and stored["status"] != self.Status.DRAFT and stored["values"] != self.values:
-                raise SignedRecordLocked("A signed REMS form cannot change; its values are as signed.")
-        super().save(*args, **kwargs)
 
 
 class RemsSubmission(ClinicalRecord):

@@ -226,14 +226,16 @@ def _bp_before_completion(record: SessionRecord, _field: rems_rules.FormField) -
 
 
 def _acceptable_before(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
-    before = record.before_dose
+    # The last set with vital signs in it; an entry of only a side effect says nothing here.
+    before = _with_bp(record.before_dose)
     return _yes_no(not before[-1].alerts) if before else None
 
 
 def _acceptable_at_completion(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
-    if record.discharged_at is None or not record.after_dose:
+    after = _with_bp(record.after_dose)
+    if record.discharged_at is None or not after:
         return None
-    return _yes_no(not record.after_dose[-1].alerts)
+    return _yes_no(not after[-1].alerts)
 
 
 def _sedation(record: SessionRecord, _field: rems_rules.FormField) -> str | None:

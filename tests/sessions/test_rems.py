@@ -335,6 +335,15 @@ def test_rems_values_cannot_change_after_signing(recorded, rems_nurse):
         form.save()
     form.refresh_from_db()
     assert form.values["lot_number"] == "ESK24A17"
+    # Nor may anything else about the signature move: not the status back to draft, not the signer.
+    for change in ({"status": RemsMonitoringForm.Status.DRAFT}, {"signed_by": None}, {"content_sha256": "0" * 64}):
+        form.refresh_from_db()
+        for name, value in change.items():
+            setattr(form, name, value)
+        with pytest.raises(SignedRecordLocked):
+            form.save()
+    form.refresh_from_db()
+    assert (form.status, form.signed_by) == (RemsMonitoringForm.Status.SIGNED, rems_nurse)
 
 
 @pytest.mark.django_db
