@@ -165,6 +165,7 @@ session_urls = (
         path("<uuid:session_id>/dose/verify/", chart_views.dose_verify_view, name="dose_verify"),
         path("<uuid:session_id>/dose/step/", chart_views.dose_step_view, name="dose_step"),
         path("<uuid:session_id>/dose/waste/", chart_views.waste_view, name="dose_waste"),
+        path("<uuid:session_id>/dose/withdraw/", chart_views.dose_withdraw_view, name="dose_withdraw"),
         path("<uuid:session_id>/interventions/", chart_views.intervention_view, name="intervention"),
         path("<uuid:session_id>/discharge/", chart_views.discharge_view, name="discharge"),
         path("<uuid:session_id>/note/", chart_views.note_view, name="note"),

@@ -195,7 +195,7 @@ def dose_prepare(
         raise Conflict(_("Doses are prepared only for a scheduled session."), code="session_not_open")
     if DoseAdministration.objects.in_use().filter(session=session).exists():
         raise Conflict(
-            _("This session already has a dose; one dose per session (mark a wrong entry in error)."),
+            _("This session already has a dose; withdraw it (wasted before a witness) to prepare another."),
             code="dose_exists",
         )
     values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
@@ -420,13 +420,42 @@ def waste_record(
     *, actor: Any, dose: DoseAdministration, wasted_mg: Any, witness: Any, witness_password: str
 ) -> DoseAdministration:
     """Record the drug wasted, witnessed by a second clinician who signs with their own password."""
+    _witnessed(actor=actor, dose=dose, witness=witness, witness_password=witness_password)
+    return _waste_recorded(actor=actor, dose=dose, wasted_mg=wasted_mg, witness=witness)
+
+
+def _witnessed(*, actor: Any, dose: DoseAdministration, witness: Any, witness_password: str) -> None:
     require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
     if witness is None or witness.pk == actor.pk:
         raise RuleViolation(_("A second clinician must witness waste."), code="same_clinician", field="witness")
     if not can(witness, Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id):
         raise RuleViolation(_("The witness must be a nurse or prescriber of this center."), code="bad_witness")
     signature_password_check(actor=witness, password=witness_password)
-    return _waste_recorded(actor=actor, dose=dose, wasted_mg=wasted_mg, witness=witness)
+
+
+def dose_withdraw(
+    *, actor: Any, dose: DoseAdministration, reason: str, witness: Any, witness_password: str
+) -> DoseAdministration:
+    """Withdraw a dose prepared wrong, before it starts: all that was drawn is wasted before a
+    witness, and the row is marked entered in error (kept, never deleted) so a new one can be made."""
+    if len(reason.strip()) < 3:
+        raise RuleViolation(_("Say what was wrong with the dose."), code="reason_required", field="reason")
+    _witnessed(actor=actor, dose=dose, witness=witness, witness_password=witness_password)
+    return _dose_withdrawn(actor=actor, dose=dose, reason=reason.strip(), witness=witness)
+
+
+@transaction.atomic
+def _dose_withdrawn(*, actor: Any, dose: DoseAdministration, reason: str, witness: Any) -> DoseAdministration:
+    dose = _locked(dose)
+    if dose.entered_in_error_at is not None or dose.status not in (Status.PREPARED, Status.VERIFIED):
+        raise Conflict(_("Only a dose not yet started can be withdrawn."), code="dose_started")
+    before = snapshot(dose)
+    now = timezone.now()
+    dose.given_mg, dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = Decimal(0), dose.drawn_mg, witness, now
+    dose.entered_in_error_at, dose.entered_in_error_reason = now, reason
+    dose.save()
+    _record(actor, dose, "dose.withdrawn", before, reason)
+    return dose
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ from ketaclinic.sessions.forms import (
     NoteSignForm,
     SignWithPasswordForm,
     WasteForm,
+    WithdrawForm,
 )
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
 from ketaclinic.sessions.selectors import center_nurses, center_prescribers
@@ -144,6 +145,19 @@ def waste_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     return _act(request, sheet, form, waste, "#dose")
 
 
+@staff_view(Perm.SESSION_CHART, action="dose.withdrawn")
+@require_POST
+def dose_withdraw_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    form = WithdrawForm(request.POST, clinicians=center_nurses(center_id=sheet.session.patient.center_id))
+
+    def withdraw() -> str:
+        administration.dose_withdraw(actor=request.user, dose=_dose(sheet), **form.cleaned_data)
+        return _("Dose withdrawn and its drug wasted before the witness; prepare the dose again.")
+
+    return _act(request, sheet, form, withdraw, "#dose")
+
+
 @staff_view(Perm.SESSION_CHART, action="session_event.intervention")
 @require_POST
 def intervention_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
@@ -241,6 +255,7 @@ def chart_forms(sheet: Flowsheet) -> dict[str, Any]:
         "dose_form": DosePrepareForm(weight_based=weight_based(sheet.session), auto_id="dose_%s"),
         "verify_form": SignWithPasswordForm(auto_id="verify_%s"),
         "waste_form": WasteForm(clinicians=center_nurses(center_id=center_id), auto_id="waste_%s"),
+        "withdraw_form": WithdrawForm(clinicians=center_nurses(center_id=center_id), auto_id="withdraw_%s"),
         "intervention_form": InterventionForm(
             prescribers=center_prescribers(center_id=center_id), auto_id="intervention_%s"
         ),

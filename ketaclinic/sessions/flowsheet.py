@@ -70,6 +70,7 @@ class Flowsheet:
     is_late: bool
     open_alerts: list[str]
     dose: DoseAdministration | None
+    withdrawn_doses: list[DoseAdministration]
     events: list[SessionEvent]
     discharge: DischargeAssessment | None
     note: SessionNote | None
@@ -105,12 +106,13 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
     )
     due, late = _due(session, readings, timezone.now())
     alerts = [alert for reading in readings[-3:] for alert in reading.alerts]
-    dose = (
-        DoseAdministration.objects.in_use()
-        .filter(session=session)
+    # All doses in one query: the live one, and any withdrawn (entered in error) for the record.
+    doses = list(
+        DoseAdministration.objects.filter(session=session)
         .select_related("prepared_by", "verified_by", "waste_witness")
-        .first()
+        .order_by("prepared_at")
     )
+    dose = next((d for d in doses if d.entered_in_error_at is None), None)
     events = list(SessionEvent.objects.in_use().filter(session=session).select_related("ordered_by", "recorded_by"))
     discharge = DischargeAssessment.objects.in_use().filter(session=session).select_related("assessed_by").first()
     note: SessionNote | None = getattr(session, "note", None)
@@ -123,6 +125,7 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
         is_late=late,
         open_alerts=alerts,
         dose=dose,
+        withdrawn_doses=[d for d in doses if d.entered_in_error_at is not None],
         events=events,
         discharge=discharge,
         note=note,

@@ -122,6 +122,18 @@ class WasteForm(forms.Form):
         self.fields["witness"].queryset = clinicians  # type: ignore[attr-defined]
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("What was wrong"), max_length=500)
+    witness: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Witness to the waste"), queryset=None)
+    witness_password = forms.CharField(
+        label=_("Witness's password"), widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
+
+    def __init__(self, *args: Any, clinicians: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["witness"].queryset = clinicians  # type: ignore[attr-defined]
+
+
 class InterventionForm(forms.Form):
     drug = forms.CharField(label=_("Drug"), max_length=100)
     amount = forms.CharField(label=_("Dose"), max_length=40, help_text=_("With its unit, e.g. 4 mg."))

@@ -20,6 +20,7 @@ from ketaclinic.sessions.administration import (
     dose_start,
     dose_step,
     dose_verify,
+    dose_withdraw,
     intervention_record,
     waste_record,
 )
@@ -350,3 +351,39 @@ def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):  
     assert "pre-session checklist" in nurse.get(url).content.decode()
     assert TreatmentSession.objects.get(pk=session.pk).status == "scheduled"
     assert DoseAdministration.objects.get().status == "verified"
+
+
+@pytest.mark.django_db
+def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(session, second_nurse):  # noqa: F811
+    wrong = prepared(session, weight_kg=Decimal("90"))  # the patient weighs 80 kg
+    with pytest.raises(RuleViolation) as raised:
+        dose_withdraw(actor=session.nurse, dose=wrong, reason="", witness=second_nurse, witness_password=PASSWORD)
+    assert raised.value.code == "reason_required"
+    with pytest.raises(Forbidden, match="password"):
+        dose_withdraw(
+            actor=session.nurse, dose=wrong, reason="Wrong weight", witness=second_nurse, witness_password="x"
+        )
+    withdrawn = dose_withdraw(
+        actor=session.nurse, dose=wrong, reason="Wrong weight typed", witness=second_nurse, witness_password=PASSWORD
+    )
+    assert (withdrawn.given_mg, withdrawn.wasted_mg, withdrawn.waste_witness) == (
+        Decimal(0),
+        Decimal("50.0"),
+        second_nurse,
+    )
+    assert withdrawn.entered_in_error_at is not None
+    assert AuditEntry.objects.filter(action="dose.withdrawn", patient=session.patient).exists()
+    right = prepared(session)
+    assert right.dose_mg == Decimal("40.0")
+    assert DoseAdministration.objects.filter(session=session).count() == 2  # nothing deleted
+    page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
+    assert "Withdrawn" in page.content.decode() and "Wrong weight typed" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):  # noqa: F811
+    dose = running(center, session, second_nurse)
+    with pytest.raises(Conflict):
+        dose_withdraw(
+            actor=session.nurse, dose=dose, reason="Too late", witness=second_nurse, witness_password=PASSWORD
+        )
