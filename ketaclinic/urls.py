@@ -150,6 +150,7 @@ treatment_urls = (
 session_urls = (
     [
         path("day/", session_views.day_view, name="day"),
+        path("week/", session_views.week_view, name="week"),
         path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
         path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
         path("<uuid:session_id>/flowsheet/", session_views.flowsheet_view, name="flowsheet"),

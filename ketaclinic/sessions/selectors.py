@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -23,28 +25,54 @@ def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, d
     return start, start + dt.timedelta(days=1)
 
 
-def chairs_with_sessions(*, actor: Any, center: TreatmentCenter, day: dt.date) -> QuerySet[Chair]:
-    """Every chair of the center with its sessions that day and their day-before confirmations.
+class CalendarBy(StrEnum):
+    CHAIR = "chair"
+    STAFF = "staff"
 
-    Three queries however full the day; ``session.day_confirmations`` lists the newest first.
+
+@dataclass(slots=True)
+class CalendarRow:
+    """One chair or one staff member, with their sessions on each day shown."""
+
+    label: str
+    detail: str
+    days: list[list[TreatmentSession]]
+
+
+def center_calendar(
+    *, actor: Any, center: TreatmentCenter, first_day: dt.date, days: int, by: CalendarBy
+) -> list[CalendarRow]:
+    """The center's sessions over some days, by chair or by the nurse in charge.
+
+    Three queries however full the calendar; each session carries ``day_confirmations`` (the
+    day-before answers, newest first). Every active chair or nurse has a row, busy or not.
     """
     if center.pk not in center_ids_for(actor, Perm.SESSION_VIEW):
         raise NotFound(_("Center not found."), code="center_not_found")
-    start, end = day_bounds(center=center, day=day)
+    start, _end = day_bounds(center=center, day=first_day)
+    _start, end = day_bounds(center=center, day=first_day + dt.timedelta(days=days - 1))
     confirmations = SessionConfirmation.objects.select_related("message").order_by("-created_at")
     sessions = (
         TreatmentSession.objects.in_use()
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "nurse", "plan")
+        .filter(chair__room__center=center, starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "nurse", "plan", "chair__room")
         .prefetch_related(Prefetch("confirmations", queryset=confirmations, to_attr="day_confirmations"))
         .order_by("starts_at")
     )
-    return (
-        Chair.objects.filter(room__center=center, is_active=True, room__kind=Room.Kind.TREATMENT)
-        .select_related("room")
-        .prefetch_related(Prefetch("sessions", queryset=sessions, to_attr="day_sessions"))
-        .order_by("room__name", "label")
-    )
+    rows: dict[int, CalendarRow] = {}
+    if by == CalendarBy.CHAIR:
+        for chair in center_chairs(center_id=center.pk).order_by("room__name", "label"):
+            rows[chair.pk] = CalendarRow(chair.label, chair.room.name, [[] for _day in range(days)])
+    else:
+        for nurse in center_nurses(center_id=center.pk):
+            rows[nurse.pk] = CalendarRow(str(nurse), "", [[] for _day in range(days)])
+    for session in sessions:
+        key = session.chair_id if by == CalendarBy.CHAIR else session.nurse_id
+        if key not in rows:  # a chair since retired, or a nurse who has left: their sessions still show
+            holder = session.chair if by == CalendarBy.CHAIR else session.nurse
+            rows[key] = CalendarRow(str(holder), _("no longer active"), [[] for _day in range(days)])
+        rows[key].days[(center.local_date(session.starts_at) - first_day).days].append(session)
+    return list(rows.values())
 
 
 def session_get(*, actor: Any, session_id: UUID | str) -> TreatmentSession:

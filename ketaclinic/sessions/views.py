@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -25,9 +26,10 @@ from ketaclinic.sessions.checklist import NURSE_ITEMS, RECORD_ITEMS, pre_session
 from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
 from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
 from ketaclinic.sessions.selectors import (
+    CalendarBy,
+    center_calendar,
     center_chairs,
     center_nurses,
-    chairs_with_sessions,
     latest_check,
     latest_confirmations,
     session_get,
@@ -36,8 +38,8 @@ from ketaclinic.sessions.selectors import (
 from ketaclinic.treatment.services import plan_current
 
 
-@staff_view(Perm.SESSION_VIEW, action="sessions.day_viewed")
-def day_view(request: HttpRequest) -> HttpResponse:
+def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
+    """The active center's calendar from ?date= (its own today by default), by ?by=chair or staff."""
     center = active_center_get(actor=request.user, session=request.session)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
@@ -45,9 +47,30 @@ def day_view(request: HttpRequest) -> HttpResponse:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         day = center.local_date()
-    chairs = chairs_with_sessions(actor=request.user, center=center, day=day)
-    context = {"chairs": chairs, "day": day, "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1)}
-    return render(request, "sessions/day.html", context)
+    by = CalendarBy.STAFF if request.GET.get("by") == CalendarBy.STAFF else CalendarBy.CHAIR
+    first = day - dt.timedelta(days=day.weekday()) if days == WEEK else day
+    return {
+        "rows": center_calendar(actor=request.user, center=center, first_day=first, days=days, by=by),
+        "by": by,
+        "day": day,
+        "dates": [first + dt.timedelta(days=n) for n in range(days)],
+        "previous": first - dt.timedelta(days=days),
+        "next": first + dt.timedelta(days=days),
+        "today": center.local_date(),
+    }
+
+
+WEEK = 7
+
+
+@staff_view(Perm.SESSION_VIEW, action="sessions.day_viewed")
+def day_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "sessions/day.html", _calendar_context(request, days=1))
+
+
+@staff_view(Perm.SESSION_VIEW, action="sessions.week_viewed")
+def week_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "sessions/week.html", _calendar_context(request, days=WEEK))
 
 
 @staff_view(Perm.SESSION_VIEW, action="sessions.patient_viewed")
