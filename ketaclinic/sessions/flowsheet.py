@@ -136,9 +136,19 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
 class ChairLine:
     session: TreatmentSession
     minutes_since_dose: int | None
+    stage: str
     next_due_at: dt.datetime | None
     is_late: bool
     alert_count: int
+
+
+def _stage(dose: DoseAdministration | None) -> str:
+    """Where the patient is in the session, in the words on the board."""
+    if dose is None:
+        return str(_("before the dose"))
+    if dose.status in (DoseAdministration.Status.COMPLETED, DoseAdministration.Status.STOPPED):
+        return str(_("in observation"))
+    return str(dose.get_status_display()).lower()
 
 
 def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
@@ -165,11 +175,13 @@ def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
     for session in sessions:
         readings: list[VitalSign] = session.readings
         due, late = _due(session, readings, now)
-        started = next((d.started_at for d in session.dose_list if d.started_at), None)
+        dose = next(iter(session.dose_list), None)
+        started = dose.started_at if dose else None
         lines.append(
             ChairLine(
                 session=session,
                 minutes_since_dose=int((now - started).total_seconds() // 60) if started else None,
+                stage=_stage(dose),
                 next_due_at=due,
                 is_late=late,
                 alert_count=sum(1 for r in readings[-3:] if r.alerts),

@@ -103,8 +103,20 @@ def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, ses
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
     (line,) = chair_board(actor=session.nurse, center_id=center.pk)
     assert line.session == session and line.alert_count == 1
+    assert (line.stage, line.minutes_since_dose) == ("before the dose", None)
+    assert line.next_due_at == line.session.vital_signs.get().measured_at + dt.timedelta(minutes=5)  # after an alert
     page = signed_in(session.nurse).get(reverse("sessions:board")).content.decode()
-    assert session.patient.display_name in page and "with alerts" in page
+    assert session.patient.display_name in page and "with alerts" in page and "dose not started" in page
+
+
+@pytest.mark.django_db
+def test_the_board_counts_minutes_from_the_dose_and_names_the_stage(center, session):  # noqa: F811
+    from tests.sessions.test_administration import running
+
+    second = StaffFactory(center=center, role=Role.NURSE, with_password=True)
+    running(center, session, second, minutes_ago=12)
+    (line,) = chair_board(actor=session.nurse, center_id=center.pk)
+    assert (line.stage, line.minutes_since_dose) == ("running", 12)
 
 
 @pytest.mark.django_db
