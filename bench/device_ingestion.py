@@ -34,8 +34,8 @@ from django.utils import timezone  # noqa: E402
 from ketaclinic.accounts.models import User  # noqa: E402
 from ketaclinic.audit.records import ChangeAuthor  # noqa: E402
 from ketaclinic.clinics.models import Chair  # noqa: E402
+from ketaclinic.core.tokens import token_digest  # noqa: E402
 from ketaclinic.patients.models import Patient  # noqa: E402
-from ketaclinic.sessions.ingestion import token_hash  # noqa: E402
 from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign  # noqa: E402
 from ketaclinic.treatment.models import TreatmentPlan  # noqa: E402
 
@@ -75,7 +75,7 @@ def main(batches: int, size: int) -> None:
     from tests.factories import StandInPlanFactory
 
     plan = StandInPlanFactory(patient=patient, signer=nurse)
-    MonitorDevice.objects.get_or_create(center=patient.center, label="bench", token_hash=token_hash(TOKEN))
+    MonitorDevice.objects.get_or_create(center=patient.center, label="bench", token_hash=token_digest(TOKEN))
     api_session = new_session(patient, plan, chair, nurse)
     connection.close()
 

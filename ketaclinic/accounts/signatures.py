@@ -17,6 +17,8 @@ from ketaclinic.core.errors import Forbidden
 
 MAX_SIGNATURE_FAILURES = 5
 SIGNING_LOCK = dt.timedelta(minutes=15)
+# The codes a refused signature carries: a signer's slip, to show on the form, not a refused page.
+SIGNATURE_REFUSALS = frozenset({"signature_failed", "signing_locked"})
 
 
 def signature_password_check(*, actor: Any, password: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -23,6 +22,7 @@ from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.instruments.risk import RiskKind, risk_findings
 from ketaclinic.core.measurement_schedule import CourseDates, measurement_schedule
 from ketaclinic.core.permissions import Perm
+from ketaclinic.core.tokens import token_digest
 from ketaclinic.measures.models import (
     InstrumentWording,
     MeasurementDue,
@@ -295,10 +295,6 @@ def _notify_escalation(alert: PatientAlert, minutes: int) -> None:
     )
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def questionnaire_link_create(
     *,
@@ -325,7 +321,7 @@ def questionnaire_link_create(
     token = secrets.token_urlsafe(24)
     hours = valid_hours or settings.KETACLINIC_QUESTIONNAIRE_LINK_HOURS
     link = QuestionnaireLink(
-        token_hash=_token_hash(token),
+        token_hash=token_digest(token),
         patient=patient,
         instrument_code=instrument.code,
         language=language,
@@ -352,7 +348,7 @@ def questionnaire_link_open(*, token: str) -> QuestionnaireLink:
     """The live link for a token; a used, expired or unknown one answers the same."""
     link = (
         QuestionnaireLink.objects.select_related("patient", "patient__organization", "response")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_digest(token))
         .first()
     )
     if link is None or link.used_at or link.revoked_at or link.expires_at <= timezone.now():

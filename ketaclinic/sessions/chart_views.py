@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -36,9 +37,6 @@ from ketaclinic.sessions.forms import (
 )
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
 from ketaclinic.sessions.selectors import center_nurses, center_prescribers
-
-# A mistyped password is the signer's slip, not an access refusal: say so on the page.
-SIGNATURE_REFUSALS = frozenset({"signature_failed", "signing_locked"})
 
 
 def _back(sheet: Flowsheet, anchor: str = "") -> HttpResponse:

@@ -8,7 +8,6 @@ fresh token and keeps its hash, as questionnaire reminders do. The answer shows 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import zoneinfo
 from typing import Any
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.audit.services import EntryFacts, audit_change_record, audit_event_record, changes_between, snapshot
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, NotFound
+from ketaclinic.core.tokens import token_digest
 from ketaclinic.measures.models import OutgoingMessage
 from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS, outgoing_message_deliver, outgoing_message_mark
 from ketaclinic.patients.models import Patient
@@ -30,10 +30,6 @@ from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
 from ketaclinic.sessions.selectors import day_bounds
 
 PORTAL_LANGUAGES = ("en", "es")
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def confirmation_language(patient: Patient) -> str:
@@ -112,7 +108,7 @@ def _confirmation_create(*, session: TreatmentSession, center: TreatmentCenter) 
         patient=patient,
         session=session,
         # A placeholder until the message is sent; sending replaces it with the token it carries.
-        token_hash=_token_hash(secrets.token_urlsafe(24)),
+        token_hash=token_digest(secrets.token_urlsafe(24)),
         message=message,
         expires_at=session.starts_at,
     )
@@ -180,7 +176,7 @@ def session_confirmation_send(*, confirmation: SessionConfirmation) -> OutgoingM
             )
             return message
         token = secrets.token_urlsafe(24)
-        confirmation.token_hash = _token_hash(token)
+        confirmation.token_hash = token_digest(token)
         confirmation.save(update_fields=["token_hash"])
     with translation.override(confirmation_language(confirmation.patient)):
         body = _message_body(confirmation, session_confirmation_url(token))
@@ -206,7 +202,7 @@ def session_confirmation_open(*, token: str) -> SessionConfirmation:
     """The live confirmation for a token; an unknown, expired, answered or locked one raises NotFound."""
     confirmation = (
         SessionConfirmation.objects.select_related("patient", "session", "session__chair__room__center")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_digest(token))
         .first()
     )
     dead = _dead(confirmation, timezone.now())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,17 +13,14 @@ from django.utils.translation import gettext as _
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
 from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, check_reading, implausible
+from ketaclinic.core.tokens import token_digest
 from ketaclinic.sessions.models import DoseAdministration, MonitorDevice, TreatmentSession, VitalSign
 
 MAX_BATCH = 500
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def device_for_token(token: str) -> MonitorDevice | None:
-    return MonitorDevice.objects.filter(token_hash=token_hash(token), is_active=True).first()
+    return MonitorDevice.objects.filter(token_hash=token_digest(token), is_active=True).first()
 
 
 def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSession:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
@@ -37,9 +38,6 @@ from ketaclinic.sessions.rems import (
 )
 from ketaclinic.sessions.rems_forms import RemsSignForm, RemsSubmissionForm, RemsValuesForm
 from ketaclinic.sessions.selectors import session_get
-
-# Wrong or locked signature passwords are shown on the form, not as a refused page.
-SIGNATURE_CODES = {"signature_failed", "signing_locked"}
 
 
 def _esketamine_session(request: HttpRequest, session_id: UUID) -> TreatmentSession:
@@ -77,7 +75,7 @@ def _act(
             for key, message in invalid.errors.items():
                 values_form.add_error(key if key in values_form.fields else None, message)
         except Forbidden as refused:
-            if refused.code not in SIGNATURE_CODES:
+            if refused.code not in SIGNATURE_REFUSALS:
                 raise
             sign_form.add_error("password", refused.message)
     return False

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.ingestion import token_hash
+from ketaclinic.core.tokens import token_digest
 from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
 from tests.factories import ChairFactory, PatientFactory, StaffFactory, TreatmentCenterFactory
 from tests.treatment.test_plans import iv_plan
@@ -48,7 +48,7 @@ def session(center):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def device(center):  # type: ignore[no-untyped-def]
-    return MonitorDevice.objects.create(center=center, label="Chair 1A monitor", token_hash=token_hash(TOKEN))
+    return MonitorDevice.objects.create(center=center, label="Chair 1A monitor", token_hash=token_digest(TOKEN))
 
 
 def batch(start: dt.datetime) -> dict:  # type: ignore[type-arg]
@@ -100,7 +100,7 @@ def test_the_rise_over_baseline_alert_uses_the_first_reading(session, device):
 def test_unknown_tokens_and_other_centers_monitors_are_refused(session, device):
     assert post(Client(), session, batch(session.starts_at), token="wrong").status_code == 401
     elsewhere = TreatmentCenterFactory()
-    MonitorDevice.objects.create(center=elsewhere, label="Other", token_hash=token_hash("other-center-token-000000"))
+    MonitorDevice.objects.create(center=elsewhere, label="Other", token_hash=token_digest("other-center-token-000000"))
     assert post(Client(), session, batch(session.starts_at), token="other-center-token-000000").status_code == 404
     assert not VitalSign.objects.exists()
 
