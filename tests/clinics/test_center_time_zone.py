@@ -25,7 +25,7 @@ def test_the_flowsheet_shows_readings_in_the_centers_time_zone(center, session):
     body = page.content.decode()
     new_york = taken.astimezone(center.zone)
     assert f"<td>{new_york:%H:%M}</td>" in body  # 10:07 or 11:07 by the season
-    assert f"<td>{taken.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles")):%H:%M}</td>" not in body
+    assert f"<td>{taken.astimezone(zoneinfo.ZoneInfo('America/Los_Angeles')):%H:%M}</td>" not in body
 
 
 def test_a_centers_local_date_is_its_own():
