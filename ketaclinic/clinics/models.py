@@ -107,6 +107,10 @@ class TreatmentCenter(models.Model):
         """The calendar date at the center at a moment (now by default): dates are the center's."""
         return (moment or timezone.now()).astimezone(self.zone).date()
 
+    def today_at(self, time: dt.time) -> dt.datetime:
+        """A clock time today at the center, as an aware moment (a time charted after the fact)."""
+        return dt.datetime.combine(self.local_date(), time, tzinfo=self.zone)
+
 
 class Room(models.Model):
     class Kind(models.TextChoices):

@@ -163,7 +163,10 @@ def intervention_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     form = InterventionForm(request.POST, prescribers=center_prescribers(center_id=sheet.session.patient.center_id))
 
     def intervene() -> str:
-        administration.intervention_record(actor=request.user, session=sheet.session, **form.cleaned_data)
+        values = dict(form.cleaned_data)
+        given_at = values.pop("given_at")
+        at = sheet.session.patient.center.today_at(given_at) if given_at else None
+        administration.intervention_record(actor=request.user, session=sheet.session, at=at, **values)
         return _("Intervention recorded.")
 
     return _act(request, sheet, form, intervene, "#events")

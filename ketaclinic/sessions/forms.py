@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core.monitoring import RATINGS
 from ketaclinic.sessions.models import TreatmentSession
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SeriesBookingForm(forms.Form):
@@ -35,7 +38,13 @@ class SessionCloseForm(forms.Form):
     reason = forms.CharField(label=_("Why"), max_length=500)
 
 
+def charted_time(label: StrOrPromise) -> forms.TimeField:
+    """An optional clock time today, for something charted a few minutes after it happened."""
+    return forms.TimeField(label=label, required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+
 class VitalSignForm(forms.Form):
+    taken_at = charted_time(_("Taken at (if not now)"))
     systolic_mmhg = forms.IntegerField(label=_("Systolic (mmHg)"), required=False, min_value=0)
     diastolic_mmhg = forms.IntegerField(label=_("Diastolic (mmHg)"), required=False, min_value=0)
     heart_rate_bpm = forms.IntegerField(label=_("Heart rate (bpm)"), required=False, min_value=0)
@@ -135,6 +144,7 @@ class WithdrawForm(forms.Form):
 
 
 class InterventionForm(forms.Form):
+    given_at = charted_time(_("Given at (if not now)"))
     drug = forms.CharField(label=_("Drug"), max_length=100)
     amount = forms.CharField(label=_("Dose"), max_length=40, help_text=_("With its unit, e.g. 4 mg."))
     drug_route = forms.CharField(label=_("Route"), max_length=20)

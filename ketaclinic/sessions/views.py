@@ -133,7 +133,13 @@ def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     form = VitalSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            sign = vital_sign_record(actor=request.user, session=sheet.session, values=form.cleaned_data)
+            taken_at = form.cleaned_data["taken_at"]
+            sign = vital_sign_record(
+                actor=request.user,
+                session=sheet.session,
+                values=form.cleaned_data,
+                measured_at=sheet.session.patient.center.today_at(taken_at) if taken_at else None,
+            )
             if sign.alerts:
                 messages.warning(request, " ".join(sign.alerts))
             else:

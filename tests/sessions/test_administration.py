@@ -387,3 +387,23 @@ def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):  # n
         dose_withdraw(
             actor=session.nurse, dose=dose, reason="Too late", witness=second_nurse, witness_password=PASSWORD
         )
+
+
+@pytest.mark.django_db
+def test_an_intervention_given_before_it_was_charted_keeps_its_time(center, session):  # noqa: F811
+    noon = dt.datetime.combine(center.local_date(), dt.time(12, 0), tzinfo=center.zone)
+    with time_machine.travel(noon):
+        response = signed_in(session.nurse).post(
+            reverse("sessions:intervention", kwargs={"session_id": session.external_id}),
+            {
+                "given_at": "11:50",
+                "drug": "Ondansetron",
+                "amount": "4 mg",
+                "drug_route": "IV",
+                "reason": "Nausea",
+                "ordered_by": str(session.nurse.pk),
+            },
+        )
+    assert response.status_code == 302
+    event = SessionEvent.objects.get(kind="intervention")
+    assert event.occurred_at == noon - dt.timedelta(minutes=10) and event.recorded_at >= noon

@@ -148,3 +148,22 @@ def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(se
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 120, "diastolic_mmhg": 76})
     sign = vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175})
     assert any("175 mmHg is more than 40 above the baseline 120" in alert for alert in sign.alerts)
+
+
+@pytest.mark.django_db
+def test_a_reading_charted_late_keeps_the_time_it_was_taken(center, session):  # noqa: F811
+    noon = dt.datetime.combine(center.local_date(), dt.time(12, 0), tzinfo=center.zone)
+    with time_machine.travel(noon):
+        charted_late(center, session)
+
+
+def charted_late(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
+    taken = timezone.now().astimezone(center.zone) - dt.timedelta(minutes=7)
+    url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
+    signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{taken:%H:%M}"})
+    reading = VitalSign.objects.get()
+    assert reading.measured_at.astimezone(center.zone).strftime("%H:%M") == f"{taken:%H:%M}"
+    in_future = timezone.now().astimezone(center.zone) + dt.timedelta(minutes=30)
+    response = signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{in_future:%H:%M}"})
+    assert response.status_code == 422 and "cannot be in the future" in response.content.decode()
+    assert VitalSign.objects.count() == 1
