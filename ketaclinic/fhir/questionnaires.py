@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -568,6 +568,11 @@ def bundle_for(answers: QuestionnaireAnswers, instrument: Instrument, *, server_
     observation = score_observation_resource(answers, instrument)
     if observation is not None:
         resources.append(observation)
+    return collection_bundle(resources, server_base)
+
+
+def collection_bundle(resources: Iterable[Resource], server_base: str) -> Resource:
+    """A collection Bundle whose entries' ``fullUrl`` values sit under ``server_base``."""
     base = server_base.rstrip("/")
     return {
         "resourceType": "Bundle",

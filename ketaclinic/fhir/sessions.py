@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, prefetch_related_objects
 
 from ketaclinic.core.monitoring import RATINGS
-from ketaclinic.fhir.questionnaires import CANONICAL_BASE, LOINC, OBSERVATION_CATEGORY, Resource
+from ketaclinic.fhir.questionnaires import CANONICAL_BASE, LOINC, OBSERVATION_CATEGORY, Resource, collection_bundle
 from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession, VitalSign
 
@@ -405,16 +404,4 @@ def session_bundle(session: TreatmentSession, *, server_base: str = CANONICAL_BA
     resources += [medication_administration_from_dose(dose) for dose in session.doses.all()]
     for sign in session.vital_signs.all():
         resources += observations_from_vital_sign(sign)
-    return _collection(resources, server_base)
-
-
-def _collection(resources: Iterable[Resource], server_base: str) -> Resource:
-    base = server_base.rstrip("/")
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}", "resource": resource}
-            for resource in resources
-        ],
-    }
+    return collection_bundle(resources, server_base)
