@@ -44,7 +44,7 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
-from ketaclinic.sessions.notes import _digest, session_note_text
+from ketaclinic.sessions.notes import content_digest, session_note_text
 from ketaclinic.sessions.rems import rems_form_open, rems_form_save, rems_form_sign, rems_form_submit
 from ketaclinic.sessions.services import dosing_minutes, rems_enrollment_record
 from ketaclinic.treatment.models import TreatmentPlan
@@ -461,7 +461,7 @@ def _center_build(
                 SessionNote(
                     session=session, text=text, status=SessionNote.Status.SIGNED, drafted_by=session.nurse,
                     drafted_at=signed_at - dt.timedelta(minutes=4), signed_by=session.nurse, signed_at=signed_at,
-                    content_sha256=_digest(
+                    content_sha256=content_digest(
                         str(session.external_id), text, session.nurse.get_username(), signed_at.isoformat()
                     ),
                 )

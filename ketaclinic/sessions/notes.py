@@ -113,7 +113,8 @@ def _note_text(session: TreatmentSession) -> str:
     return "\n".join(lines)
 
 
-def _digest(*parts: str) -> str:
+def content_digest(*parts: str) -> str:
+    """The SHA-256 a signature stores over what was signed."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -171,7 +172,7 @@ def _note_signed(*, actor: Any, note: SessionNote, text: str | None) -> SessionN
         note = session_note_edit(actor=actor, note=note, text=text)
     before = snapshot(note)
     note.status, note.signed_by, note.signed_at = SessionNote.Status.SIGNED, actor, timezone.now()
-    note.content_sha256 = _digest(
+    note.content_sha256 = content_digest(
         str(note.session.external_id), note.text, actor.get_username(), note.signed_at.isoformat()
     )
     note.save()
@@ -197,7 +198,7 @@ def session_note_amend(*, actor: Any, note: SessionNote, text: str, reason: str,
             reason=reason.strip(),
             signed_by=actor,
             signed_at=signed_at,
-            content_sha256=_digest(note.content_sha256, text.strip(), reason.strip(), signed_at.isoformat()),
+            content_sha256=content_digest(note.content_sha256, text.strip(), reason.strip(), signed_at.isoformat()),
         )
         amendment.save()
         audit_change_record(
