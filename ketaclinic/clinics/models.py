@@ -29,6 +29,10 @@ class StaffRoleKind(models.TextChoices):
     RESEARCHER = Role.RESEARCHER.value, _("Researcher")
 
 
+# A clock time typed for "now" may run a minute ahead of the server's clock.
+CHARTING_SLACK = dt.timedelta(minutes=1)
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
@@ -107,9 +111,23 @@ class TreatmentCenter(models.Model):
         """The calendar date at the center at a moment (now by default): dates are the center's."""
         return (moment or timezone.now()).astimezone(self.zone).date()
 
-    def today_at(self, time: dt.time) -> dt.datetime:
-        """A clock time today at the center, as an aware moment (a time charted after the fact)."""
-        return dt.datetime.combine(self.local_date(), time, tzinfo=self.zone)
+    def latest_at(self, time: dt.time, *, now: dt.datetime | None = None) -> dt.datetime | None:
+        """The latest moment, not after now, whose clock reads ``time`` at the center.
+
+        For something charted after it happened: 23:58 typed at 00:05 is yesterday's. On the
+        night the clocks go back both readings are tried; a time the clocks skip gives None.
+        """
+        now = now or timezone.now()
+        for days_back in (0, 1):
+            day = self.local_date(now) - dt.timedelta(days=days_back)
+            readings = [dt.datetime.combine(day, time, tzinfo=self.zone).replace(fold=fold) for fold in (1, 0)]
+            real = [moment for moment in readings if moment.astimezone(dt.UTC).astimezone(self.zone).time() == time]
+            if not real:
+                return None
+            past = [moment for moment in real if moment <= now + CHARTING_SLACK]
+            if past:
+                return max(past, key=lambda moment: moment.astimezone(dt.UTC))
+        return None
 
 
 class Room(models.Model):

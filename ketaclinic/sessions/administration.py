@@ -25,6 +25,7 @@ from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.consents import consent_current
 from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.sessions.checklist import session_start_check
+from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
 from ketaclinic.validation import validated
 
@@ -503,7 +504,7 @@ def intervention_record(
     event = SessionEvent(
         session=session,
         kind=Kind.INTERVENTION,
-        occurred_at=_moment(at, not_before=session.starts_at - dt.timedelta(hours=2)),
+        occurred_at=_moment(at, not_before=session.starts_at - SESSION_LEAD_TIME),
         drug=drug.strip(),
         amount=amount.strip(),
         drug_route=drug_route.strip(),

@@ -6,6 +6,7 @@ and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -71,6 +72,18 @@ def _dose(sheet: Flowsheet) -> DoseAdministration:
     if sheet.dose is None:
         raise NotFound(_("No dose has been prepared for this session."), code="dose_not_found")
     return sheet.dose
+
+
+def charted_at(session: TreatmentSession, time: dt.time | None) -> dt.datetime | None:
+    """The moment a clock time typed on the flowsheet means: its latest past reading at the center."""
+    if time is None:
+        return None
+    moment = session.patient.center.latest_at(time)
+    if moment is None:
+        raise RuleViolation(
+            _("The clocks skipped %(t)s that night; check the time.") % {"t": time}, code="no_such_time"
+        )
+    return moment
 
 
 def weight_based(session: TreatmentSession) -> bool:
@@ -164,8 +177,7 @@ def intervention_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
 
     def intervene() -> str:
         values = dict(form.cleaned_data)
-        given_at = values.pop("given_at")
-        at = sheet.session.patient.center.today_at(given_at) if given_at else None
+        at = charted_at(sheet.session, values.pop("given_at"))
         administration.intervention_record(actor=request.user, session=sheet.session, at=at, **values)
         return _("Intervention recorded.")
 
@@ -228,6 +240,9 @@ def note_sign_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     def sign() -> str:
         if sheet.note is None:
             raise NotFound(_("Draft the note first."), code="note_not_found")
+        # The edit is kept even if the password is refused, so nothing typed is lost.
+        if form.cleaned_data["text"].strip() != sheet.note.text:
+            notes.session_note_edit(actor=request.user, note=sheet.note, text=form.cleaned_data["text"])
         notes.session_note_sign(actor=request.user, note=sheet.note, **form.cleaned_data)
         return _("Note signed and locked; later changes are amendments.")
 

@@ -28,6 +28,9 @@ from ketaclinic.sessions.models import (
 
 # A due reading is flagged late after this grace (project default).
 LATE_AFTER = dt.timedelta(minutes=2)
+# How long before its booked start a reading or an intervention can still belong to a session
+# (an early arrival's pre-dose vitals); anything earlier is a typing slip (project default).
+SESSION_LEAD_TIME = dt.timedelta(hours=2)
 
 
 def vital_sign_record(
@@ -45,6 +48,11 @@ def vital_sign_record(
     measured_at = measured_at or timezone.now()
     if measured_at > timezone.now() + dt.timedelta(minutes=1):
         raise RuleViolation(_("A reading cannot be in the future."), code="reading_in_future")
+    if measured_at < session.starts_at - SESSION_LEAD_TIME:
+        raise RuleViolation(
+            _("A reading must be from this session, not more than 2 hours before it starts."),
+            code="reading_before_session",
+        )
     sign = vital_sign_store(
         session=session,
         values=values,
@@ -93,7 +101,7 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
         session = (
             TreatmentSession.objects.in_use()
             .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
-            .select_related("patient", "plan", "chair", "nurse", "note__signed_by")
+            .select_related("patient__center", "plan", "chair", "nurse", "note__signed_by")
             .get(external_id=session_id)
         )
     except (TreatmentSession.DoesNotExist, ValueError):

@@ -173,7 +173,7 @@ class NoteForm(forms.Form):
 
 
 class NoteSignForm(SignWithPasswordForm):
-    text = forms.CharField(widget=forms.Textarea)
+    text = forms.CharField(label=_("Session note"), widget=forms.Textarea)
 
 
 class AmendmentForm(SignWithPasswordForm):

@@ -68,9 +68,12 @@ def session_note_text(*, session: TreatmentSession) -> str:
 
 
 def _note_text(session: TreatmentSession) -> str:
-    dose = (
-        DoseAdministration.objects.in_use().filter(session=session).select_related("prepared_by", "verified_by").first()
+    doses = list(
+        DoseAdministration.objects.filter(session=session)
+        .select_related("prepared_by", "verified_by", "waste_witness")
+        .order_by("prepared_at")
     )
+    dose = next((d for d in doses if d.entered_in_error_at is None), None)
     events = list(SessionEvent.objects.in_use().filter(session=session).select_related("ordered_by"))
     readings = list(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"))
     discharge = DischargeAssessment.objects.in_use().filter(session=session).select_related("assessed_by").first()
@@ -79,6 +82,13 @@ def _note_text(session: TreatmentSession) -> str:
         f"Session {session.number_in_series}, {timezone.localtime(session.starts_at):%Y-%m-%d}, "
         f"chair {session.chair.label}. Protocol {plan.protocol_key} (plan version {plan.version}).",
     ]
+    # A withdrawn dose is controlled-substance waste: it stays in the note.
+    lines.extend(
+        f"Withdrawn before it started ({d.entered_in_error_reason}): {d.drug} {d.dose_mg} mg, lot {d.lot_number}; "
+        f"{d.wasted_mg} mg wasted, witnessed by {_who(d.waste_witness)}."
+        for d in doses
+        if d.entered_in_error_at is not None
+    )
     if dose is None:
         lines.append("Dose: none given.")
     else:

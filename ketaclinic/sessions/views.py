@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,12 +19,13 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.core.monitoring import THRESHOLDS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
-from ketaclinic.sessions.chart_views import chart_forms
+from ketaclinic.sessions.chart_views import chart_forms, charted_at
 from ketaclinic.sessions.checklist import NURSE_ITEMS, RECORD_ITEMS, pre_session_check_record, pre_session_override
-from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
+from ketaclinic.sessions.flowsheet import Flowsheet, chair_board, flowsheet_get, vital_sign_record
 from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
 from ketaclinic.sessions.selectors import (
     CalendarBy,
@@ -47,6 +49,8 @@ def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         day = center.local_date()
+    if not CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1]:
+        day = center.local_date()
     by = CalendarBy.STAFF if request.GET.get("by") == CalendarBy.STAFF else CalendarBy.CHAIR
     first = day - dt.timedelta(days=day.weekday()) if days == WEEK else day
     return {
@@ -61,6 +65,8 @@ def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
 
 
 WEEK = 7
+# Dates a calendar will open at; others (a mistyped year) fall back to today.
+CALENDAR_YEARS = (1900, 2200)
 
 
 @staff_view(Perm.SESSION_VIEW, action="sessions.day_viewed")
@@ -76,6 +82,11 @@ def week_view(request: HttpRequest) -> HttpResponse:
 @staff_view(Perm.SESSION_VIEW, action="sessions.patient_viewed")
 def patient_sessions_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    with timezone.override(patient.center.zone):
+        return _patient_sessions_page(request, patient)
+
+
+def _patient_sessions_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     plan = plan_current(patient=patient)
     form = SeriesBookingForm(
         request.POST or None,
@@ -130,15 +141,19 @@ def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_VIEW, action="flowsheet.viewed")
 def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    with timezone.override(sheet.session.patient.center.zone):
+        return _flowsheet_page(request, sheet)
+
+
+def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
     form = VitalSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            taken_at = form.cleaned_data["taken_at"]
             sign = vital_sign_record(
                 actor=request.user,
                 session=sheet.session,
                 values=form.cleaned_data,
-                measured_at=sheet.session.patient.center.today_at(taken_at) if taken_at else None,
+                measured_at=charted_at(sheet.session, form.cleaned_data["taken_at"]),
             )
             if sign.alerts:
                 messages.warning(request, " ".join(sign.alerts))

@@ -99,3 +99,11 @@ def test_week_query_count_is_flat(django_assert_num_queries, center, setting, co
     # session, user, roles, chairs, sessions, their confirmations, access entry
     with django_assert_num_queries(7):
         assert client.get(url).content.decode().count("slot-scheduled") == count
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "garbage", ""])
+def test_an_impossible_date_opens_today(setting, date):  # noqa: F811
+    client = signed_in(setting["nurse"])
+    for name in ("sessions:day", "sessions:week"):
+        assert client.get(reverse(name) + f"?date={date}&by=other").status_code == 200

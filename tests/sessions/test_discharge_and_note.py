@@ -191,3 +191,30 @@ def test_what_is_signed_is_the_text_the_signer_had_on_screen(center, session):  
     assert (note.status, note.text) == ("signed", on_screen)
     actions = list(AuditEntry.objects.filter(patient=session.patient).order_by("pk").values_list("action", flat=True))
     assert actions[-2:] == ["session_note.edited", "session_note.signed"]
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_dose_stays_in_the_note(center, session, second_nurse):  # noqa: F811
+    from ketaclinic.sessions.administration import dose_withdraw
+    from tests.sessions.test_administration import prepared
+
+    dose_withdraw(
+        actor=session.nurse,
+        dose=prepared(session),
+        reason="Wrong weight typed",
+        witness=second_nurse,
+        witness_password=PASSWORD,
+    )
+    note = session_note_draft(actor=session.nurse, session=session)
+    assert "Withdrawn before it started (Wrong weight typed)" in note.text
+    assert f"50.0 mg wasted, witnessed by {second_nurse.get_full_name()}" in note.text
+
+
+@pytest.mark.django_db
+def test_a_refused_signature_keeps_the_edited_text(session):  # noqa: F811
+    client = signed_in(session.nurse)
+    kwargs = {"session_id": session.external_id}
+    client.post(reverse("sessions:note", kwargs=kwargs), {"redraft": "1"})
+    client.post(reverse("sessions:note_sign", kwargs=kwargs), {"password": "wrong", "text": "Edited on the tablet."})
+    note = SessionNote.objects.get()
+    assert (note.status, note.text) == ("draft", "Edited on the tablet.")

@@ -152,8 +152,7 @@ def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(se
 
 @pytest.mark.django_db
 def test_a_reading_charted_late_keeps_the_time_it_was_taken(center, session):  # noqa: F811
-    noon = dt.datetime.combine(center.local_date(), dt.time(12, 0), tzinfo=center.zone)
-    with time_machine.travel(noon):
+    with time_machine.travel(session.starts_at + dt.timedelta(minutes=30)):  # at any time of day
         charted_late(center, session)
 
 
@@ -163,7 +162,20 @@ def charted_late(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
     signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{taken:%H:%M}"})
     reading = VitalSign.objects.get()
     assert reading.measured_at.astimezone(center.zone).strftime("%H:%M") == f"{taken:%H:%M}"
-    in_future = timezone.now().astimezone(center.zone) + dt.timedelta(minutes=30)
-    response = signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{in_future:%H:%M}"})
-    assert response.status_code == 422 and "cannot be in the future" in response.content.decode()
+    # A clock time later than now means yesterday's: long before this session, so refused.
+    later = timezone.now().astimezone(center.zone) + dt.timedelta(minutes=30)
+    response = signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{later:%H:%M}"})
+    assert response.status_code == 422 and "not more than 2 hours before it starts" in response.content.decode()
     assert VitalSign.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reading_long_before_the_session_is_refused(session):  # noqa: F811
+    with pytest.raises(RuleViolation) as raised:
+        vital_sign_record(
+            actor=session.nurse,
+            session=session,
+            values={"heart_rate_bpm": 70},
+            measured_at=session.starts_at - dt.timedelta(hours=3),
+        )
+    assert raised.value.code == "reading_before_session"
