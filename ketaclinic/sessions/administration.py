@@ -171,11 +171,15 @@ def _moment(at: dt.datetime | None, *, not_before: dt.datetime | None = None) ->
 
 
 def _locked(dose: DoseAdministration) -> DoseAdministration:
-    return (
+    """The dose, locked for one step; a withdrawn dose takes no further step."""
+    dose = (
         DoseAdministration.objects.select_for_update()
         .select_related("session__patient", "session__plan")
         .get(pk=dose.pk)
     )
+    if dose.entered_in_error_at is not None:
+        raise Conflict(_("This dose was withdrawn; prepare a new one."), code="dose_withdrawn")
+    return dose
 
 
 @transaction.atomic
@@ -448,7 +452,7 @@ def dose_withdraw(
 @transaction.atomic
 def _dose_withdrawn(*, actor: Any, dose: DoseAdministration, reason: str, witness: Any) -> DoseAdministration:
     dose = _locked(dose)
-    if dose.entered_in_error_at is not None or dose.status not in (Status.PREPARED, Status.VERIFIED):
+    if dose.status not in (Status.PREPARED, Status.VERIFIED):
         raise Conflict(_("Only a dose not yet started can be withdrawn."), code="dose_started")
     before = snapshot(dose)
     now = timezone.now()

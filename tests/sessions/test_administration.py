@@ -373,6 +373,9 @@ def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(
     )
     assert withdrawn.entered_in_error_at is not None
     assert AuditEntry.objects.filter(action="dose.withdrawn", patient=session.patient).exists()
+    with pytest.raises(Conflict) as raised:  # a withdrawn dose takes no further step
+        dose_verify(actor=second_nurse, dose=withdrawn, password=PASSWORD)
+    assert raised.value.code == "dose_withdrawn"
     right = prepared(session)
     assert right.dose_mg == Decimal("40.0")
     assert DoseAdministration.objects.filter(session=session).count() == 2  # nothing deleted
