@@ -61,6 +61,7 @@ def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
         "previous": first - dt.timedelta(days=days),
         "next": first + dt.timedelta(days=days),
         "today": center.local_date(),
+        "now": timezone.now(),
     }
 
 

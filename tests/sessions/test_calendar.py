@@ -107,3 +107,20 @@ def test_an_impossible_date_opens_today(setting, date):  # noqa: F811
     client = signed_in(setting["nurse"])
     for name in ("sessions:day", "sessions:week"):
         assert client.get(reverse(name) + f"?date={date}&by=other").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_day_list_asks_about_reminders_only_for_sessions_still_ahead(center, setting):  # noqa: F811
+    from django.utils import timezone
+
+    from tests.factories import StandInPlanFactory, TreatmentSessionFactory
+
+    started = TreatmentSessionFactory(
+        plan=StandInPlanFactory(patient__center=center, signer=setting["prescriber"]),
+        chair=setting["chair"],
+        nurse=setting["nurse"],
+        starts_at=timezone.now() - dt.timedelta(minutes=30),
+    )
+    page = signed_in(setting["nurse"]).get(reverse("sessions:day") + f"?date={center.local_date(started.starts_at)}")
+    body = page.content.decode()
+    assert started.patient.display_name in body and "Day-before reminder" not in body
