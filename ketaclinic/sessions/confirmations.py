@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -65,7 +64,7 @@ def session_confirmations_queue(*, now: dt.datetime) -> list[SessionConfirmation
     """Ask about every scheduled session tomorrow, local to its center; a second run adds nothing."""
     created = []
     for center in TreatmentCenter.objects.order_by("pk"):
-        tomorrow = now.astimezone(_zone(center)).date() + dt.timedelta(days=1)
+        tomorrow = center.local_date(now) + dt.timedelta(days=1)
         start, end = day_bounds(center=center, day=tomorrow)
         sessions = (
             TreatmentSession.objects.in_use()
@@ -87,10 +86,6 @@ def session_confirmations_queue(*, now: dt.datetime) -> list[SessionConfirmation
             if confirmation is not None:
                 created.append(confirmation)
     return created
-
-
-def _zone(center: TreatmentCenter) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(center.time_zone)
 
 
 def _confirmation_create(*, session: TreatmentSession, center: TreatmentCenter) -> SessionConfirmation | None:
@@ -143,7 +138,7 @@ def session_confirmation_url(token: str) -> str:
 def _message_body(confirmation: SessionConfirmation, url: str) -> str:
     session = confirmation.session
     center = session.chair.room.center
-    local = session.starts_at.astimezone(_zone(center))
+    local = session.starts_at.astimezone(center.zone)
     # Only what a reminder needs: when, where, and the link. No treatment or clinical detail.
     return _(
         "Hello from %(center)s. Your visit is tomorrow, %(date)s, at %(time)s. Please confirm that you will "
