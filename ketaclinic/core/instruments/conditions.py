@@ -168,17 +168,22 @@ class Condition(ABC):
     @abstractmethod
     def describe(self, facts: Facts, *, with_values: bool = True) -> str: ...
 
-    @abstractmethod
-    def item_numbers(self) -> Iterator[int]: ...
-
-    @abstractmethod
-    def score_names(self) -> Iterator[str]: ...
-
-    @abstractmethod
-    def setting_keys(self) -> Iterator[str]: ...
-
     def children(self) -> tuple[Condition, ...]:
         return ()
+
+    # What a condition reads: a compound reads what its children read; a leaf overrides what it reads.
+
+    def item_numbers(self) -> Iterator[int]:
+        for child in self.children():
+            yield from child.item_numbers()
+
+    def score_names(self) -> Iterator[str]:
+        for child in self.children():
+            yield from child.score_names()
+
+    def setting_keys(self) -> Iterator[str]:
+        for child in self.children():
+            yield from child.setting_keys()
 
     def band_keys(self) -> Iterator[str]:
         for child in self.children():
@@ -213,9 +218,6 @@ class ItemIs(Condition):
     def item_numbers(self) -> Iterator[int]:
         yield self.item
 
-    def score_names(self) -> Iterator[str]:
-        return iter(())
-
     def setting_keys(self) -> Iterator[str]:
         return self.comparison.threshold.setting_keys()
 
@@ -239,9 +241,6 @@ class ScoreIs(Condition):
             value = facts.scores.get(self.score)
             observed = " (not computed)" if value is None else f" ({value})"
         return f"{self.score.replace('_', ' ')}{observed} {self.comparison.describe(facts)}"
-
-    def item_numbers(self) -> Iterator[int]:
-        return iter(())
 
     def score_names(self) -> Iterator[str]:
         yield self.score
@@ -267,15 +266,6 @@ class BandIs(Condition):
             observed = " (none)" if facts.band is None else f" ({facts.band})"
         return f"band{observed} = {self.key}"
 
-    def item_numbers(self) -> Iterator[int]:
-        return iter(())
-
-    def score_names(self) -> Iterator[str]:
-        return iter(())
-
-    def setting_keys(self) -> Iterator[str]:
-        return iter(())
-
     def band_keys(self) -> Iterator[str]:
         yield self.key
 
@@ -299,18 +289,6 @@ class AllOf(Condition):
         parts = (c.describe(facts, with_values=with_values) for c in self.conditions)
         return "(" + " and ".join(parts) + ")"
 
-    def item_numbers(self) -> Iterator[int]:
-        for condition in self.conditions:
-            yield from condition.item_numbers()
-
-    def score_names(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.score_names()
-
-    def setting_keys(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.setting_keys()
-
 
 @dataclass(frozen=True, slots=True)
 class AnyOf(Condition):
@@ -330,18 +308,6 @@ class AnyOf(Condition):
     def describe(self, facts: Facts, *, with_values: bool = True) -> str:
         parts = (c.describe(facts, with_values=with_values) for c in self.conditions)
         return "(" + " or ".join(parts) + ")"
-
-    def item_numbers(self) -> Iterator[int]:
-        for condition in self.conditions:
-            yield from condition.item_numbers()
-
-    def score_names(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.score_names()
-
-    def setting_keys(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.setting_keys()
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,18 +339,6 @@ class AtLeast(Condition):
             met = f", {verdicts.count(True)} met"
         return f"at least {self.count} of [{parts}]{met}"
 
-    def item_numbers(self) -> Iterator[int]:
-        for condition in self.conditions:
-            yield from condition.item_numbers()
-
-    def score_names(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.score_names()
-
-    def setting_keys(self) -> Iterator[str]:
-        for condition in self.conditions:
-            yield from condition.setting_keys()
-
 
 @dataclass(frozen=True, slots=True)
 class AtLeastItems(Condition):
@@ -411,9 +365,6 @@ class AtLeastItems(Condition):
 
     def item_numbers(self) -> Iterator[int]:
         yield from self.items
-
-    def score_names(self) -> Iterator[str]:
-        return iter(())
 
     def setting_keys(self) -> Iterator[str]:
         return self.comparison.threshold.setting_keys()
