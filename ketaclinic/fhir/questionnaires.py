@@ -341,7 +341,7 @@ def questionnaire_response_resource(answers: QuestionnaireAnswers, instrument: I
         "questionnaire": f"{questionnaire_url(instrument)}|{answers.instrument_version}",
         "status": str(answers.status),
         "subject": _patient_reference(answers),
-        "authored": _fhir_datetime(answers.authored_at),
+        "authored": fhir_datetime(answers.authored_at),
         "author": _author_reference(answers),
         "source": _source_reference(answers),
     }
@@ -410,8 +410,14 @@ def _source_reference(answers: QuestionnaireAnswers) -> Resource:
     return _patient_reference(answers)
 
 
-def _fhir_datetime(moment: datetime) -> str:
+def fhir_datetime(moment: datetime) -> str:
+    """An aware moment as a FHIR dateTime in UTC (``...Z``)."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def observation_category(code: str, display: str) -> list[Resource]:
+    """An Observation's ``category`` from the HL7 observation-category code system."""
+    return [{"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}], "text": display}]
 
 
 # --- Observation -------------------------------------------------------------------------
@@ -438,9 +444,7 @@ def score_observation_resource(answers: QuestionnaireAnswers, instrument: Instru
         "resourceType": "Observation",
         "id": score_observation_id(answers),
         "status": _observation_status(answers, result),
-        "category": [
-            {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}], "text": "Survey"}
-        ],
+        "category": observation_category("survey", "Survey"),
     }
     if result.total is not None:
         observation["code"] = _total_code(instrument)
@@ -450,7 +454,7 @@ def score_observation_resource(answers: QuestionnaireAnswers, instrument: Instru
         return None
     observation |= {
         "subject": _patient_reference(answers),
-        "effectiveDateTime": _fhir_datetime(answers.authored_at),
+        "effectiveDateTime": fhir_datetime(answers.authored_at),
         "performer": [_source_reference(answers)],
     }
     band = _band_concept(result)

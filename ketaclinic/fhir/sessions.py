@@ -14,7 +14,6 @@ session models; ``session_bundle`` loads what it needs in a fixed number of quer
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +22,14 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, prefetch_related_objects
 
 from ketaclinic.core.monitoring import RATINGS
-from ketaclinic.fhir.questionnaires import CANONICAL_BASE, LOINC, OBSERVATION_CATEGORY, Resource, collection_bundle
+from ketaclinic.fhir.questionnaires import (
+    CANONICAL_BASE,
+    LOINC,
+    Resource,
+    collection_bundle,
+    fhir_datetime,
+    observation_category,
+)
 from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession, VitalSign
 
@@ -124,10 +130,6 @@ def observation_id(sign: VitalSign, measure: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{CANONICAL_BASE}/VitalSign/{sign.external_id}#{measure}"))
 
 
-def _fhir_datetime(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def _quantity(value: Decimal | int, unit: str) -> Resource:
     return {"value": float(value) if isinstance(value, Decimal) else value, "unit": unit, "system": UCUM, "code": unit}
 
@@ -173,7 +175,7 @@ def encounter_from_session(session: TreatmentSession) -> Resource:
                 "individual": _practitioner_reference(session.nurse),
             }
         ],
-        "period": {"start": _fhir_datetime(session.starts_at), "end": _fhir_datetime(session.ends_at)},
+        "period": {"start": fhir_datetime(session.starts_at), "end": fhir_datetime(session.ends_at)},
         "reasonCode": [{"text": session.plan.indication}],
         "location": [
             {"location": {"reference": f"Location/{session.chair.external_id}", "display": session.chair.label}}
@@ -222,10 +224,10 @@ def _medication(dose: DoseAdministration) -> Resource:
 def _effective(dose: DoseAdministration) -> Resource:
     """When it was given; a dose not yet started carries the time it was drawn up (R4 needs one)."""
     if dose.started_at is None:
-        return {"effectiveDateTime": _fhir_datetime(dose.prepared_at)}
-    period = {"start": _fhir_datetime(dose.started_at)}
+        return {"effectiveDateTime": fhir_datetime(dose.prepared_at)}
+    period = {"start": fhir_datetime(dose.started_at)}
     if dose.ended_at is not None:
-        period["end"] = _fhir_datetime(dose.ended_at)
+        period["end"] = fhir_datetime(dose.ended_at)
     return {"effectivePeriod": period}
 
 
@@ -292,10 +294,6 @@ def medication_administration_from_dose(dose: DoseAdministration) -> Resource:
 # --- Observation -------------------------------------------------------------------------
 
 
-def _category(code: str, display: str) -> list[Resource]:
-    return [{"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}], "text": display}]
-
-
 def _observation(sign: VitalSign, measure: str, code: Resource, *, profile: str | None) -> Resource:
     """The parts every reading's Observation shares; ``profile`` is set for vital signs only.
 
@@ -307,12 +305,12 @@ def _observation(sign: VitalSign, measure: str, code: Resource, *, profile: str 
         observation["meta"] = {"profile": [VITAL_SIGNS_PROFILE, f"http://hl7.org/fhir/StructureDefinition/{profile}"]}
     observation |= {
         "status": "entered-in-error" if sign.is_entered_in_error else "final",
-        "category": _category("vital-signs", "Vital Signs") if profile else _category("survey", "Survey"),
+        "category": observation_category(*(("vital-signs", "Vital Signs") if profile else ("survey", "Survey"))),
         "code": code,
         "subject": _patient_reference(session),
         "encounter": _encounter_reference(session),
-        "effectiveDateTime": _fhir_datetime(sign.measured_at),
-        "issued": _fhir_datetime(sign.created_at),
+        "effectiveDateTime": fhir_datetime(sign.measured_at),
+        "issued": fhir_datetime(sign.created_at),
     }
     if sign.source == VitalSign.Source.DEVICE and sign.device is not None:
         observation["device"] = {"reference": f"Device/{sign.device.external_id}", "display": sign.device.label}
