@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import yaml
 
+from ketaclinic.core.monitoring import PLAUSIBLE
+
 
 class FieldKind(StrEnum):
     TEXT = "text"
@@ -29,9 +31,9 @@ class FieldKind(StrEnum):
 
 
 YES_NO_CHOICES: Final = (("yes", "Yes"), ("no", "No"))
-# Bounds that no living patient's blood pressure crosses (the flowsheet's plausibility bounds).
-SYSTOLIC_RANGE: Final = (40, 300)
-DIASTOLIC_RANGE: Final = (20, 200)
+# Bounds that no living patient's blood pressure crosses: the flowsheet's plausibility bounds.
+SYSTOLIC_RANGE: Final = PLAUSIBLE["systolic_mmhg"]
+DIASTOLIC_RANGE: Final = PLAUSIBLE["diastolic_mmhg"]
 DEFAULT_TEXT_LENGTH: Final = 200
 _BLOOD_PRESSURE = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
