@@ -59,10 +59,11 @@ class ClinicalQuerySet(AppendOnlyQuerySet):
 
 
 class AboutOnePatient:
-    """For rows about one patient that are not clinical records themselves (links, grants)."""
+    """For rows about one patient: clinical records, and rows that are not (links, grants)."""
 
     @property
     def audit_patient_id(self) -> int | None:
+        """The patient whose record this row belongs to, for audit entries."""
         return getattr(self, "patient_id", None)
 
     @property
@@ -71,7 +72,7 @@ class AboutOnePatient:
         return getattr(patient, "center_id", None)
 
 
-class ClinicalRecord(models.Model):
+class ClinicalRecord(AboutOnePatient, models.Model):
     """Base for every row of a patient's record: amended or marked in error, never deleted."""
 
     entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -91,13 +92,3 @@ class ClinicalRecord(models.Model):
     @property
     def is_entered_in_error(self) -> bool:
         return self.entered_in_error_at is not None
-
-    @property
-    def audit_patient_id(self) -> int | None:
-        """The patient whose record this row belongs to, for audit entries."""
-        return getattr(self, "patient_id", None)
-
-    @property
-    def audit_center_id(self) -> int | None:
-        patient = getattr(self, "patient", None)
-        return getattr(patient, "center_id", None)
