@@ -532,16 +532,7 @@ class _Reader:
             checked = spec.check(default)
         except RuleViolation as error:
             raise self.fail(f"{where}.default", str(error)) from None
-        return SettingSpec(
-            key=spec.key,
-            type=spec.type,
-            default=checked,
-            basis=spec.basis,
-            description=spec.description,
-            minimum=spec.minimum,
-            maximum=spec.maximum,
-            choices=spec.choices,
-        )
+        return replace(spec, default=checked)
 
     def loinc(self, value: object) -> LoincCodes:
         raw = self.mapping(value, "loinc")
