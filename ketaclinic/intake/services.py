@@ -104,7 +104,7 @@ def consultation_request_update(
         raise RuleViolation(_("Book the consultation to mark it booked."), code="not_booked", field="status")
     before = snapshot(inquiry)
     inquiry.status, inquiry.staff_note, inquiry.handled_by = status, note.strip(), actor
-    inquiry.full_clean()
+    validated(inquiry)
     inquiry.save()
     _record(actor, inquiry, "consultation_request.updated", before)
     return inquiry

@@ -17,6 +17,7 @@ from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import ConsentDocument, ConsentSignature, Patient, TreatmentRoute
 from ketaclinic.printing import pdf_from_template, sha256_of
+from ketaclinic.validation import validated
 
 DRAWN_SIGNATURE = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
 MAX_DRAWN_SIGNATURE_CHARS = 400_000
@@ -120,7 +121,7 @@ def consent_sign(
     )
     signature.pdf_sha256 = sha256_of(pdf)
     signature.pdf.save(f"consent-{signature.external_id}.pdf", ContentFile(pdf), save=False)
-    signature.full_clean()
+    validated(signature)
     signature.save()
     changes = changes_between({}, snapshot(signature)) | {
         "drawn_signature": [None, "present" if drawn_signature else "none"]

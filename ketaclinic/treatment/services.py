@@ -20,6 +20,7 @@ from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.models import EligibilityDecision
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.models import TreatmentPlan
+from ketaclinic.validation import validated
 
 PLAN_FIELDS = (
     "indication",
@@ -221,7 +222,7 @@ def _treatment_plan_record(
     plan.content_sha256 = hashlib.sha256(
         json.dumps(jsonable(snapshot(plan)), sort_keys=True, default=str).encode()
     ).hexdigest()
-    plan.full_clean()
+    validated(plan)
     plan.save()
     audit_change_record(
         actor=actor,
