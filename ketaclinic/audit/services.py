@@ -144,6 +144,14 @@ def audit_change_record(
     )
 
 
+def audit_change_since(
+    *, actor: Any, instance: ClinicalRecord | models.Model, action: str, before: dict[str, Any], reason: str = ""
+) -> AuditEntry:
+    """Record what changed in ``instance`` since the ``before`` snapshot ({} for a new row)."""
+    changes = changes_between(before, snapshot(instance))
+    return audit_change_record(actor=actor, instance=instance, action=action, changes=changes, reason=reason)
+
+
 def audit_bulk_created_record(
     *, author: ChangeAuthor, instances: Iterable[models.Model], batch_size: int | None = None
 ) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import can, require
 from ketaclinic.core import dosing
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -130,16 +130,6 @@ def _given(value: Any, field: str) -> Any:
     return value
 
 
-def _record(actor: Any, instance: Any, action: str, before: dict[str, Any], reason: str = "") -> None:
-    audit_change_record(
-        actor=actor,
-        instance=instance,
-        action=action,
-        changes=changes_between(before, snapshot(instance)),
-        reason=reason,
-    )
-
-
 def _event(actor: Any, dose: DoseAdministration, kind: str, at: dt.datetime, **fields: Any) -> SessionEvent:
     event = SessionEvent(
         session=dose.session,
@@ -152,7 +142,9 @@ def _event(actor: Any, dose: DoseAdministration, kind: str, at: dt.datetime, **f
     )
     validated(event)
     event.save()
-    _record(actor, event, f"session_event.{kind}", {}, fields.get("reason", ""))
+    audit_change_since(
+        actor=actor, instance=event, action=f"session_event.{kind}", before={}, reason=fields.get("reason", "")
+    )
     return event
 
 
@@ -234,7 +226,7 @@ def dose_prepare(
     )
     validated(dose)
     dose.save()
-    _record(actor, dose, "dose.prepared", {})
+    audit_change_since(actor=actor, instance=dose, action="dose.prepared", before={})
     return dose
 
 
@@ -257,7 +249,7 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
     before = snapshot(dose)
     dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor, timezone.now()
     dose.save()
-    _record(actor, dose, "dose.verified", before)
+    audit_change_since(actor=actor, instance=dose, action="dose.verified", before=before)
     return dose
 
 
@@ -291,7 +283,7 @@ def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None =
         # An injection or an oral dose is given at once: it starts and ends together.
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
-    _record(actor, dose, "dose.started", before)
+    audit_change_since(actor=actor, instance=dose, action="dose.started", before=before)
     _event(actor, dose, Kind.DOSE_STARTED, at)
     if dose.status == Status.COMPLETED:
         _event(actor, dose, Kind.DOSE_COMPLETED, at)
@@ -327,7 +319,7 @@ def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None
     if number == dose.device_count:
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
-    _record(actor, dose, "dose.device_given", before)
+    audit_change_since(actor=actor, instance=dose, action="dose.device_given", before=before)
     event = _event(actor, dose, Kind.DEVICE_GIVEN, at, device_number=number)
     if dose.status == Status.COMPLETED:
         _event(actor, dose, Kind.DOSE_COMPLETED, at)
@@ -379,7 +371,7 @@ def dose_step(
         dose.ended_at = at
         dose.given_mg = dose.dose_mg if becomes == Status.COMPLETED else _given_amount(dose, given_mg)
     dose.save()
-    _record(actor, dose, f"dose.{step}", before, reason)
+    audit_change_since(actor=actor, instance=dose, action=f"dose.{step}", before=before, reason=reason)
     _event(actor, dose, kind, at, reason=reason.strip())
     return dose
 
@@ -459,7 +451,7 @@ def _dose_withdrawn(*, actor: Any, dose: DoseAdministration, reason: str, witnes
     dose.given_mg, dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = Decimal(0), dose.drawn_mg, witness, now
     dose.entered_in_error_at, dose.entered_in_error_reason = now, reason
     dose.save()
-    _record(actor, dose, "dose.withdrawn", before, reason)
+    audit_change_since(actor=actor, instance=dose, action="dose.withdrawn", before=before, reason=reason)
     return dose
 
 
@@ -482,7 +474,7 @@ def _waste_recorded(*, actor: Any, dose: DoseAdministration, wasted_mg: Any, wit
     before = snapshot(dose)
     dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = wasted, witness, timezone.now()
     dose.save()
-    _record(actor, dose, "dose.waste_recorded", before)
+    audit_change_since(actor=actor, instance=dose, action="dose.waste_recorded", before=before)
     return dose
 
 
@@ -519,5 +511,5 @@ def intervention_record(
     )
     validated(event)
     event.save()
-    _record(actor, event, "session_event.intervention", {}, reason)
+    audit_change_since(actor=actor, instance=event, action="session_event.intervention", before={}, reason=reason)
     return event

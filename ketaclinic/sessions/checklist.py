@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -89,9 +89,7 @@ def pre_session_check_record(*, actor: Any, session: TreatmentSession, confirmed
     }
     items |= _record_answers(session, now)
     check = PreSessionCheck.objects.create(session=session, items=items, checked_by=actor, checked_at=now)
-    audit_change_record(
-        actor=actor, instance=check, action="pre_session_check.recorded", changes=changes_between({}, snapshot(check))
-    )
+    audit_change_since(actor=actor, instance=check, action="pre_session_check.recorded", before={})
     return check
 
 
@@ -117,13 +115,7 @@ def pre_session_override(*, actor: Any, check: PreSessionCheck, item: str, reaso
         item: {"reason": reason.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()}
     }
     check.save()
-    audit_change_record(
-        actor=actor,
-        instance=check,
-        action="pre_session_check.overridden",
-        changes=changes_between(before, snapshot(check)),
-        reason=reason,
-    )
+    audit_change_since(actor=actor, instance=check, action="pre_session_check.overridden", before=before, reason=reason)
     return check
 
 

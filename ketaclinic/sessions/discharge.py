@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.discharge import DISCHARGE_RULES, Answer, observation_time_passed, vitals_near_baseline
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.monitoring import MEASURES
 from ketaclinic.core.permissions import Perm
-from ketaclinic.sessions.ingestion import session_baseline
+from ketaclinic.sessions.ingestion import baseline_of
 from ketaclinic.sessions.models import DischargeAssessment, DoseAdministration, TreatmentSession, VitalSign
 
 ENDED = (DoseAdministration.Status.COMPLETED, DoseAdministration.Status.STOPPED)
@@ -29,7 +29,7 @@ def discharge_record_answers(*, session: TreatmentSession) -> dict[str, Answer]:
     latest = next((r for r in reversed(readings) if r.systolic_mmhg is not None or r.heart_rate_bpm is not None), None)
     return {
         "vitals_near_baseline": vitals_near_baseline(
-            baseline=session_baseline(session) if readings else None,
+            baseline=baseline_of(readings, dose.started_at if dose else None) if readings else None,
             latest={m: getattr(latest, m) for m in MEASURES} if latest else None,
             latest_at=latest.measured_at if latest else None,
             now=now,
@@ -77,22 +77,12 @@ def discharge_assess(
         assessed_at=timezone.now(),
         discharged=discharged,
     )
-    audit_change_record(
-        actor=actor,
-        instance=assessment,
-        action="discharge.assessed",
-        changes=changes_between({}, snapshot(assessment)),
-    )
+    audit_change_since(actor=actor, instance=assessment, action="discharge.assessed", before={})
     if discharged:
         before = snapshot(session)
         session.status = TreatmentSession.Status.COMPLETED
         session.save()
-        audit_change_record(
-            actor=actor,
-            instance=session,
-            action="treatment_session.completed",
-            changes=changes_between(before, snapshot(session)),
-        )
+        audit_change_since(actor=actor, instance=session, action="treatment_session.completed", before=before)
     return assessment
 
 

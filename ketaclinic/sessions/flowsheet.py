@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since
 from ketaclinic.clinics.authorization import center_ids_for, require
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, THRESHOLDS, implausible
@@ -64,9 +64,7 @@ def vital_sign_record(
         side_effects=side_effects,
     )
     assert sign is not None  # a fresh key cannot collide
-    audit_change_record(
-        actor=actor, instance=sign, action="vital_sign.recorded", changes=changes_between({}, snapshot(sign))
-    )
+    audit_change_since(actor=actor, instance=sign, action="vital_sign.recorded", before={})
     return sign
 
 

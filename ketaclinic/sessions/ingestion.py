@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,22 +34,26 @@ def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSe
 
 
 def session_baseline(session: TreatmentSession) -> dict[str, Any]:
-    """Each measure's first value in the session, from before the dose where there is one.
-
-    Per measure, so an entry with only a side effect or only a blood pressure does not leave the
-    other measures without a baseline. The rise-over-baseline alerts and discharge compare to it.
-    """
+    """The baseline of a session's readings so far (see ``baseline_of``)."""
     started = (
         DoseAdministration.objects.in_use()
         .filter(session=session, started_at__isnull=False)
         .values_list("started_at", flat=True)
         .first()
     )
-    rows = list(
-        VitalSign.objects.in_use().filter(session=session).order_by("measured_at").values("measured_at", *MEASURES)
-    )
-    before = [row for row in rows if started is not None and row["measured_at"] <= started] or rows
-    return {m: next((row[m] for row in before if row[m] is not None), None) for m in MEASURES}
+    return baseline_of(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"), started)
+
+
+def baseline_of(readings: Iterable[VitalSign], dose_started_at: dt.datetime | None) -> dict[str, Any]:
+    """Each measure's first value, from before the dose where there is one.
+
+    Per measure, so an entry with only a side effect or only a blood pressure does not leave the
+    other measures without a baseline. The rise-over-baseline alerts and discharge compare to it.
+    ``readings`` are in time order.
+    """
+    readings = list(readings)
+    before = [r for r in readings if dose_started_at is not None and r.measured_at <= dose_started_at] or readings
+    return {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
 
 
 def vital_sign_store(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.discharge import DISCHARGE_RULES
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -138,9 +138,7 @@ def session_note_draft(*, actor: Any, session: TreatmentSession) -> SessionNote:
     if note is None:
         note = SessionNote(session=session, text=text, drafted_by=actor, drafted_at=timezone.now())
         note.save()
-        audit_change_record(
-            actor=actor, instance=note, action="session_note.drafted", changes=changes_between({}, snapshot(note))
-        )
+        audit_change_since(actor=actor, instance=note, action="session_note.drafted", before={})
         return note
     return session_note_edit(actor=actor, note=note, text=text)
 
@@ -156,9 +154,7 @@ def session_note_edit(*, actor: Any, note: SessionNote, text: str) -> SessionNot
     before = snapshot(note)
     note.text = text.strip()
     note.save()
-    audit_change_record(
-        actor=actor, instance=note, action="session_note.edited", changes=changes_between(before, snapshot(note))
-    )
+    audit_change_since(actor=actor, instance=note, action="session_note.edited", before=before)
     return note
 
 
@@ -186,9 +182,7 @@ def _note_signed(*, actor: Any, note: SessionNote, text: str | None) -> SessionN
         str(note.session.external_id), note.text, actor.get_username(), note.signed_at.isoformat()
     )
     note.save()
-    audit_change_record(
-        actor=actor, instance=note, action="session_note.signed", changes=changes_between(before, snapshot(note))
-    )
+    audit_change_since(actor=actor, instance=note, action="session_note.signed", before=before)
     return note
 
 
@@ -211,11 +205,5 @@ def session_note_amend(*, actor: Any, note: SessionNote, text: str, reason: str,
             content_sha256=content_digest(note.content_sha256, text.strip(), reason.strip(), signed_at.isoformat()),
         )
         amendment.save()
-        audit_change_record(
-            actor=actor,
-            instance=amendment,
-            action="session_note.amended",
-            changes=changes_between({}, snapshot(amendment)),
-            reason=reason,
-        )
+        audit_change_since(actor=actor, instance=amendment, action="session_note.amended", before={}, reason=reason)
     return amendment

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import center_ids_for, require
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core import rems as rems_rules
@@ -44,6 +44,7 @@ from ketaclinic.sessions.models import (
     VitalSign,
 )
 
+# The form's choices for sex; any other record value is left for the nurse.
 FORM_SEXES = ("female", "male")
 NOT_HELD = (TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW)
 # "About 40 minutes after administration": a reading this close to the minute counts (project
@@ -280,7 +281,7 @@ FACTS: dict[str, Callable[[SessionRecord, rems_rules.FormField], Any]] = {
     "patient.date_of_birth": _simple(lambda r: r.session.patient.date_of_birth),
     # The form offers female or male; any other entry on the record is the nurse's to answer.
     "patient.sex": _simple(
-        lambda r: r.session.patient.sex_at_birth if r.session.patient.sex_at_birth in ("female", "male") else None
+        lambda r: r.session.patient.sex_at_birth if r.session.patient.sex_at_birth in FORM_SEXES else None
     ),
     "session.first_treatment": _simple(lambda r: "no" if r.has_earlier_session else "yes"),
     "patient.rems_enrolled": _simple(lambda r: "yes" if r.is_enrolled else None),
@@ -438,9 +439,7 @@ def rems_form_open(*, actor: Any, session: TreatmentSession) -> RemsMonitoringFo
     )
     form.full_clean()
     form.save()
-    audit_change_record(
-        actor=actor, instance=form, action="rems_form.opened", changes=changes_between({}, snapshot(form))
-    )
+    audit_change_since(actor=actor, instance=form, action="rems_form.opened", before={})
     return form
 
 
@@ -466,9 +465,7 @@ def rems_form_save(*, actor: Any, form: RemsMonitoringForm, values: Mapping[str,
     form.values = form.values | cleaned
     form.prefilled = [key for key in form.prefilled if key not in changed]
     form.save()
-    audit_change_record(
-        actor=actor, instance=form, action="rems_form.edited", changes=changes_between(before, snapshot(form))
-    )
+    audit_change_since(actor=actor, instance=form, action="rems_form.edited", before=before)
     return form
 
 
@@ -486,9 +483,7 @@ def rems_form_refill(*, actor: Any, form: RemsMonitoringForm) -> RemsMonitoringF
     if snapshot(form) == before:
         return form
     form.save()
-    audit_change_record(
-        actor=actor, instance=form, action="rems_form.refilled", changes=changes_between(before, snapshot(form))
-    )
+    audit_change_since(actor=actor, instance=form, action="rems_form.refilled", before=before)
     return form
 
 
@@ -535,9 +530,7 @@ def _rems_form_signed(*, actor: Any, form: RemsMonitoringForm) -> RemsMonitoring
     form.pdf_sha256 = sha256_of(pdf)
     form.pdf.save(f"rems-{form.external_id}.pdf", ContentFile(pdf), save=False)
     form.save()
-    audit_change_record(
-        actor=actor, instance=form, action="rems_form.signed", changes=changes_between(before, snapshot(form))
-    )
+    audit_change_since(actor=actor, instance=form, action="rems_form.signed", before=before)
     return form
 
 
@@ -636,20 +629,10 @@ def rems_form_submit(
     )
     submission.full_clean()
     submission.save()
-    audit_change_record(
-        actor=actor,
-        instance=submission,
-        action="rems_form.submitted",
-        changes=changes_between({}, snapshot(submission)),
-    )
+    audit_change_since(actor=actor, instance=submission, action="rems_form.submitted", before={})
     if form.status != RemsMonitoringForm.Status.SUBMITTED:
         before = snapshot(form)
         form.status = RemsMonitoringForm.Status.SUBMITTED
         form.save()
-        audit_change_record(
-            actor=actor,
-            instance=form,
-            action="rems_form.status_changed",
-            changes=changes_between(before, snapshot(form)),
-        )
+        audit_change_since(actor=actor, instance=form, action="rems_form.status_changed", before=before)
     return submission

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import can, require
 from ketaclinic.clinics.models import Chair, OpeningHours
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
@@ -132,12 +132,7 @@ def treatment_series_book(
         )
         validated(session)
         session.save()
-        audit_change_record(
-            actor=actor,
-            instance=session,
-            action="treatment_session.booked",
-            changes=changes_between({}, snapshot(session)),
-        )
+        audit_change_since(actor=actor, instance=session, action="treatment_session.booked", before={})
         booked.append(session)
         planned_at = starts_at + dt.timedelta(days=plan.min_spacing_days)
     return booked
@@ -157,12 +152,8 @@ def treatment_session_close(*, actor: Any, session: TreatmentSession, status: st
     before = snapshot(session)
     session.status, session.status_reason = status, reason.strip()
     session.save()
-    audit_change_record(
-        actor=actor,
-        instance=session,
-        action=f"treatment_session.{status}",
-        changes=changes_between(before, snapshot(session)),
-        reason=reason,
+    audit_change_since(
+        actor=actor, instance=session, action=f"treatment_session.{status}", before=before, reason=reason
     )
     return session
 
@@ -185,10 +176,5 @@ def rems_enrollment_record(
     )
     validated(enrollment)
     enrollment.save()
-    audit_change_record(
-        actor=actor,
-        instance=enrollment,
-        action="rems_enrollment.recorded",
-        changes=changes_between({}, snapshot(enrollment)),
-    )
+    audit_change_since(actor=actor, instance=enrollment, action="rems_enrollment.recorded", before={})
     return enrollment
