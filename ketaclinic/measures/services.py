@@ -60,11 +60,12 @@ def _require_entry(actor: Any, instrument: library.Instrument, patient: Patient,
         raise RuleViolation(_("This scale is rated by a clinician."), code="clinician_rated", field="source")
 
 
-def _clean_answers(instrument: library.Instrument, answers: Mapping[int, int | None]) -> dict[int, int | None]:
-    """Reject answers the scale cannot hold, before anything is stored."""
+def _clean_answers(
+    instrument: library.Instrument, answers: Mapping[int, int | None]
+) -> tuple[dict[int, int | None], library.ScoreResult]:
+    """The answers keyed by item number, and their score; raises RuleViolation naming a bad answer."""
     cleaned = {int(number): value for number, value in answers.items()}
-    library.score_instrument(instrument, cleaned)  # raises RuleViolation naming the bad answer
-    return cleaned
+    return cleaned, library.score_instrument(instrument, cleaned)
 
 
 def _author_label(actor: Any) -> str:
@@ -113,7 +114,7 @@ def questionnaire_response_save(
     """
     instrument = instrument_get(instrument_code)
     _require_entry(actor, instrument, patient, source)
-    cleaned = _clean_answers(instrument, answers)
+    cleaned, result = _clean_answers(instrument, answers)
     now = timezone.now()
     if administered_at is not None:
         if administered_at > now:
@@ -144,7 +145,6 @@ def questionnaire_response_save(
         before = snapshot(response)
     response.answers = {str(number): value for number, value in sorted(cleaned.items()) if value is not None}
     if complete:
-        result = library.score_instrument(instrument, cleaned)
         response.status = QuestionnaireResponse.Status.COMPLETED
         response.completed_at = now
         response.scoring_rule_version = result.scoring_rule_version
@@ -177,8 +177,7 @@ def questionnaire_response_save(
         _raise_risk_alerts(instrument, response, result, language=language)
     else:
         # A positive suicide-risk answer must reach a clinician even if the form is never sent.
-        partial = library.score_instrument(instrument, cleaned)
-        _raise_risk_alerts(instrument, response, partial, language=language, positive_only=True)
+        _raise_risk_alerts(instrument, response, result, language=language, positive_only=True)
     return response
 
 
