@@ -130,9 +130,12 @@ def _given(value: Any, field: str) -> Any:
     return value
 
 
-def _event(actor: Any, dose: DoseAdministration, kind: str, at: dt.datetime, **fields: Any) -> SessionEvent:
+def _event(
+    actor: Any, session: TreatmentSession, kind: str, at: dt.datetime, *, dose: DoseAdministration | None, **fields: Any
+) -> SessionEvent:
+    """Record one timed event on the flowsheet, with its history."""
     event = SessionEvent(
-        session=dose.session,
+        session=session,
         dose=dose,
         kind=kind,
         occurred_at=at,
@@ -284,9 +287,9 @@ def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None =
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
     audit_change_since(actor=actor, instance=dose, action="dose.started", before=before)
-    _event(actor, dose, Kind.DOSE_STARTED, at)
+    _event(actor, dose.session, Kind.DOSE_STARTED, at, dose=dose)
     if dose.status == Status.COMPLETED:
-        _event(actor, dose, Kind.DOSE_COMPLETED, at)
+        _event(actor, dose.session, Kind.DOSE_COMPLETED, at, dose=dose)
     return dose
 
 
@@ -320,9 +323,9 @@ def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
     audit_change_since(actor=actor, instance=dose, action="dose.device_given", before=before)
-    event = _event(actor, dose, Kind.DEVICE_GIVEN, at, device_number=number)
+    event = _event(actor, dose.session, Kind.DEVICE_GIVEN, at, dose=dose, device_number=number)
     if dose.status == Status.COMPLETED:
-        _event(actor, dose, Kind.DOSE_COMPLETED, at)
+        _event(actor, dose.session, Kind.DOSE_COMPLETED, at, dose=dose)
     return event
 
 
@@ -372,7 +375,7 @@ def dose_step(
         dose.given_mg = dose.dose_mg if becomes == Status.COMPLETED else _given_amount(dose, given_mg)
     dose.save()
     audit_change_since(actor=actor, instance=dose, action=f"dose.{step}", before=before, reason=reason)
-    _event(actor, dose, kind, at, reason=reason.strip())
+    _event(actor, dose.session, kind, at, dose=dose, reason=reason.strip())
     return dose
 
 
@@ -497,19 +500,16 @@ def intervention_record(
             raise RuleViolation(_("Enter the drug, dose, route and reason."), code="required", field=field)
     if ordered_by is None or not can(ordered_by, Perm.PLAN_SIGN, center_id=session.patient.center_id):
         raise RuleViolation(_("Name the prescriber who ordered it."), code="bad_orderer", field="ordered_by")
-    event = SessionEvent(
-        session=session,
-        kind=Kind.INTERVENTION,
-        occurred_at=_moment(at, not_before=session.starts_at - SESSION_LEAD_TIME),
+    event = _event(
+        actor,
+        session,
+        Kind.INTERVENTION,
+        _moment(at, not_before=session.starts_at - SESSION_LEAD_TIME),
+        dose=None,
         drug=drug.strip(),
         amount=amount.strip(),
         drug_route=drug_route.strip(),
         reason=reason.strip(),
         ordered_by=ordered_by,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
     )
-    validated(event)
-    event.save()
-    audit_change_since(actor=actor, instance=event, action="session_event.intervention", before={}, reason=reason)
     return event
