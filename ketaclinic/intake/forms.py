@@ -8,11 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.intake.models import ConsultationRequest
 from ketaclinic.intake.services import REQUEST_FIELDS
+from ketaclinic.patients.forms import DateInput
 from ketaclinic.patients.models import Language, SexAtBirth
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ConsultationRequestForm(forms.ModelForm):

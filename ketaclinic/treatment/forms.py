@@ -7,11 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.instruments import all_instruments
+from ketaclinic.patients.forms import DateInput
 from ketaclinic.treatment.models import TreatmentPlan
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PlanForm(forms.ModelForm):
