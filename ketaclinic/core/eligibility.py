@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Final
+from typing import ClassVar, Final
 
 from ketaclinic.core.dosing import Route
 from ketaclinic.core.errors import RuleViolation
@@ -206,8 +206,11 @@ def _unknown(name: str) -> _Check:
 
 
 @dataclass(frozen=True, slots=True)
-class IsTrue:
+class _YesNo:
+    """Fires when a yes/no fact has the answer ``fires_on`` (IsTrue: yes, IsFalse: no)."""
+
     fact: str
+    fires_on: ClassVar[bool]
 
     def __post_init__(self) -> None:
         _fact(self.fact)
@@ -220,29 +223,19 @@ class IsTrue:
         value = getattr(facts, self.fact)
         if value is None:
             return _unknown(self.fact)
-        if value:
-            return _Check(True, ((self.fact, True),), (f"{self.fact}: yes",))
+        if bool(value) is self.fires_on:
+            return _Check(True, ((self.fact, self.fires_on),), (f"{self.fact}: {'yes' if self.fires_on else 'no'}",))
         return _NOT_FIRED
 
 
 @dataclass(frozen=True, slots=True)
-class IsFalse:
-    fact: str
+class IsTrue(_YesNo):
+    fires_on = True
 
-    def __post_init__(self) -> None:
-        _fact(self.fact)
 
-    @property
-    def facts(self) -> tuple[str, ...]:
-        return (self.fact,)
-
-    def check(self, facts: ConsultationFacts, settings: EligibilitySettings) -> _Check:
-        value = getattr(facts, self.fact)
-        if value is None:
-            return _unknown(self.fact)
-        if not value:
-            return _Check(True, ((self.fact, False),), (f"{self.fact}: no",))
-        return _NOT_FIRED
+@dataclass(frozen=True, slots=True)
+class IsFalse(_YesNo):
+    fires_on = False
 
 
 @dataclass(frozen=True, slots=True)
