@@ -8,6 +8,7 @@ defaults a clinic may change.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,12 +60,8 @@ class ScheduledMeasurement:
 def _add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    # The same day of the month, or the month's last day when it is shorter (31 Jan -> 28 Feb).
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def measurement_schedule(
