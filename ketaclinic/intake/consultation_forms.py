@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core import eligibility
 from ketaclinic.intake.consultation_sections import HISTORY_SECTIONS
+from ketaclinic.intake.consultation_services import TRIAL_FIELDS
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
 
 TRI_STATE = [("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))]
@@ -93,18 +94,7 @@ class ConsultationForm(forms.ModelForm):
 class PriorTrialForm(forms.ModelForm):
     class Meta:
         model = PriorTrial
-        fields = (
-            "drug",
-            "daily_dose_mg",
-            "weeks_at_dose",
-            "is_dose_adequate",
-            "is_adherent",
-            "is_current_episode",
-            "outcome",
-            "improvement_percent",
-            "role",
-            "stopped_for_intolerance",
-        )
+        fields = TRIAL_FIELDS
         widgets = {
             name: forms.Select(choices=[("unknown", _("Not known")), ("true", _("Yes")), ("false", _("No"))])
             for name in ("is_dose_adequate", "is_adherent", "is_current_episode")

@@ -49,8 +49,8 @@ TRIAL_FIELDS = (
     "is_adherent",
     "is_current_episode",
     "outcome",
-    "role",
     "improvement_percent",
+    "role",
     "stopped_for_intolerance",
 )
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
