@@ -282,8 +282,9 @@ def clean_values(definition: FormDefinition, raw: Mapping[str, Any]) -> tuple[di
     """Every field of ``raw`` cleaned, and the errors by field; unknown keys are errors too."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    known = set(definition.keys)
     for key in raw:
-        if key not in definition.keys:
+        if key not in known:
             errors[key] = f"{key} is not a field of the form {definition.version}."
     for field in definition.fields:
         if field.key not in raw:
