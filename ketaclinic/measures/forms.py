@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core import instruments as library
 from ketaclinic.measures.models import ResponseSource
-from ketaclinic.measures.wording import QuestionnaireText, parse_option_labels
+from ketaclinic.measures.wording import LANGUAGE_CHOICES, QuestionnaireText, parse_option_labels
 
 COMPLETED_BY_LABELS = {
     library.CompletedBy.SELF_REPORT: _("self-report"),
@@ -56,7 +56,7 @@ class StaffEntryForm(forms.Form):
 
 class LinkRequestForm(forms.Form):
     instrument = forms.ChoiceField(label=_("Questionnaire"))
-    language = forms.ChoiceField(label=_("Language"), choices=[("en", _("English")), ("es", _("Spanish"))])
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args: Any, instruments: list[library.Instrument], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,7 +121,7 @@ class AcknowledgeForm(forms.Form):
 
 class WordingForm(forms.Form):
     licence_reference = forms.CharField(label=_("Licence or permission"), max_length=200)
-    language = forms.ChoiceField(label=_("Language"), choices=[("en", _("English")), ("es", _("Spanish"))])
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
     instructions = forms.CharField(label=_("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     option_labels = forms.CharField(
         label=_("Answer labels"),

@@ -32,7 +32,7 @@ from ketaclinic.measures.models import (
     ResponseSource,
 )
 from ketaclinic.measures.text_messages import TextMessage, text_message_backend
-from ketaclinic.measures.wording import QuestionnaireText, bundled_text, loaded_text
+from ketaclinic.measures.wording import QuestionnaireText, bundled_text, loaded_text, patient_language
 from ketaclinic.patients.models import Patient, PatientAlert
 from ketaclinic.patients.services import patient_alert_raise
 
@@ -559,7 +559,7 @@ def outgoing_message_send(*, message: OutgoingMessage) -> OutgoingMessage:
             actor=None,
             patient=message.patient,
             instrument_code=due.instrument_code,
-            language=message.patient.preferred_language if message.patient.preferred_language in ("en", "es") else "en",
+            language=patient_language(message.patient),
             due=due,
         )
     body = _(

@@ -40,7 +40,7 @@ from ketaclinic.measures.selectors import (
     risk_alert_queue,
 )
 from ketaclinic.measures.trajectories import trajectories_from
-from ketaclinic.measures.wording import QuestionnaireText
+from ketaclinic.measures.wording import LANGUAGES, QuestionnaireText
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_chart_get, patient_get
 from ketaclinic.patients.services import patient_alert_acknowledge
@@ -275,7 +275,7 @@ def instrument_list_view(request: HttpRequest) -> HttpResponse:
     loaded = instrument_wordings_loaded(actor=request.user, organization_id=center.organization_id) if center else {}
     rows = []
     for instrument in library.all_instruments():
-        wording = {language: loaded.get((instrument.code, language)) for language in ("en", "es")}
+        wording = {language: loaded.get((instrument.code, language)) for language in LANGUAGES}
         rows.append((instrument, wording))
     context = {"rows": rows, "can_load": can(request.user, Perm.INSTRUMENT_WORDING_LOAD)}
     return render(request, "measures/instrument_list.html", context)

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments.definitions import AnswerOption
 from ketaclinic.measures.models import InstrumentWording
+from ketaclinic.patients.models import Patient
+
+# The languages questionnaires, their links and reminders are offered in.
+LANGUAGE_CHOICES = [("en", _("English")), ("es", _("Spanish"))]
+LANGUAGES = tuple(code for code, _label in LANGUAGE_CHOICES)
+
+
+def patient_language(patient: Patient) -> str:
+    """The patient's preferred language when questionnaires speak it, else English."""
+    return patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
 
 
 @dataclass(frozen=True, slots=True)
