@@ -16,14 +16,11 @@ from ketaclinic.audit.access import public_view
 from ketaclinic.core.errors import DomainError, NotFound
 from ketaclinic.measures.forms import DateOfBirthForm
 from ketaclinic.portal.forms import SessionConfirmationForm
+from ketaclinic.portal.views import identity_confirmed, identity_confirmed_remember
 from ketaclinic.sessions import confirmations as services
 from ketaclinic.sessions.models import SessionConfirmation
 
 CONFIRMED_KEY = "ketaclinic_confirmed_session_confirmations"
-
-
-def _confirmed(request: HttpRequest, confirmation: SessionConfirmation) -> bool:
-    return str(confirmation.external_id) in request.session.get(CONFIRMED_KEY, [])
 
 
 def _closed(request: HttpRequest, error: DomainError, language: str | None = None) -> HttpResponse:
@@ -47,16 +44,12 @@ def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _confirmation_step(request: HttpRequest, confirmation: SessionConfirmation, language: str) -> HttpResponse:
-    if not _confirmed(request, confirmation):
+    if not identity_confirmed(request, CONFIRMED_KEY, confirmation.external_id):
         identity = DateOfBirthForm(request.POST or None)
         if request.method == "POST" and identity.is_valid():
             born = identity.cleaned_data["date_of_birth"]
             if services.session_confirmation_confirm_identity(confirmation=confirmation, date_of_birth=born):
-                request.session.cycle_key()
-                request.session[CONFIRMED_KEY] = [
-                    *request.session.get(CONFIRMED_KEY, []),
-                    str(confirmation.external_id),
-                ]
+                identity_confirmed_remember(request, CONFIRMED_KEY, confirmation.external_id)
                 return _questions(request, confirmation, language, SessionConfirmationForm())
             identity.add_error("date_of_birth", _("That date of birth does not match our records."))
         return render(request, "portal/confirmation_identity.html", {"form": identity, "language": language})

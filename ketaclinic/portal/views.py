@@ -7,6 +7,8 @@ before the birth date is given. Pages speak the link's language.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -25,8 +27,15 @@ from ketaclinic.measures.models import QuestionnaireLink
 CONFIRMED_KEY = "ketaclinic_confirmed_links"
 
 
-def _confirmed(request: HttpRequest, link: QuestionnaireLink) -> bool:
-    return str(link.external_id) in request.session.get(CONFIRMED_KEY, [])
+def identity_confirmed(request: HttpRequest, key: str, external_id: UUID) -> bool:
+    """Whether this browser gave the right date of birth for the link ``external_id``."""
+    return str(external_id) in request.session.get(key, [])
+
+
+def identity_confirmed_remember(request: HttpRequest, key: str, external_id: UUID) -> None:
+    """Remember a confirmed date of birth under a new session id, so a planted session id learns nothing."""
+    request.session.cycle_key()
+    request.session[key] = [*request.session.get(key, []), str(external_id)]
 
 
 @public_view
@@ -41,13 +50,12 @@ def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrument: library.Instrument) -> HttpResponse:
-    if not _confirmed(request, link):
+    if not identity_confirmed(request, CONFIRMED_KEY, link.external_id):
         identity = DateOfBirthForm(request.POST or None)
         if request.method == "POST" and identity.is_valid():
             born = identity.cleaned_data["date_of_birth"]
             if services.questionnaire_link_confirm_identity(link=link, date_of_birth=born):
-                request.session.cycle_key()
-                request.session[CONFIRMED_KEY] = [*request.session.get(CONFIRMED_KEY, []), str(link.external_id)]
+                identity_confirmed_remember(request, CONFIRMED_KEY, link.external_id)
                 return _questionnaire_page(request, link, instrument)
             identity.add_error("date_of_birth", _("That date of birth does not match our records."))
         context = {"form": identity, "instrument": instrument, "language": link.language}
