@@ -15,7 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
+from ketaclinic.audit.services import (
+    EntryFacts,
+    audit_change_record,
+    audit_event_record,
+    changes_between,
+    jsonable,
+    snapshot,
+)
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -74,8 +81,6 @@ def _author_label(actor: Any) -> str:
 
 def _record(actor: Any, instance: Any, action: str, changes: dict[str, Any]) -> None:
     if isinstance(actor, QuestionnaireLink):
-        from ketaclinic.audit.services import EntryFacts, audit_event_record
-
         audit_event_record(
             EntryFacts(
                 kind="change",
