@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,21 +24,24 @@ DRAWN_SIGNATURE = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
 MAX_DRAWN_SIGNATURE_CHARS = 400_000
 
 
+def _current_documents(*, organization_id: int, route: str) -> QuerySet[ConsentDocument]:
+    return ConsentDocument.objects.filter(organization_id=organization_id, route=route).order_by("-version")
+
+
 def consent_document_current(*, organization_id: int, route: str) -> ConsentDocument | None:
-    return ConsentDocument.objects.filter(organization_id=organization_id, route=route).order_by("-version").first()
+    return _current_documents(organization_id=organization_id, route=route).first()
 
 
 def consent_current(*, patient: Patient, route: str) -> ConsentSignature | None:
     """The patient's signature on the current version for the route, if they have one.
 
-    A new version of the document makes earlier signatures out of date.
+    A new version of the document makes earlier signatures out of date. One query: the
+    session checklist and the start of each dose ask this.
     """
-    document = consent_document_current(organization_id=patient.organization_id, route=route)
-    if document is None:
-        return None
+    document = _current_documents(organization_id=patient.organization_id, route=route).values("pk")[:1]
     return (
         ConsentSignature.objects.in_use()
-        .filter(patient_id=patient.pk, document=document, withdrawn_at__isnull=True)
+        .filter(patient_id=patient.pk, document_id=Subquery(document), withdrawn_at__isnull=True)
         .order_by("-signed_at")
         .first()
     )
