@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from ketaclinic.audit.access import public_view
 from ketaclinic.core.errors import DomainError, NotFound
 from ketaclinic.measures.forms import DateOfBirthForm
+from ketaclinic.measures.wording import patient_language
 from ketaclinic.portal.forms import SessionConfirmationForm
 from ketaclinic.portal.views import identity_confirmed, identity_confirmed_remember
 from ketaclinic.sessions import confirmations as services
@@ -35,7 +36,7 @@ def confirmation_view(request: HttpRequest, token: str) -> HttpResponse:
         confirmation = services.session_confirmation_open(token=token)
     except NotFound as error:
         return _closed(request, error)
-    language = services.confirmation_language(confirmation.patient)
+    language = patient_language(confirmation.patient)
     with translation.override(language):
         try:
             return _confirmation_step(request, confirmation, language)

@@ -24,15 +24,10 @@ from ketaclinic.core.errors import Conflict, NotFound
 from ketaclinic.core.tokens import token_digest
 from ketaclinic.measures.models import OutgoingMessage
 from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS, outgoing_message_deliver, outgoing_message_mark
+from ketaclinic.measures.wording import patient_language
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
 from ketaclinic.sessions.selectors import day_bounds
-
-PORTAL_LANGUAGES = ("en", "es")
-
-
-def confirmation_language(patient: Patient) -> str:
-    return patient.preferred_language if patient.preferred_language in PORTAL_LANGUAGES else "en"
 
 
 def _channel_for(patient: Patient) -> tuple[str, str] | None:
@@ -94,7 +89,7 @@ def _confirmation_create(*, session: TreatmentSession, center: TreatmentCenter) 
     if channel is None:
         # Nothing to send to: the day list shows "not sent" and staff phone the patient.
         return None
-    with translation.override(confirmation_language(patient)):
+    with translation.override(patient_language(patient)):
         subject = _("Your visit tomorrow at %(center)s") % {"center": center.name}
     message = OutgoingMessage(patient=patient, channel=channel[0], to=channel[1], subject=subject)
     message.full_clean()
@@ -173,7 +168,7 @@ def session_confirmation_send(*, confirmation: SessionConfirmation) -> OutgoingM
         token = secrets.token_urlsafe(24)
         confirmation.token_hash = token_digest(token)
         confirmation.save(update_fields=["token_hash"])
-    with translation.override(confirmation_language(confirmation.patient)):
+    with translation.override(patient_language(confirmation.patient)):
         body = _message_body(confirmation, session_confirmation_url(token))
     return outgoing_message_deliver(message=message, body=body)
 
