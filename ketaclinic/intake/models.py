@@ -150,7 +150,21 @@ class Consultation(ClinicalRecord):
         return (self.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
 
 
-class PriorTrial(ClinicalRecord):
+class AboutItsConsultation:
+    """Rows of a consultation: the audit trail files them under the consultation's patient."""
+
+    consultation: Consultation
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.consultation.patient_id
+
+    @property
+    def audit_center_id(self) -> int | None:
+        return self.consultation.patient.center_id
+
+
+class PriorTrial(AboutItsConsultation, ClinicalRecord):
     """One antidepressant (or augmentation) trial the patient had before."""
 
     class Outcome(models.TextChoices):
@@ -184,16 +198,8 @@ class PriorTrial(ClinicalRecord):
     def __str__(self) -> str:
         return self.drug
 
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.consultation.patient_id
 
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.consultation.patient.center_id
-
-
-class EligibilityDecision(ClinicalRecord):
+class EligibilityDecision(AboutItsConsultation, ClinicalRecord):
     """The prescriber's signed decision for one route, with the findings it was made on."""
 
     class Decision(models.TextChoices):
@@ -218,11 +224,3 @@ class EligibilityDecision(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.route}: {self.get_decision_display()}"
-
-    @property
-    def audit_patient_id(self) -> int | None:
-        return self.consultation.patient_id
-
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.consultation.patient.center_id
