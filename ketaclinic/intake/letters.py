@@ -15,6 +15,7 @@ from ketaclinic.intake.assessment import treatment_resistance
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
 from ketaclinic.patients.models import CareTeamMember
 from ketaclinic.printing import pdf_from_template, sha256_of
+from ketaclinic.treatment.services import plan_current
 
 
 def consultation_letter_render(*, actor: Any, consultation: Consultation, recipient: CareTeamMember) -> bytes:
@@ -35,8 +36,6 @@ def consultation_letter_render(*, actor: Any, consultation: Consultation, recipi
     if not decisions:
         raise RuleViolation(_("Sign an eligibility decision before writing to the care team."), code="not_signed")
     trials = list(PriorTrial.objects.in_use().filter(consultation=consultation))
-    from ketaclinic.treatment.services import plan_current
-
     context = {
         "consultation": consultation,
         "patient": consultation.patient,

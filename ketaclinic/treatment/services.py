@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import require
+from ketaclinic.core import eligibility
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS, PROTOCOL_LIBRARY_VERSION, DoseRule, ProtocolDefaults
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
+from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.models import EligibilityDecision
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.models import TreatmentPlan
@@ -135,9 +137,6 @@ def _has(protocol: ProtocolDefaults, name: str) -> bool:
 
 def _decision_still_holds(decision: EligibilityDecision) -> None:
     """The consultation may have been amended since: its findings now must be those signed."""
-    from ketaclinic.core import eligibility
-    from ketaclinic.intake.assessment import consultation_facts
-
     now = eligibility.evaluate(consultation_facts(decision.consultation), eligibility.Route(decision.route))
     signed = {(f["rule_id"], f["kind"]) for f in decision.findings.get("findings", [])}
     current = {(f.rule_id, f.kind.value) for f in now.findings}
