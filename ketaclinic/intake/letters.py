@@ -12,7 +12,8 @@ from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import treatment_resistance
-from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
+from ketaclinic.intake.models import Consultation, EligibilityDecision
+from ketaclinic.intake.selectors import prior_trials_for
 from ketaclinic.patients.models import CareTeamMember
 from ketaclinic.printing import pdf_from_template, sha256_of
 from ketaclinic.treatment.services import plan_current
@@ -35,7 +36,7 @@ def consultation_letter_render(*, actor: Any, consultation: Consultation, recipi
     )
     if not decisions:
         raise RuleViolation(_("Sign an eligibility decision before writing to the care team."), code="not_signed")
-    trials = list(PriorTrial.objects.in_use().filter(consultation=consultation))
+    trials = prior_trials_for(actor=actor, consultation=consultation)
     context = {
         "consultation": consultation,
         "patient": consultation.patient,
