@@ -22,7 +22,7 @@ from ketaclinic.treatment.forms import PlanForm
 from ketaclinic.treatment.selectors import plan_get, plan_versions, plans_due_for_re_evaluation
 
 
-def _initial(request: HttpRequest, patient_id: UUID) -> dict[str, object]:
+def _initial(request: HttpRequest) -> dict[str, object]:
     key = request.GET.get("protocol") or "iv_racemic_ketamine"
     if key not in PROTOCOL_DEFAULTS:
         key = "iv_racemic_ketamine"
@@ -39,7 +39,7 @@ def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     versions = plan_versions(actor=request.user, patient=patient)
     current = versions[0] if versions else None
-    initial = services.plan_values(current) if current else _initial(request, patient_id)
+    initial = services.plan_values(current) if current else _initial(request)
     form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require(request.user, Perm.PLAN_SIGN, center_id=patient.center_id)
