@@ -63,10 +63,6 @@ class TreatmentSession(ClinicalRecord):
     def __str__(self) -> str:
         return f"Session {self.number_in_series} at {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
 
-    @property
-    def audit_center_id(self) -> int | None:
-        return self.patient.center_id
-
 
 class MonitorDevice(models.Model):
     """A vital-signs monitor allowed to post readings for sessions at its center."""
