@@ -1,15 +1,53 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 os.environ.setdefault("KETACLINIC_PLAIN_STATIC", "1")
 
 import pytest
+import time_machine
 from django.test import Client
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
 from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory
+
+# CI runs the suite with the clock started at a few awkward moments (night, noon, late evening,
+# the DST changes), so a test that only passes at certain hours fails there and not some night.
+# An ISO-8601 moment with its UTC offset, e.g. KETACLINIC_TEST_CLOCK=2026-12-03T01:00-08:00.
+TEST_CLOCK = "KETACLINIC_TEST_CLOCK"
+_clock: time_machine.travel | None = None
+
+
+def _test_clock_start(value: str) -> dt.datetime:
+    """Parse a KETACLINIC_TEST_CLOCK value; it must name its UTC offset."""
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_CLOCK}={value} needs a UTC offset, e.g. 2026-12-03T01:00-08:00")
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _clock
+    value = os.environ.get(TEST_CLOCK, "").strip()
+    if value:
+        # Started before collection, so module-level times see it too. The clock ticks on from
+        # there; tests that travel themselves nest inside it.
+        _clock = time_machine.travel(_test_clock_start(value), tick=True)
+        _clock.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _clock
+    if _clock is not None:
+        _clock.stop()
+        _clock = None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    value = os.environ.get(TEST_CLOCK, "").strip()
+    return f"{TEST_CLOCK}: clock started at {value}" if value else None
 
 
 @pytest.fixture(autouse=True)
