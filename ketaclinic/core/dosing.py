@@ -34,6 +34,7 @@ from typing import Final
 import yaml
 
 from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.scheduling import FrequencyRule
 
 DOSING_RULE_VERSION: Final = "dosing-2026.1"
 
@@ -107,6 +108,8 @@ class ProtocolDefaults:
     source: str
     version: str
     settings: tuple[ProtocolSetting, ...]
+    # How many sessions a week the label allows, by week of the course (rules/protocols.yaml).
+    frequency: tuple[FrequencyRule, ...] = ()
 
     def setting(self, name: str) -> ProtocolSetting:
         for setting in self.settings:
@@ -147,6 +150,8 @@ class DoseLimits:
     max_weight_kg: Decimal
     min_mg_per_kg: Decimal
     max_mg_per_kg: Decimal
+    # The most any session dose may be; None is the hard bound (dose_limits.max_dose_mg).
+    max_dose_mg: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +303,17 @@ def _setting_from_yaml(raw: Mapping[str, object], *, where: str) -> ProtocolSett
     )
 
 
+def _frequency_from_yaml(raw: Mapping[str, object]) -> FrequencyRule:
+    to_week = raw["to_week"]
+    return FrequencyRule(
+        from_week=int(str(raw["from_week"])),
+        to_week=None if to_week is None else int(str(to_week)),
+        max_sessions_per_week=int(str(raw["max_sessions_per_week"])),
+        basis=SettingBasis(str(raw["basis"])).value,
+        source=str(raw["source"]),
+    )
+
+
 def _load_protocol_library() -> tuple[str, tuple[ProtocolSetting, ...], dict[str, ProtocolDefaults]]:
     text = resources.files("ketaclinic.core").joinpath("rules/protocols.yaml").read_text("utf-8")
     document = yaml.safe_load(text)
@@ -314,6 +330,7 @@ def _load_protocol_library() -> tuple[str, tuple[ProtocolSetting, ...], dict[str
             source=str(item["source"]),
             version=version,
             settings=tuple(_setting_from_yaml(s, where=key) for s in item["settings"]),
+            frequency=tuple(_frequency_from_yaml(rule) for rule in item.get("frequency") or ()),
         )
     return version, limits, protocols
 
@@ -334,6 +351,8 @@ MIN_WEIGHT_KG: Final = _limit("min_weight_kg")
 MAX_WEIGHT_KG: Final = _limit("max_weight_kg")
 MIN_MG_PER_KG: Final = _limit("min_mg_per_kg")
 MAX_MG_PER_KG: Final = _limit("max_mg_per_kg")
+# No plan, sign-off or clinic setting takes a session dose past this, on any route.
+MAX_DOSE_MG: Final = _limit("max_dose_mg")
 DEFAULT_DOSE_LIMITS: Final = DoseLimits(
     min_weight_kg=MIN_WEIGHT_KG,
     max_weight_kg=MAX_WEIGHT_KG,
@@ -360,6 +379,14 @@ class _CappedDose:
     steps: tuple[str, ...]
 
 
+def _bounded_cap(cap: Decimal, limits: DoseLimits) -> tuple[Decimal, tuple[str, ...]]:
+    """The plan's cap, lowered to the ceiling in force and to the hard bound, with why."""
+    ceiling = min(limits.max_dose_mg or MAX_DOSE_MG, MAX_DOSE_MG)
+    if cap <= ceiling:
+        return cap, ()
+    return ceiling, (f"The {_show(cap)} mg cap is above the {_show(ceiling)} mg ceiling: cap = {_show(ceiling)} mg",)
+
+
 def _capped_dose_and_volume(
     mg_per_kg: DecimalInput,
     weight_kg: DecimalInput,
@@ -369,7 +396,7 @@ def _capped_dose_and_volume(
 ) -> _CappedDose:
     dose_per_kg = _positive(mg_per_kg, field="mg_per_kg", label="Dose")
     weight = _positive(weight_kg, field="weight_kg", label="Weight")
-    cap = _positive(max_mg, field="max_mg", label="Dose cap")
+    cap, ceiling_step = _bounded_cap(_positive(max_mg, field="max_mg", label="Dose cap"), limits)
     concentration = _positive(concentration_mg_per_ml, field="concentration_mg_per_ml", label="Concentration")
     _within(
         weight,
@@ -389,7 +416,7 @@ def _capped_dose_and_volume(
     )
 
     calculated = dose_per_kg * weight
-    steps = [f"{_show(dose_per_kg)} mg/kg x {_show(weight)} kg = {_show(calculated)} mg"]
+    steps = [*ceiling_step, f"{_show(dose_per_kg)} mg/kg x {_show(weight)} kg = {_show(calculated)} mg"]
     capped = calculated > cap
     if capped:
         steps.append(f"{_show(calculated)} mg is above the {_show(cap)} mg cap: dose = {_show(cap)} mg")
@@ -488,14 +515,14 @@ def intramuscular_dose(
     )
 
 
-def fixed_dose(dose_mg: DecimalInput, max_mg: DecimalInput) -> FixedDose:
+def fixed_dose(dose_mg: DecimalInput, max_mg: DecimalInput, *, limits: DoseLimits = DEFAULT_DOSE_LIMITS) -> FixedDose:
     """Check a prescribed fixed dose against its protocol cap (protocols.md 3).
 
     A fixed dose is chosen by the prescriber, so one above the cap is refused rather than
     silently lowered.
     """
     dose = _positive(dose_mg, field="dose_mg", label="Dose")
-    cap = _positive(max_mg, field="max_mg", label="Dose cap")
+    cap, _ceiling_step = _bounded_cap(_positive(max_mg, field="max_mg", label="Dose cap"), limits)
     if dose > cap:
         raise DoseInputError(
             f"Dose {_show(dose)} mg is above the {_show(cap)} mg cap of the protocol.",
@@ -515,13 +542,24 @@ def esketamine_dose(
     dose_options_mg: Sequence[Decimal] = ESKETAMINE_US_DOSE_OPTIONS_MG,
     device_mg: Decimal = ESKETAMINE_DEVICE_MG,
     rest_minutes_between_devices: Decimal = ESKETAMINE_REST_MINUTES_BETWEEN_DEVICES,
+    first_dose_mg: Decimal | None = None,
+    first_dose_source: str = "",
 ) -> EsketamineDose:
     """Turn an esketamine dose into nasal spray devices and rests (protocols.md 4).
 
     The defaults are the US label (56 or 84 mg); pass a protocol variant's options, e.g.
     ``PROTOCOL_DEFAULTS["esketamine_trd_eu_older_adult"].decimals("dose_options_mg")``.
+    Pass ``first_dose_mg`` for the patient's first esketamine session: only that dose is given.
     """
     dose = _positive(dose_mg, field="dose_mg", label="Dose")
+    if first_dose_mg is not None:
+        first_dose_check(dose, first_dose_mg=first_dose_mg, source=first_dose_source)
+    if dose > MAX_DOSE_MG:
+        raise DoseInputError(
+            f"Esketamine dose {_show(dose)} mg is above the {_show(MAX_DOSE_MG)} mg hard bound.",
+            code="dose_above_cap",
+            field="dose_mg",
+        )
     if dose not in dose_options_mg:
         options = ", ".join(f"{_show(option)} mg" for option in dose_options_mg)
         raise DoseInputError(
@@ -558,4 +596,108 @@ def esketamine_dose(
             + ("device" if device_count == 1 else "devices"),
             rest_step,
         ),
+    )
+
+
+def first_dose_check(dose_mg: DecimalInput, *, first_dose_mg: Decimal, source: str) -> None:
+    """Refuse a first-session dose other than the protocol's day-1 dose (protocols.md 4)."""
+    dose = _positive(dose_mg, field="dose_mg", label="Dose")
+    if dose != first_dose_mg:
+        raise DoseInputError(
+            f"The first esketamine session is {_show(first_dose_mg)} mg under this protocol, "
+            f"not {_show(dose)} mg ({source}).",
+            code="esketamine_first_dose",
+            field="fixed_dose_mg",
+        )
+
+
+class CeilingVerdict(StrEnum):
+    WITHIN = "within"
+    NEEDS_SIGN_OFF = "needs_sign_off"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class CeilingCheck:
+    """Whether a plan's cap fits the protocol's mg ceiling, and if not, why and what it needs."""
+
+    verdict: CeilingVerdict
+    cap_mg: Decimal
+    ceiling_mg: Decimal
+    ceiling_basis: SettingBasis
+    ceiling_source: str
+    reason: str
+
+
+def ceiling_mg(protocol: ProtocolDefaults) -> ProtocolSetting:
+    """The protocol's absolute mg ceiling per session, with its basis and source."""
+    setting = protocol.setting("ceiling_mg")
+    if not isinstance(setting.value, Decimal):
+        raise DoseInputError(
+            f"Protocol {protocol.key} has no mg ceiling; the clinic must set one before use.",
+            code="protocol_setting_missing",
+            field="ceiling_mg",
+        )
+    return setting
+
+
+def cap_ceiling_check(protocol: ProtocolDefaults, cap_mg: DecimalInput) -> CeilingCheck:
+    """Check a plan's cap against the protocol ceiling and the hard bound.
+
+    A cap at or under the ceiling is the plan's to choose. Above a ceiling the clinic set
+    (project default or unconfirmed) it needs a medical director's signed sign-off. Above a
+    label ceiling, or above the hard bound (dose_limits.max_dose_mg), nothing allows it.
+    """
+    cap = _positive(cap_mg, field="cap_mg", label="Dose cap")
+    setting = ceiling_mg(protocol)
+    ceiling = setting.value
+    assert isinstance(ceiling, Decimal)
+
+    def verdict(kind: CeilingVerdict, reason: str) -> CeilingCheck:
+        return CeilingCheck(kind, cap, ceiling, setting.basis, setting.source, reason)
+
+    if cap <= ceiling:
+        return verdict(CeilingVerdict.WITHIN, f"{_show(cap)} mg is within the {_show(ceiling)} mg ceiling")
+    if cap > MAX_DOSE_MG:
+        return verdict(
+            CeilingVerdict.REFUSED,
+            f"{_show(cap)} mg is above the {_show(MAX_DOSE_MG)} mg hard bound of every protocol, "
+            "which no sign-off raises",
+        )
+    if setting.basis is SettingBasis.LABEL:
+        return verdict(
+            CeilingVerdict.REFUSED,
+            f"{_show(cap)} mg is above the {_show(ceiling)} mg ceiling of the label ({setting.source})",
+        )
+    return verdict(
+        CeilingVerdict.NEEDS_SIGN_OFF,
+        f"{_show(cap)} mg is above the protocol's {_show(ceiling)} mg ceiling ({setting.source}); "
+        "a medical director must sign off with a reason",
+    )
+
+
+def protocol_dose_limits(protocol: ProtocolDefaults, *, approved_ceiling_mg: DecimalInput | None = None) -> DoseLimits:
+    """The bounds a dose on this protocol is computed within: its weight range and mg ceiling.
+
+    ``approved_ceiling_mg`` is a plan cap a medical director signed off above the protocol's
+    ceiling; the hard bound still applies to it.
+    """
+
+    def own(name: str, default: Decimal) -> Decimal:
+        try:
+            value = protocol.setting(name).value
+        except KeyError:
+            return default
+        return value if isinstance(value, Decimal) else default
+
+    ceiling = ceiling_mg(protocol).value
+    assert isinstance(ceiling, Decimal)
+    if approved_ceiling_mg is not None:
+        ceiling = max(ceiling, _positive(approved_ceiling_mg, field="cap_mg", label="Dose cap"))
+    return DoseLimits(
+        min_weight_kg=max(own("min_weight_kg", MIN_WEIGHT_KG), MIN_WEIGHT_KG),
+        max_weight_kg=min(own("max_weight_kg", MAX_WEIGHT_KG), MAX_WEIGHT_KG),
+        min_mg_per_kg=max(own("min_mg_per_kg", MIN_MG_PER_KG), MIN_MG_PER_KG),
+        max_mg_per_kg=min(own("max_mg_per_kg", MAX_MG_PER_KG), MAX_MG_PER_KG),
+        max_dose_mg=min(ceiling, MAX_DOSE_MG),
     )

@@ -69,3 +69,52 @@ def conflict(
         if abs((dose_at.date() - starts_at.date()).days) < min_spacing_days:
             return f"doses must be at least {min_spacing_days} days apart under the plan"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyRule:
+    """At most ``max_sessions_per_week`` sessions in each week from ``from_week`` to ``to_week``.
+
+    Weeks count from the course's first session: week 1 is its day and the six after it.
+    ``to_week`` None means the rule runs on with no end.
+    """
+
+    from_week: int
+    to_week: int | None
+    max_sessions_per_week: int
+    basis: str
+    source: str
+
+    def covers(self, week: int) -> bool:
+        return self.from_week <= week and (self.to_week is None or week <= self.to_week)
+
+
+def course_week(*, first_on: dt.date, on: dt.date) -> int:
+    """The week of the course a day falls in (1 for the first seven days)."""
+    return (on - first_on).days // 7 + 1
+
+
+def frequency_conflict(*, on: dt.date, course_days: Iterable[dt.date], rules: Sequence[FrequencyRule]) -> str | None:
+    """Why one more session on ``on`` is too frequent for the protocol, or None.
+
+    ``course_days`` are the local days of the course's sessions that count (not cancelled or
+    missed); the course starts at the earliest of them and ``on``.
+    """
+    days = list(course_days)
+    if not rules:
+        return None
+    first_on = min([*days, on])
+    # A session booked before the course's first moves the start of every week.
+    week = course_week(first_on=first_on, on=on)
+    rule = next((r for r in rules if r.covers(week)), None)
+    if rule is None:
+        return None
+    week_start = first_on + dt.timedelta(days=(week - 1) * 7)
+    week_end = week_start + dt.timedelta(days=7)
+    in_week = sum(1 for day in days if week_start <= day < week_end) + 1
+    if in_week <= rule.max_sessions_per_week:
+        return None
+    if rule.max_sessions_per_week == 0:
+        return f"week {week} of the course allows no session under the protocol ({rule.source})"
+    allowed = "1 session" if rule.max_sessions_per_week == 1 else f"{rule.max_sessions_per_week} sessions"
+    return f"week {week} of the course allows {allowed} a week; {in_week} are booked ({rule.source})"
