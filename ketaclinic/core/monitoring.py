@@ -68,8 +68,12 @@ class ThresholdRule:
     at_most: int | None = None
     at_least: int | None = None
     rise_over_baseline: int | None = None
+    # Compared with the last value before the dose started, not with the session's first value.
+    drop_below_pre_dose: int | None = None
+    finding: str = ""
+    source: str = ""
 
-    def crossed(self, value: int, baseline: int | None) -> str | None:
+    def crossed(self, value: int, baseline: int | None, pre_dose: int | None = None) -> str | None:
         """The limit crossed, in words, or None."""
         unit = UNITS[self.measure]
         if self.above is not None and value > self.above:
@@ -83,6 +87,13 @@ class ThresholdRule:
             return f"{words.get(value, value)} is at or above {words.get(self.at_least, self.at_least)}"
         if self.rise_over_baseline is not None and baseline is not None and value - baseline > self.rise_over_baseline:
             return f"{value} {unit} is more than {self.rise_over_baseline} above the baseline {baseline}"
+        if (
+            self.drop_below_pre_dose is not None
+            and pre_dose is not None
+            and pre_dose - value > self.drop_below_pre_dose
+        ):
+            said = f"{value} {unit}".strip() + f", down from {f'{pre_dose} {unit}'.strip()} before the dose"
+            return f"{said}: {self.finding}" if self.finding else said
         return None
 
 
@@ -135,14 +146,20 @@ def implausible(values: Mapping[str, Any]) -> list[str]:
 
 
 def check_reading(
-    values: Mapping[str, int | None], *, baseline: Mapping[str, int | None], thresholds: Thresholds = THRESHOLDS
+    values: Mapping[str, int | None],
+    *,
+    baseline: Mapping[str, int | None],
+    pre_dose: Mapping[str, int | None] | None = None,
+    thresholds: Thresholds = THRESHOLDS,
 ) -> tuple[ThresholdAlert, ...]:
+    """Alerts for one reading; ``pre_dose`` holds the levels before the dose, for a reading after it."""
     alerts = []
+    pre_dose = pre_dose or {}
     for rule in thresholds.rules:
         value = values.get(rule.measure)
         if value is None:
             continue
-        limit = rule.crossed(value, baseline.get(rule.measure))
+        limit = rule.crossed(value, baseline.get(rule.measure), pre_dose.get(rule.measure))
         if limit is not None:
             alerts.append(ThresholdAlert(rule.id, rule.measure, value, limit, rule.response, thresholds.version))
     return tuple(alerts)

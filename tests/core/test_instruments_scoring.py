@@ -548,8 +548,8 @@ def test_phq9_proration_rounds_half_up():
 
 
 def test_qids_sr16_unanswered_appetite_partner_counts_as_zero_by_default():
-    """Answering item 6 but not 7-9 still scores the appetite/weight domain."""
-    answers = numbered([1, 3, 0, 0, 2, 2, None, None, None, 2, 1, 1, 2, 2, 1, 2])
+    """Answering items 6 and 8 but not their partners 7 and 9 still scores the appetite/weight domain."""
+    answers = numbered([1, 3, 0, 0, 2, 2, None, 1, None, 2, 1, 1, 2, 2, 1, 2])
     result = score("qids_sr16", answers)
     assert result.total == 17
     assert result.completeness is Completeness.COMPLETE

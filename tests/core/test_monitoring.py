@@ -48,6 +48,11 @@ def test_a_rise_of_more_than_40_over_baseline_fires_below_the_absolute_limit():
     assert alert.rule_id == "systolic_rise" and "baseline 130" in alert.message
 
 
+def test_a_moaas_drop_from_the_pre_dose_level_fires_above_the_deep_sedation_limit():
+    (alert,) = check_reading({"moaas": 4}, baseline={"moaas": 4}, pre_dose={"moaas": 5})
+    assert alert.rule_id == "sedation_drop_from_pre_dose" and "down from 5 before the dose" in alert.message
+
+
 def test_impossible_values_are_named():
     assert implausible({"spo2_percent": 140, "heart_rate_bpm": 70}) == ["spo2_percent"]
 
@@ -55,6 +60,7 @@ def test_impossible_values_are_named():
 def test_every_rule_in_the_data_is_exercised_above():
     tested = {"systolic_high", "systolic_rise", "diastolic_high", "heart_rate_high", "heart_rate_low", "spo2_low"}
     tested |= {"respiratory_rate_low", "sedation_deep", "dissociation_severe", "nausea_any"}
+    tested |= {"sedation_drop_from_pre_dose"}
     assert {rule.id for rule in THRESHOLDS.rules} == tested
 
 

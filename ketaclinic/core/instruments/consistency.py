@@ -154,6 +154,11 @@ class _Checker:
                     )
                 if domain.partial_as_zero_setting is not None and domain.combine is Combine.SUM:
                     self.problem(f"domain {domain.id}: zero-filling only suits max domains")
+                grouped = [number for group in domain.answer_groups for number in group]
+                if domain.answer_groups and domain.partial_as_zero_setting is None:
+                    self.problem(f"domain {domain.id}: answer_groups only apply with partial_as_zero_setting")
+                if len(grouped) != len(set(grouped)) or not set(grouped) <= set(domain.items):
+                    self.problem(f"domain {domain.id}: answer_groups must be disjoint items of the domain")
         else:
             used = [rule.item]
         repeated = [number for number, count in Counter(used).items() if count > 1]

@@ -210,6 +210,8 @@ class Domain:
 
     ``partial_as_zero_setting`` names a boolean setting: when on and at least one item of
     the domain is answered, its unanswered items count as 0 inside the domain.
+    ``answer_groups`` narrows that: each group (QIDS-SR16 appetite 6|7, weight 8|9) needs an
+    answer of its own, or the domain is missing.
     """
 
     id: str
@@ -217,6 +219,7 @@ class Domain:
     combine: Combine
     items: tuple[int, ...]
     partial_as_zero_setting: str | None
+    answer_groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

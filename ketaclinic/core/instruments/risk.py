@@ -38,6 +38,9 @@ class RiskFinding:
     action: str
     source: str
     answers: tuple[TriggeringAnswer, ...]
+    # A band-based finding on an incomplete screen is a floor: the band it names is "at least".
+    minimum_band: str | None = None
+    could_rise_to: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -45,7 +48,13 @@ class RiskFinding:
         if self.kind is RiskKind.UNANSWERED:
             return "A suicide-risk question was left unanswered, so it could not be checked."
         given = "; ".join(f"item {a.item} ({a.topic}): {a.answer!r} [{a.value}]" for a in self.answers)
-        return f"{given}. {self.action}"
+        floor = ""
+        if self.minimum_band is not None and self.could_rise_to:
+            floor = (
+                f" Screen incomplete: risk is at least {self.minimum_band}; the unanswered questions "
+                f"could still make it {' or '.join(self.could_rise_to)}."
+            )
+        return f"{given}.{floor} {self.action}"
 
 
 def risk_findings(instrument: Instrument, result: ScoreResult, *, language: str = "en") -> tuple[RiskFinding, ...]:
@@ -60,6 +69,7 @@ def risk_findings(instrument: Instrument, result: ScoreResult, *, language: str 
         answered = [n for n in items if result.answers.get(n) is not None]
         # Show the answers that made the rule fire, not every "no" around them.
         positive = [n for n in answered if result.answers[n] != _lowest(instrument, n)] or answered
+        on_band = bool(set(rule.when.band_keys())) and result.band_is_minimum
         findings.append(
             RiskFinding(
                 kind=RiskKind.POSITIVE,
@@ -68,6 +78,8 @@ def risk_findings(instrument: Instrument, result: ScoreResult, *, language: str 
                 action=rule.action,
                 source=rule.source,
                 answers=tuple(_answer(instrument, result, number, language) for number in positive),
+                minimum_band=result.severity if on_band else None,
+                could_rise_to=result.band_could_rise_to if on_band else (),
             )
         )
     if SAFETY_ITEM_MISSING in result.flags:

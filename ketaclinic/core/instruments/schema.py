@@ -362,7 +362,7 @@ class _Reader:
                 self.only_keys(
                     domain,
                     at,
-                    ("id", "name", "combine", "items", "partial_as_zero_setting"),
+                    ("id", "name", "combine", "items", "partial_as_zero_setting", "answer_groups"),
                 )
                 domains.append(
                     Domain(
@@ -373,6 +373,12 @@ class _Reader:
                         partial_as_zero_setting=self.optional_text(
                             domain.get("partial_as_zero_setting"),
                             f"{at}.partial_as_zero_setting",
+                        ),
+                        answer_groups=tuple(
+                            self.integers(group, f"{at}.answer_groups[{number}]")
+                            for number, group in enumerate(
+                                self.sequence(domain.get("answer_groups", []), f"{at}.answer_groups")
+                            )
                         ),
                     )
                 )

@@ -60,6 +60,9 @@ class ScoreResult:
     ``answers`` are the raw answers as given; ``item_values`` are the values that counted
     (after reverse scoring, and the fixed value of an item skipped by design).
     ``thresholds`` is a snapshot of every band, cut-off and setting the verdicts used.
+    ``band_could_rise_to`` lists the higher bands unanswered items could still reach; when
+    it is not empty the band is only a lower bound (an incomplete C-SSRS reads "incomplete,
+    at least low", never plain "low").
     """
 
     instrument_code: str
@@ -82,10 +85,15 @@ class ScoreResult:
     settings: Mapping[str, SettingValue]
     thresholds: Snapshot
     reasons: tuple[str, ...]
+    band_could_rise_to: tuple[str, ...] = ()
 
     @property
     def band(self) -> str | None:
         return self.severity
+
+    @property
+    def band_is_minimum(self) -> bool:
+        return bool(self.band_could_rise_to)
 
 
 def score_instrument(
@@ -205,6 +213,7 @@ def score_instrument(
         settings=effective,
         thresholds=threshold_snapshot(instrument, facts),
         reasons=tuple(reasons),
+        band_could_rise_to=band.could_rise_to,
     )
 
 
@@ -436,6 +445,18 @@ def _domain_total(
             result.domains[domain.id] = None
             result.reasons.append(f"{label}: not computed, {describe_item_numbers(missing)} unanswered.")
             continue
+        unanswered_groups = [group for group in domain.answer_groups if all(parts[n] is None for n in group)]
+        if unanswered_groups:
+            result.domains[domain.id] = None
+            # The unanswered partner of an answered item is fine; only the empty pairs are missing.
+            zero_filled.update(n for n in missing if not any(n in group for group in unanswered_groups))
+            groups = "; ".join(f"none of {describe_item_numbers(group)}" for group in unanswered_groups)
+            result.reasons.append(
+                f"{label}: not computed, {groups} answered (each of "
+                + ", ".join(describe_item_numbers(group) for group in domain.answer_groups)
+                + " needs one answer)."
+            )
+            continue
         filled = [0 if value is None else value for value in parts.values()]
         value = max(filled) if domain.combine is Combine.MAX else sum(filled)
         result.domains[domain.id] = value
@@ -471,6 +492,7 @@ def _sum_text(parts: list[int | None], total: int) -> str:
 class _BandVerdict:
     key: str | None = None
     label: str | None = None
+    could_rise_to: tuple[str, ...] = ()
 
 
 def _band(instrument: Instrument, facts: Facts, reasons: list[str]) -> _BandVerdict:
@@ -505,7 +527,7 @@ def _triggered_band(scheme: TriggeredBands, facts: Facts, reasons: list[str]) ->
         reasons.append(f"Band {level.key} ({level.label}), scheme {scheme.scheme}: {level.when.describe(facts)}.")
         if unknown_above:
             reasons.append(f"Band is a minimum: unanswered items could still place it in {', '.join(unknown_above)}.")
-        return _BandVerdict(level.key, level.label)
+        return _BandVerdict(level.key, level.label, could_rise_to=tuple(unknown_above))
     if all(verdict is False for _, verdict in verdicts):
         reasons.append(
             f"Band {scheme.otherwise_key} ({scheme.otherwise_label}), scheme {scheme.scheme}: "
