@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_since, snapshot
@@ -23,10 +24,13 @@ from ketaclinic.core import dosing
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.consents import consent_current
-from ketaclinic.patients.models import TreatmentRoute
+from ketaclinic.patients.models import Patient, TreatmentRoute
 from ketaclinic.sessions.checklist import session_start_check
 from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
+from ketaclinic.treatment.models import TreatmentPlan
+from ketaclinic.treatment.selectors import esketamine_given_before
+from ketaclinic.treatment.services import plan_current
 from ketaclinic.validation import validated
 
 Status = DoseAdministration.Status
@@ -37,9 +41,9 @@ CLOCK_SLACK = dt.timedelta(minutes=1)
 INFUSION_END_SLACK = dt.timedelta(minutes=1)
 
 
-def _setting(session: TreatmentSession, name: str) -> Decimal | None:
-    """A protocol setting as signed into the plan (the version this session is dosed under)."""
-    value = (session.plan.protocol_settings.get(name) or {}).get("value")
+def _setting(plan: TreatmentPlan, name: str) -> Decimal | None:
+    """A protocol setting as signed into the plan (the version the dose is computed under)."""
+    value = (plan.protocol_settings.get(name) or {}).get("value")
     if value is None:
         return None
     if isinstance(value, list):
@@ -47,14 +51,14 @@ def _setting(session: TreatmentSession, name: str) -> Decimal | None:
     return Decimal(str(value))
 
 
-def dose_compute(
-    *, session: TreatmentSession, weight_kg: Any = None, concentration_mg_per_ml: Any = None
-) -> dict[str, Any]:
-    """The dose for today under the plan: values for a DoseAdministration, with the arithmetic."""
-    plan = session.plan
+def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg_per_ml: Any = None) -> dict[str, Any]:
+    """The dose under this plan version: values for a DoseAdministration, with the arithmetic.
+
+    The plan is the one ``plan_in_force`` returns for a session being dosed today.
+    """
     route = plan.route
     if route == TreatmentRoute.IV:
-        minutes = _setting(session, "infusion_minutes")
+        minutes = _setting(plan, "infusion_minutes")
         if plan.mg_per_kg is None or plan.cap_mg is None or minutes is None:
             raise RuleViolation(_("The plan lacks a mg/kg dose, cap or infusion time."), code="plan_incomplete")
         iv = dosing.weight_based_dose(
@@ -100,11 +104,19 @@ def dose_compute(
         if plan.fixed_dose_mg is None:
             raise RuleViolation(_("The plan lacks an esketamine dose."), code="plan_incomplete")
         options = tuple(Decimal(str(v)) for v in plan.protocol_settings["dose_options_mg"]["value"])
-        device_mg, rest = _setting(session, "device_mg"), _setting(session, "rest_minutes_between_devices")
+        device_mg, rest = _setting(plan, "device_mg"), _setting(plan, "rest_minutes_between_devices")
         if device_mg is None or rest is None:
             raise RuleViolation(_("The protocol lacks its device size or rest time."), code="plan_incomplete")
+        # protocols.md 4: the patient's first esketamine session is the protocol's day-1 dose.
+        first = plan.protocol_settings.get("first_dose_mg") or {}
+        is_first = first.get("value") is not None and not esketamine_given_before(patient_id=plan.patient_id)
         spray = dosing.esketamine_dose(
-            plan.fixed_dose_mg, dose_options_mg=options, device_mg=device_mg, rest_minutes_between_devices=rest
+            plan.fixed_dose_mg,
+            dose_options_mg=options,
+            device_mg=device_mg,
+            rest_minutes_between_devices=rest,
+            first_dose_mg=Decimal(str(first["value"])) if is_first else None,
+            first_dose_source=str(first.get("source", "")),
         )
         return {
             "cap_mg": max(options),
@@ -128,6 +140,71 @@ def _given(value: Any, field: str) -> Any:
     if value in (None, ""):
         raise RuleViolation(_("Enter this value."), code="required", field=field)
     return value
+
+
+# A plan in one of these phases doses nobody: the course is paused or over.
+_NOT_DOSING = {
+    TreatmentPlan.Phase.ENDED: ("course_ended", gettext_lazy("ended the course")),
+    TreatmentPlan.Phase.ON_HOLD: ("course_on_hold", gettext_lazy("put the course on hold")),
+}
+
+
+def plan_in_force(*, session: TreatmentSession) -> TreatmentPlan:
+    """The plan today's dose for this session is computed under: the patient's current signed plan.
+
+    Read afresh at every step (prepare, verify, start), because a prescriber may sign a new
+    version at any moment; a session booked under a version that was since replaced doses from
+    the current one only if it still treats by the same route, and never once the course is
+    on hold or ended.
+    """
+    booked = session.plan
+    # Signing a plan locks the patient's row (treatment.services); holding it here means no new
+    # version lands between this check and the step it guards.
+    Patient.objects.select_for_update().only("pk").get(pk=session.patient_id)
+    current = plan_current(patient=session.patient)
+    if current is None:
+        raise RuleViolation(_("The patient has no current signed plan: this session cannot start."), code="no_plan")
+    stop = _NOT_DOSING.get(TreatmentPlan.Phase(current.phase))
+    if current.pk == booked.pk:
+        if stop is not None:
+            raise RuleViolation(
+                _("Plan v%(v)s %(what)s: this session cannot start; cancel it.")
+                % {"v": current.version, "what": stop[1]},
+                code=stop[0],
+            )
+        return current
+    replaced = _("Plan v%(old)s was replaced by v%(new)s on %(on)s") % {
+        "old": booked.version,
+        "new": current.version,
+        "on": f"{timezone.localtime(current.signed_at, session.patient.center.zone):%Y-%m-%d}",
+    }
+    if stop is not None:
+        raise RuleViolation(
+            _("%(replaced)s, which %(what)s: this session cannot start; cancel it or book under a current plan.")
+            % {"replaced": replaced, "what": stop[1]},
+            code=stop[0],
+        )
+    if current.route != booked.route:
+        raise RuleViolation(
+            _("%(replaced)s, for %(route)s: this session cannot start; cancel it or book under a current plan.")
+            % {"replaced": replaced, "route": current.get_route_display()},
+            code="plan_route_changed",
+        )
+    return current
+
+
+def _plan_still_in_force(dose: DoseAdministration) -> None:
+    """A dose is verified and started only under the plan version it was computed from."""
+    current = plan_in_force(session=dose.session)
+    if dose.plan_id != current.pk:
+        raise Conflict(
+            _(
+                "The plan changed after this dose was prepared (now v%(v)s): withdraw it (wasted before a "
+                "witness) and prepare it again under the current plan."
+            )
+            % {"v": current.version},
+            code="plan_changed",
+        )
 
 
 def _event(
@@ -198,7 +275,8 @@ def dose_prepare(
             _("This session already has a dose; withdraw it (wasted before a witness) to prepare another."),
             code="dose_exists",
         )
-    values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
+    plan = plan_in_force(session=session)
+    values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
     if not lot_number.strip():
         raise RuleViolation(_("Enter the lot number."), code="required", field="lot_number")
     if lot_expires_on < session.patient.center.local_date():
@@ -216,10 +294,11 @@ def dose_prepare(
         )
     dose = DoseAdministration(
         session=session,
-        drug="esketamine" if session.plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
-        route=session.plan.route,
-        protocol_key=session.plan.protocol_key,
-        weight_basis=str((session.plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        plan=plan,
+        drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
+        route=plan.route,
+        protocol_key=plan.protocol_key,
+        weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
         lot_number=lot_number.strip(),
         lot_expires_on=lot_expires_on,
         drawn_mg=drawn,
@@ -249,6 +328,7 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
     dose = _locked(dose)
     if dose.status != Status.PREPARED:
         raise Conflict(_("Only a prepared dose can be verified."), code="not_prepared")
+    _plan_still_in_force(dose)
     before = snapshot(dose)
     dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor, timezone.now()
     dose.save()
@@ -265,6 +345,7 @@ def _start_allowed(dose: DoseAdministration) -> None:
         )
     if dose.status != Status.VERIFIED:
         raise Conflict(_("A second clinician must verify the dose before it starts."), code="not_verified")
+    _plan_still_in_force(dose)
     session_start_check(session=session)
     # The checklist saw consent when it ran; it must still be current at the moment of dosing.
     if consent_current(patient=session.patient, route=session.plan.route) is None:
@@ -308,7 +389,7 @@ def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None
     if len(previous) >= dose.device_count:
         raise Conflict(_("All %(n)s devices are recorded.") % {"n": dose.device_count}, code="devices_done")
     at = _moment(at, not_before=previous[-1].occurred_at if previous else dose.verified_at)
-    rest = _setting(dose.session, "rest_minutes_between_devices") or Decimal(0)
+    rest = _setting(dose.plan or dose.session.plan, "rest_minutes_between_devices") or Decimal(0)
     if previous and at - previous[-1].occurred_at < dt.timedelta(minutes=int(rest)):
         raise RuleViolation(
             _("Wait %(rest)s minutes between devices (the last was at %(t)s).")

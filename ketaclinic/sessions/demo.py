@@ -205,14 +205,15 @@ def _dose(
 ) -> DoseAdministration:
     plan = session.plan
     if plan.route == TreatmentRoute.IV:
-        values = dose_compute(session=session, weight_kg=weight_kg, concentration_mg_per_ml=Decimal(10))
+        values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=Decimal(10))
     else:
-        values = dose_compute(session=session)
+        values = dose_compute(plan=plan)
     lot, expires = LOT[plan.route]
     first = timeline.dose_minutes[0]
     status = Dose.RUNNING if timeline.ended is None else Dose.COMPLETED
     return DoseAdministration(
         session=session,
+        plan=plan,
         drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
         route=plan.route,
         protocol_key=plan.protocol_key,

@@ -209,6 +209,11 @@ class DoseAdministration(AboutOneSession, ClinicalRecord):
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="doses")
+    # The signed plan version the dose was computed under: the patient's current one at the time,
+    # which may be newer than the version the session was booked under.
+    plan = models.ForeignKey(
+        "treatment.TreatmentPlan", on_delete=models.PROTECT, null=True, blank=True, related_name="doses"
+    )
     drug = models.CharField(max_length=32)
     route = models.CharField(max_length=32)
     protocol_key = models.CharField(max_length=64)

@@ -18,6 +18,8 @@ class TreatmentPlan(ClinicalRecord):
         EVALUATION = "evaluation", _("Evaluation")
         INDUCTION = "induction", _("Induction")
         MAINTENANCE = "maintenance", _("Maintenance")
+        # Paused by the prescriber (illness, a pregnancy test, travel): nothing is dosed until a new version.
+        ON_HOLD = "on_hold", _("On hold")
         ENDED = "ended", _("Ended")
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

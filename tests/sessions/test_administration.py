@@ -53,6 +53,11 @@ def prepared(session, **changes):  # type: ignore[no-untyped-def]  # noqa: F811
     return dose_prepare(actor=session.nurse, session=session, **(LOT | values | changes))
 
 
+def prepare_post(session):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The dose form as the nurse submits it: 80 kg, 50 mg drawn."""
+    return {"weight_kg": "80", "concentration_mg_per_ml": "10", "drawn_mg": "50"} | {k: str(v) for k, v in LOT.items()}
+
+
 def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ignore[no-untyped-def]  # noqa: F811
     """A dose started after a passed checklist and a second clinician's check, some minutes ago."""
     with time_machine.travel(timezone.now() - dt.timedelta(minutes=minutes_ago)):
