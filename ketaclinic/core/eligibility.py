@@ -14,10 +14,14 @@ old evaluation keeps the rules it was made under. Thresholds live in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from importlib import resources
 from typing import ClassVar, Final
+
+import yaml
 
 from ketaclinic.core.dosing import Route
 from ketaclinic.core.errors import RuleViolation
@@ -25,6 +29,7 @@ from ketaclinic.core.instruments.conditions import Sex as _InstrumentSex
 
 __all__ = [
     "ALL_ROUTES",
+    "ELIGIBILITY_THRESHOLDS",
     "ESKETAMINE_ROUTES",
     "KETAMINE_ROUTES",
     "RULES",
@@ -36,6 +41,7 @@ __all__ = [
     "EligibilityRule",
     "EligibilitySettings",
     "EligibilitySettingsError",
+    "EligibilityThreshold",
     "MedicationClass",
     "NotAssessed",
     "Route",
@@ -45,7 +51,7 @@ __all__ = [
     "evaluate",
 ]
 
-RULE_SET_VERSION: Final = "eligibility-demo-2026.1"
+RULE_SET_VERSION: Final = "eligibility-demo-2026.2"
 
 
 class RuleKind(StrEnum):
@@ -80,6 +86,40 @@ KETAMINE_ROUTES: Final = frozenset({Route.IV, Route.IM, Route.ORAL_SUBLINGUAL})
 ESKETAMINE_ROUTES: Final = frozenset({Route.ESKETAMINE_NASAL_SPRAY})
 
 
+@dataclass(frozen=True, slots=True)
+class EligibilityThreshold:
+    """A threshold from rules/eligibility_thresholds.yaml, with its source."""
+
+    name: str
+    value: int
+    unit: str
+    meaning: str
+    source: str
+    is_confirmed: bool
+    note: str
+
+
+def _load_thresholds() -> tuple[str, Mapping[str, EligibilityThreshold]]:
+    text = resources.files("ketaclinic.core").joinpath("rules/eligibility_thresholds.yaml").read_text("utf-8")
+    document = yaml.safe_load(text)
+    thresholds = {
+        str(item["name"]): EligibilityThreshold(
+            name=str(item["name"]),
+            value=int(item["value"]),
+            unit=str(item["unit"]),
+            meaning=str(item["meaning"]),
+            source=" ".join(str(item["source"]).split()),
+            is_confirmed=bool(item["confirmed"]),
+            note=" ".join(str(item.get("note") or "").split()),
+        )
+        for item in document["thresholds"]
+    }
+    return str(document["version"]), thresholds
+
+
+ELIGIBILITY_THRESHOLDS_VERSION, ELIGIBILITY_THRESHOLDS = _load_thresholds()
+
+
 class EligibilitySettingsError(RuleViolation, ValueError):
     """Settings name an unknown rule or try to switch off a confirmed one."""
 
@@ -89,9 +129,13 @@ class ConsultationFacts:
     """What the consultation recorded; ``None`` = not recorded (unknown), never "no"."""
 
     age_years: int | None = None
+    # The day the age was computed for, and the day of the BP reading and of each screen:
+    # only shown in a finding's reasons, so the clinician sees which value fired it.
+    age_on: dt.date | None = None
     sex: Sex | None = None
     baseline_systolic_mmhg: int | None = None
     baseline_diastolic_mmhg: int | None = None
+    baseline_bp_measured_on: dt.date | None = None
 
     # Vascular conditions the Spravato label names as contraindications.
     has_aneurysmal_vascular_disease: bool | None = None
@@ -119,7 +163,9 @@ class ConsultationFacts:
     has_current_substance_use_disorder: bool | None = None
     has_history_of_ketamine_or_pcp_misuse: bool | None = None
     dast10_total: int | None = None
+    dast10_completed_on: dt.date | None = None
     audit_c_total: int | None = None
+    audit_c_completed_on: dt.date | None = None
     drinks_alcohol: bool | None = None
 
     has_raised_intracranial_pressure: bool | None = None
@@ -170,6 +216,11 @@ class EligibilitySettings:
     audit_c_men_at_least: int = 4
     audit_c_women_at_least: int = 3
     audit_c_other_or_unknown_sex_at_least: int = 3
+    # Severe hypertension read from the consultation's BP (KET-CI-BP-HAZARD), and drinking read
+    # from the AUDIT-C (INT-CNS-DEP): defaults and sources in rules/eligibility_thresholds.yaml.
+    severe_systolic_at_least_mmhg: int = ELIGIBILITY_THRESHOLDS["severe_systolic_at_least_mmhg"].value
+    severe_diastolic_at_least_mmhg: int = ELIGIBILITY_THRESHOLDS["severe_diastolic_at_least_mmhg"].value
+    audit_c_drinks_alcohol_at_least: int = ELIGIBILITY_THRESHOLDS["audit_c_drinks_alcohol_at_least"].value
     # Rules whose source is unconfirmed may be switched off by the medical director; they
     # are then listed as disabled in every evaluation, never dropped silently.
     disabled_rule_ids: frozenset[str] = frozenset()
@@ -179,6 +230,10 @@ _FACT_NAMES: Final = frozenset(f.name for f in fields(ConsultationFacts))
 _SETTING_NAMES: Final = frozenset(f.name for f in fields(EligibilitySettings))
 
 type EvidenceValue = bool | int | str | tuple[str, ...]
+
+
+def _on(day: dt.date | None) -> str:
+    return f" on {day.isoformat()}" if day is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +301,15 @@ class Exceeds:
     setting: str
     unit: str
     inclusive: bool
+    # A date fact saying when the value was measured, shown in the reason.
+    on_fact: str | None = None
+    # What reaching the threshold means, where the setting's name does not say it.
+    meaning: str = ""
 
     def __post_init__(self) -> None:
         _fact(self.fact)
+        if self.on_fact is not None:
+            _fact(self.on_fact)
         if self.setting not in _SETTING_NAMES:
             raise ValueError(f"EligibilitySettings has no field {self.setting!r}.")
 
@@ -265,8 +326,59 @@ class Exceeds:
         if not fired:
             return _NOT_FIRED
         sign = ">=" if self.inclusive else ">"
-        reason = f"{self.fact} {value}{self.unit} {sign} {limit}{self.unit} (setting {self.setting})"
+        on = _on(getattr(facts, self.on_fact)) if self.on_fact is not None else ""
+        meaning = f": {self.meaning}" if self.meaning else ""
+        reason = f"{self.fact} {value}{self.unit}{on} {sign} {limit}{self.unit} (setting {self.setting}{meaning})"
         return _Check(True, ((self.fact, value),), (reason,))
+
+
+@dataclass(frozen=True, slots=True)
+class BloodPressureAtLeast:
+    """Fires when the consultation's systolic or diastolic reading reaches a category's limit.
+
+    Either reading is enough on its own; a missing reading that could still reach the limit
+    leaves the condition unknown, never passed.
+    """
+
+    systolic_setting: str
+    diastolic_setting: str
+    category: str
+
+    def __post_init__(self) -> None:
+        for setting in (self.systolic_setting, self.diastolic_setting):
+            if setting not in _SETTING_NAMES:
+                raise ValueError(f"EligibilitySettings has no field {setting!r}.")
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return ("baseline_systolic_mmhg", "baseline_diastolic_mmhg")
+
+    def check(self, facts: ConsultationFacts, settings: EligibilitySettings) -> _Check:
+        systolic, diastolic = facts.baseline_systolic_mmhg, facts.baseline_diastolic_mmhg
+        systolic_limit: int = getattr(settings, self.systolic_setting)
+        diastolic_limit: int = getattr(settings, self.diastolic_setting)
+        if (systolic is not None and systolic >= systolic_limit) or (
+            diastolic is not None and diastolic >= diastolic_limit
+        ):
+            reading = f"{'?' if systolic is None else systolic}/{'?' if diastolic is None else diastolic}"
+            reason = (
+                f"BP {reading}{_on(facts.baseline_bp_measured_on)} is at or above "
+                f"{systolic_limit}/{diastolic_limit} ({self.category})"
+            )
+            evidence = tuple(
+                (name, value)
+                for name, value in (("baseline_systolic_mmhg", systolic), ("baseline_diastolic_mmhg", diastolic))
+                if value is not None
+            )
+            return _Check(True, evidence, (reason,))
+        missing = tuple(
+            name
+            for name, value in (("baseline_systolic_mmhg", systolic), ("baseline_diastolic_mmhg", diastolic))
+            if value is None
+        )
+        if missing:
+            return _Check(fired=None, missing=missing)
+        return _NOT_FIRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +407,8 @@ class AuditCPositive:
         if total < limit:
             return _NOT_FIRED
         sex = facts.sex.value if facts.sex is not None else "not recorded"
-        reason = f"audit_c_total {total} >= {limit} (setting {setting}; sex {sex})"
+        on = _on(facts.audit_c_completed_on)
+        reason = f"audit_c_total {total}{on} >= {limit} (setting {setting}; sex {sex})"
         return _Check(True, (("audit_c_total", total),), (reason,))
 
 
@@ -337,7 +450,7 @@ class HasDiagnosisCode:
         return _Check(True, (("diagnosis_codes", matched),), (reason,))
 
 
-type Condition = IsTrue | IsFalse | Exceeds | AuditCPositive | TakesMedication | HasDiagnosisCode
+type Condition = IsTrue | IsFalse | Exceeds | BloodPressureAtLeast | AuditCPositive | TakesMedication | HasDiagnosisCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,12 +490,12 @@ class EligibilityRule:
         return _NOT_FIRED
 
 
-def _above(fact: str, setting: str, unit: str) -> Exceeds:
-    return Exceeds(fact, setting, unit, inclusive=False)
+def _above(fact: str, setting: str, unit: str, *, on: str | None = None) -> Exceeds:
+    return Exceeds(fact, setting, unit, inclusive=False, on_fact=on)
 
 
-def _at_least(fact: str, setting: str, unit: str = "") -> Exceeds:
-    return Exceeds(fact, setting, unit, inclusive=True)
+def _at_least(fact: str, setting: str, unit: str = "", *, on: str | None = None, meaning: str = "") -> Exceeds:
+    return Exceeds(fact, setting, unit, inclusive=True, on_fact=on, meaning=meaning)
 
 
 _SPRAVATO_US: Final = "SPRAVATO (esketamine) nasal spray, US prescribing information"
@@ -432,7 +545,7 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
     ),
     EligibilityRule(
         id="KET-CI-BP-HAZARD",
-        version=1,
+        version=2,
         routes=KETAMINE_ROUTES,
         kind=RuleKind.ABSOLUTE,
         criteria="a condition where a significant rise in blood pressure would be a serious "
@@ -445,6 +558,10 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
             IsTrue("has_recent_myocardial_infarction"),
             IsTrue("has_recent_stroke"),
             IsTrue("has_severe_uncontrolled_hypertension"),
+            # The consultation's own reading answers "severe hypertension" whatever the box says.
+            BloodPressureAtLeast(
+                "severe_systolic_at_least_mmhg", "severe_diastolic_at_least_mmhg", "severe hypertension"
+            ),
             IsTrue("has_aortic_dissection"),
             # Not listed in the ketamine label's examples: these are the esketamine label's
             # contraindications for the same reason (a BP rise could rupture or bleed), so
@@ -454,7 +571,12 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
             IsTrue("has_history_of_intracerebral_hemorrhage"),
         ),
         source_note="Aneurysm, AVM and brain-bleed conditions added by ketaclinic by analogy "
-        "with the Spravato label; for the medical director to confirm.",
+        "with the Spravato label; for the medical director to confirm. Severe hypertension is also "
+        "read from the consultation's BP at or above "
+        f"{ELIGIBILITY_THRESHOLDS['severe_systolic_at_least_mmhg'].value}/"
+        f"{ELIGIBILITY_THRESHOLDS['severe_diastolic_at_least_mmhg'].value} mmHg "
+        f"({ELIGIBILITY_THRESHOLDS['severe_systolic_at_least_mmhg'].source}; clinic-configurable, "
+        "the boundary not checked against the guideline text).",
     ),
     EligibilityRule(
         id="ALL-REL-HTN",
@@ -466,8 +588,8 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
         source=f"{_SPRAVATO_US}: blood pressure warning (above 140/90, weigh the risk); {_CONSENSUS}",
         any_of=(
             IsTrue("has_uncontrolled_hypertension"),
-            _above("baseline_systolic_mmhg", "systolic_above_mmhg", " mmHg"),
-            _above("baseline_diastolic_mmhg", "diastolic_above_mmhg", " mmHg"),
+            _above("baseline_systolic_mmhg", "systolic_above_mmhg", " mmHg", on="baseline_bp_measured_on"),
+            _above("baseline_diastolic_mmhg", "diastolic_above_mmhg", " mmHg", on="baseline_bp_measured_on"),
         ),
     ),
     EligibilityRule(
@@ -532,7 +654,7 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
         "included); the project's seed article",
         any_of=(
             IsTrue("has_current_substance_use_disorder"),
-            _at_least("dast10_total", "dast10_at_least"),
+            _at_least("dast10_total", "dast10_at_least", on="dast10_completed_on"),
             AuditCPositive(),
             IsTrue("has_history_of_ketamine_or_pcp_misuse"),
         ),
@@ -618,7 +740,7 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
         explanation="Older adults reach higher esketamine levels; the EU label starts them at "
         "28 mg (the US label has no separate dose).",
         source=f"{_SPRAVATO_US}: geriatric use; SPRAVATO EU SmPC: posology",
-        any_of=(_at_least("age_years", "older_adult_age_years", " years"),),
+        any_of=(_at_least("age_years", "older_adult_age_years", " years", on="age_on"),),
     ),
     EligibilityRule(
         id="ALL-CAU-DRIVING",
@@ -677,7 +799,7 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
     ),
     EligibilityRule(
         id="INT-CNS-DEP",
-        version=1,
+        version=2,
         routes=ALL_ROUTES,
         kind=RuleKind.INTERACTION,
         criteria="takes opioids, sedating antihistamines, sleeping pills or other CNS depressants, or drinks alcohol",
@@ -695,6 +817,10 @@ RULES: Final[tuple[EligibilityRule, ...]] = (
                 )
             ),
             IsTrue("drinks_alcohol"),
+            # Any AUDIT-C total above 0 means the patient reported drinking, whatever the box says.
+            _at_least(
+                "audit_c_total", "audit_c_drinks_alcohol_at_least", on="audit_c_completed_on", meaning="drinks alcohol"
+            ),
         ),
     ),
 )

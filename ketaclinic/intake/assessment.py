@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from ketaclinic.core import eligibility
@@ -22,18 +25,24 @@ from ketaclinic.measures.models import QuestionnaireResponse
 SEX_FOR_RULES = {"female": eligibility.Sex.FEMALE, "male": eligibility.Sex.MALE}
 
 
-def latest_totals(consultation: Consultation, codes: tuple[str, ...]) -> dict[str, int | None]:
+@dataclass(frozen=True, slots=True)
+class StoredTotal:
+    total: int
+    completed_on: dt.date
+
+
+def latest_totals(consultation: Consultation, codes: tuple[str, ...]) -> dict[str, StoredTotal | None]:
     """The most recent completed total of each scale for the consultation's patient (one query)."""
-    totals: dict[str, int | None] = dict.fromkeys(codes)
+    totals: dict[str, StoredTotal | None] = dict.fromkeys(codes)
     responses = (
         QuestionnaireResponse.objects.in_use()
-        .filter(patient_id=consultation.patient_id, instrument_code__in=codes, status="completed")
+        .filter(patient_id=consultation.patient_id, instrument_code__in=codes, status="completed", total__isnull=False)
         .order_by("-completed_at")
-        .values_list("instrument_code", "total")
+        .values_list("instrument_code", "total", "completed_at")
     )
-    for code, total in responses:
+    for code, total, completed_at in responses:
         if totals[code] is None:
-            totals[code] = total
+            totals[code] = StoredTotal(total=total, completed_on=timezone.localdate(completed_at))
     return totals
 
 
@@ -41,18 +50,28 @@ def consultation_facts(consultation: Consultation) -> eligibility.ConsultationFa
     patient = consultation.patient
     history = {name: consultation.history.get(name) for name in HISTORY_FACTS}
     totals = latest_totals(consultation, ("audit_c", "dast10"))
+    dast10, audit_c = totals["dast10"], totals["audit_c"]
+    today = timezone.localdate()
+    has_bp = consultation.systolic_mmhg is not None or consultation.diastolic_mmhg is not None
     classes = (
         frozenset(eligibility.MedicationClass(value) for value in consultation.medication_classes)
         if consultation.are_medications_reconciled
         else None
     )
+    # The rules read the numbers themselves (BP, age, stored screens), so a value that fires a
+    # rule does so even where the matching history box was left unticked.
     return eligibility.ConsultationFacts(
-        age_years=patient.age_on(timezone.localdate()),
+        age_years=patient.age_on(today),
+        age_on=today,
         sex=SEX_FOR_RULES.get(patient.sex_at_birth, eligibility.Sex.UNKNOWN),
         baseline_systolic_mmhg=consultation.systolic_mmhg,
         baseline_diastolic_mmhg=consultation.diastolic_mmhg,
-        dast10_total=totals["dast10"],
-        audit_c_total=totals["audit_c"],
+        # The consultation records its baseline vitals on the day it was held.
+        baseline_bp_measured_on=timezone.localdate(consultation.started_at) if has_bp else None,
+        dast10_total=dast10.total if dast10 else None,
+        dast10_completed_on=dast10.completed_on if dast10 else None,
+        audit_c_total=audit_c.total if audit_c else None,
+        audit_c_completed_on=audit_c.completed_on if audit_c else None,
         current_medication_classes=classes,
         diagnosis_codes=frozenset(consultation.diagnosis_codes),
         **history,

@@ -11,6 +11,7 @@ from ketaclinic.core.eligibility import (
     RULE_SET_VERSION,
     RULES,
     AuditCPositive,
+    BloodPressureAtLeast,
     ConsultationFacts,
     EligibilityEvaluation,
     EligibilityRule,
@@ -149,6 +150,11 @@ def _triggers(condition: object) -> list[dict[str, Any]]:
         case Exceeds(fact=fact, setting=setting, inclusive=inclusive):
             limit = getattr(defaults, setting)
             return [{fact: limit if inclusive else limit + 1}]
+        case BloodPressureAtLeast(systolic_setting=systolic, diastolic_setting=diastolic):
+            return [
+                {"baseline_systolic_mmhg": getattr(defaults, systolic)},
+                {"baseline_diastolic_mmhg": getattr(defaults, diastolic)},
+            ]
         case AuditCPositive():
             return [{"audit_c_total": 4, "sex": Sex.MALE}, {"audit_c_total": 3, "sex": None}]
         case TakesMedication(classes=classes):
