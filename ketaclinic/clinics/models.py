@@ -27,6 +27,7 @@ class StaffRoleKind(models.TextChoices):
     THERAPIST = Role.THERAPIST.value, _("Therapist")
     FRONT_DESK = Role.FRONT_DESK.value, _("Front desk")
     RESEARCHER = Role.RESEARCHER.value, _("Researcher")
+    MEDICAL_DIRECTOR = Role.MEDICAL_DIRECTOR.value, _("Medical director")
 
 
 # A clock time typed for "now" may run a minute ahead of the server's clock.

@@ -16,6 +16,7 @@ class Role(StrEnum):
     THERAPIST = "therapist"
     FRONT_DESK = "front_desk"
     RESEARCHER = "researcher"
+    MEDICAL_DIRECTOR = "medical_director"
 
 
 class Perm(StrEnum):
@@ -47,6 +48,7 @@ class Perm(StrEnum):
     CONSENT_PUBLISH = "consent.publish"
     PLAN_VIEW = "plan.view"
     PLAN_SIGN = "plan.sign"
+    PLAN_CEILING_APPROVE = "plan.ceiling_approve"
     LETTER_SEND = "letter.send"
     SESSION_VIEW = "session.view"
     SESSION_BOOK = "session.book"
@@ -65,6 +67,7 @@ _CLINICAL = {
     Role.NURSE,
     Role.THERAPIST,
     Role.FRONT_DESK,
+    Role.MEDICAL_DIRECTOR,
 }
 
 # Researchers see de-identified data only, so no action on an identified patient is theirs.
@@ -110,8 +113,11 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.CONSENT_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),
     # The consent text is the medical director's; center admins publish its versions.
     Perm.CONSENT_PUBLISH: frozenset({Role.CENTER_ADMIN}),
-    Perm.PLAN_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST}),
+    Perm.PLAN_VIEW: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.MEDICAL_DIRECTOR}),
     Perm.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
+    # protocols.md / issue 10: a protocol's mg ceiling is lowered freely, but raised only with
+    # the medical director's own signed sign-off; a director who also prescribes holds both roles.
+    Perm.PLAN_CEILING_APPROVE: frozenset({Role.MEDICAL_DIRECTOR}),
     Perm.LETTER_SEND: frozenset({Role.PRESCRIBER}),
     Perm.SESSION_VIEW: frozenset(_CLINICAL),
     Perm.SESSION_BOOK: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK}),

@@ -22,3 +22,8 @@ def test_only_center_admins_read_the_audit_trail():
 def test_front_desk_can_register_but_not_edit_allergies():
     assert role_allows(Role.FRONT_DESK, Perm.PATIENT_CREATE)
     assert not role_allows(Role.FRONT_DESK, Perm.ALLERGY_EDIT)
+
+
+def test_only_medical_directors_sign_off_a_cap_above_a_protocol_ceiling():
+    assert {role for role in Role if role_allows(role, Perm.PLAN_CEILING_APPROVE)} == {Role.MEDICAL_DIRECTOR}
+    assert not role_allows(Role.MEDICAL_DIRECTOR, Perm.PLAN_SIGN)
