@@ -25,6 +25,22 @@ class PlanForm(forms.ModelForm):
     password = forms.CharField(
         label=_("Your password, to sign"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+    # Only for a cap above the protocol's mg ceiling: the medical director signs off in person.
+    ceiling_director = forms.CharField(
+        label=_("Medical director's username (cap above the protocol's ceiling only)"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    ceiling_director_password = forms.CharField(
+        label=_("Medical director's password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    ceiling_reason = forms.CharField(
+        label=_("Why the cap may exceed the protocol's ceiling"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     class Meta:
         model = TreatmentPlan

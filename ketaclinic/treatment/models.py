@@ -56,6 +56,14 @@ class TreatmentPlan(ClinicalRecord):
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField()
     content_sha256 = models.CharField(max_length=64)
+    # A cap above the protocol's mg ceiling rests on a medical director's own signed sign-off.
+    ceiling_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ceiling_approved_at = models.DateTimeField(null=True, blank=True)
+    ceiling_approval_reason = models.TextField(
+        blank=True, help_text=_("Why the medical director allowed a cap above the protocol's ceiling.")
+    )
 
     class Meta:
         ordering = ["patient", "-version"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
+from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.treatment.models import TreatmentPlan
 
 
@@ -18,7 +19,7 @@ def plan_versions(*, actor: Any, patient: Any) -> list[TreatmentPlan]:
     return list(
         TreatmentPlan.objects.in_use()
         .filter(patient_id=patient.pk)
-        .select_related("signed_by", "decision")
+        .select_related("signed_by", "decision", "ceiling_approved_by")
         .order_by("-version")
     )
 
@@ -26,7 +27,9 @@ def plan_versions(*, actor: Any, patient: Any) -> list[TreatmentPlan]:
 def plan_get(*, actor: Any, patient: Any, plan_id: UUID | str) -> TreatmentPlan:
     try:
         return (
-            TreatmentPlan.objects.in_use().select_related("signed_by").get(patient_id=patient.pk, external_id=plan_id)
+            TreatmentPlan.objects.in_use()
+            .select_related("signed_by", "ceiling_approved_by")
+            .get(patient_id=patient.pk, external_id=plan_id)
         )
     except (TreatmentPlan.DoesNotExist, ValueError):
         raise NotFound(_("Plan not found."), code="plan_not_found") from None
@@ -50,3 +53,15 @@ def plans_due_for_re_evaluation(
         .select_related("patient", "signed_by")
         .order_by("re_evaluation_due_on")
     )
+
+
+def esketamine_given_before(*, patient_id: int, except_session_id: int | None = None) -> bool:
+    """Whether the patient has been given any esketamine (a dose started), in any session."""
+    from ketaclinic.sessions.models import DoseAdministration
+
+    doses = DoseAdministration.objects.in_use().filter(
+        session__patient_id=patient_id, route=TreatmentRoute.ESKETAMINE, started_at__isnull=False
+    )
+    if except_session_id is not None:
+        doses = doses.exclude(session_id=except_session_id)
+    return doses.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,15 +14,24 @@ from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
-from ketaclinic.clinics.authorization import require
-from ketaclinic.core import eligibility
-from ketaclinic.core.dosing import PROTOCOL_DEFAULTS, PROTOCOL_LIBRARY_VERSION, DoseRule, ProtocolDefaults
+from ketaclinic.clinics.authorization import can, require
+from ketaclinic.core import dosing, eligibility
+from ketaclinic.core.dosing import (
+    PROTOCOL_DEFAULTS,
+    PROTOCOL_LIBRARY_VERSION,
+    CeilingVerdict,
+    DoseInputError,
+    DoseRule,
+    ProtocolDefaults,
+    SettingBasis,
+)
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.models import EligibilityDecision
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatment.models import TreatmentPlan
+from ketaclinic.treatment.selectors import esketamine_given_before
 from ketaclinic.validation import validated
 
 PLAN_FIELDS = (
@@ -39,6 +49,15 @@ PLAN_FIELDS = (
     "re_evaluation_due_on",
     "phase",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CeilingSignOff:
+    """A medical director's sign-off for a plan cap above the protocol's mg ceiling."""
+
+    director_username: str
+    password: str
+    reason: str
 
 
 def protocol_get(key: str) -> ProtocolDefaults:
@@ -61,7 +80,7 @@ def plan_defaults(protocol: ProtocolDefaults) -> dict[str, Any]:
     return {
         "protocol_key": protocol.key,
         "mg_per_kg": _number(protocol, "mg_per_kg"),
-        "cap_mg": _number(protocol, "cap_mg"),
+        "cap_mg": _number(protocol, "cap_mg") or _label_ceiling(protocol),
         "fixed_dose_mg": _number(protocol, "first_dose_mg") or _number(protocol, "dose_mg"),
         "planned_sessions": int(_number(protocol, "induction_sessions") or 6),
         "min_spacing_days": int(_number(protocol, "min_spacing_days") or 2),
@@ -70,18 +89,61 @@ def plan_defaults(protocol: ProtocolDefaults) -> dict[str, Any]:
     }
 
 
-def _bounded(protocol: ProtocolDefaults, values: dict[str, Any]) -> None:
-    """Refuse a plan that goes past what its protocol allows, or leaves a limit unset."""
-    cap = values.get("cap_mg")
-    protocol_cap = _number(protocol, "cap_mg")
-    if cap is None:
-        raise RuleViolation(_("Set the mg ceiling per session."), code="cap_required", field="cap_mg")
-    if protocol_cap is not None and cap > protocol_cap:
+def _ceiling_checked(protocol: ProtocolDefaults, cap: Decimal, *, signed_off: bool) -> bool:
+    """Refuse a cap past the protocol's ceiling unless a director signed off; say if one is used."""
+    check = dosing.cap_ceiling_check(protocol, cap)
+    if check.verdict is CeilingVerdict.REFUSED:
         raise RuleViolation(
-            _("The ceiling cannot exceed the protocol's %(cap)s mg.") % {"cap": protocol_cap},
+            _("The cap cannot be %(cap)s mg: %(reason)s.") % {"cap": cap, "reason": check.reason},
+            code="cap_above_hard_limit",
+            field="cap_mg",
+        )
+    if check.verdict is CeilingVerdict.NEEDS_SIGN_OFF and not signed_off:
+        raise RuleViolation(
+            _(
+                "The cap cannot exceed the protocol's %(ceiling)s mg ceiling (%(source)s) without a "
+                "medical director's signed sign-off and reason."
+            )
+            % {"ceiling": check.ceiling_mg, "source": check.ceiling_source},
             code="cap_above_protocol",
             field="cap_mg",
         )
+    return check.verdict is CeilingVerdict.NEEDS_SIGN_OFF
+
+
+def _first_dose_checked(protocol: ProtocolDefaults, patient: Patient, dose_mg: Decimal | None) -> None:
+    """protocols.md 4: the first esketamine session is the protocol's day-1 dose (US TRD 56 mg)."""
+    if not _has(protocol, "first_dose_mg") or dose_mg is None:
+        return
+    if esketamine_given_before(patient_id=patient.pk):
+        return
+    setting = protocol.setting("first_dose_mg")
+    try:
+        dosing.first_dose_check(dose_mg, first_dose_mg=protocol.decimal("first_dose_mg"), source=setting.source)
+    except DoseInputError:
+        raise RuleViolation(
+            _(
+                "The patient has had no esketamine yet: the first session is %(first)s mg under this "
+                "protocol, not %(dose)s mg (%(source)s). Sign %(first)s mg now and a new version after it."
+            )
+            % {"first": setting.value, "dose": dose_mg, "source": setting.source},
+            code="esketamine_first_dose",
+            field="fixed_dose_mg",
+        ) from None
+
+
+def _label_ceiling(protocol: ProtocolDefaults) -> Decimal | None:
+    """A label's ceiling is the natural cap; a ceiling the clinic must confirm is not pre-filled."""
+    if _has(protocol, "ceiling_mg") and protocol.setting("ceiling_mg").basis is SettingBasis.LABEL:
+        return _number(protocol, "ceiling_mg")
+    return None
+
+
+def _bounded(protocol: ProtocolDefaults, values: dict[str, Any]) -> None:
+    """Refuse a plan that goes past what its protocol allows, or leaves a limit unset."""
+    cap = values.get("cap_mg")
+    if cap is None:
+        raise RuleViolation(_("Set the mg ceiling per session."), code="cap_required", field="cap_mg")
     if protocol.dose_rule is DoseRule.MG_PER_KG:
         dose = values.get("mg_per_kg")
         low, high = _number(protocol, "min_mg_per_kg") or Decimal("0.1"), _number(protocol, "max_mg_per_kg")
@@ -157,18 +219,65 @@ def plan_current(*, patient: Patient) -> TreatmentPlan | None:
 
 
 def treatment_plan_sign(
-    *, actor: Any, patient: Patient, fields: dict[str, Any], password: str, change_reason: str = ""
+    *,
+    actor: Any,
+    patient: Patient,
+    fields: dict[str, Any],
+    password: str,
+    change_reason: str = "",
+    ceiling_sign_off: CeilingSignOff | None = None,
 ) -> TreatmentPlan:
-    """Sign a plan, or a new version of the current one; only a prescriber, with their password."""
+    """Sign a plan, or a new version of the current one; only a prescriber, with their password.
+
+    A cap above the protocol's mg ceiling also needs ``ceiling_sign_off``: a medical director
+    of the patient's center, with their own password and a reason.
+    """
     require(actor, Perm.PLAN_SIGN, center_id=patient.center_id)
     # Checked outside the write's transaction, so a wrong password counts towards the lock.
     signature_password_check(actor=actor, password=password)
-    return _treatment_plan_record(actor=actor, patient=patient, fields=fields, change_reason=change_reason)
+    director = _ceiling_director(patient=patient, sign_off=ceiling_sign_off)
+    return _treatment_plan_record(
+        actor=actor,
+        patient=patient,
+        fields=fields,
+        change_reason=change_reason,
+        director=director,
+        director_reason=ceiling_sign_off.reason.strip() if ceiling_sign_off else "",
+    )
+
+
+def _ceiling_director(*, patient: Patient, sign_off: CeilingSignOff | None) -> Any:
+    """The medical director signing off, after their password; None when no sign-off is offered."""
+    if sign_off is None or not (sign_off.director_username.strip() or sign_off.password or sign_off.reason.strip()):
+        return None
+    from ketaclinic.accounts.models import User
+
+    director = User.objects.filter(username=sign_off.director_username.strip(), is_active=True).first()
+    if director is None or not can(director, Perm.PLAN_CEILING_APPROVE, center_id=patient.center_id):
+        raise RuleViolation(
+            _("No medical director of this center has that username."),
+            code="not_a_medical_director",
+            field="ceiling_director",
+        )
+    if not sign_off.reason.strip():
+        raise RuleViolation(
+            _("The medical director must say why the cap may exceed the protocol's ceiling."),
+            code="ceiling_reason_required",
+            field="ceiling_reason",
+        )
+    signature_password_check(actor=director, password=sign_off.password)
+    return director
 
 
 @transaction.atomic
 def _treatment_plan_record(
-    *, actor: Any, patient: Patient, fields: dict[str, Any], change_reason: str
+    *,
+    actor: Any,
+    patient: Patient,
+    fields: dict[str, Any],
+    change_reason: str,
+    director: Any = None,
+    director_reason: str = "",
 ) -> TreatmentPlan:
     values = {name: fields.get(name) for name in PLAN_FIELDS}
     protocol = protocol_get(str(values["protocol_key"] or ""))
@@ -188,6 +297,8 @@ def _treatment_plan_record(
         )
     _decision_still_holds(decision)
     _bounded(protocol, values)
+    raised_ceiling = _ceiling_checked(protocol, Decimal(str(values["cap_mg"])), signed_off=director is not None)
+    _first_dose_checked(protocol, patient, values.get("fixed_dose_mg"))
     today = timezone.localdate()
     if values["re_evaluation_due_on"] is None or values["re_evaluation_due_on"] <= today:
         raise RuleViolation(
@@ -214,6 +325,9 @@ def _treatment_plan_record(
         change_reason=change_reason.strip(),
         signed_by=actor,
         signed_at=timezone.now(),
+        ceiling_approved_by=director if raised_ceiling else None,
+        ceiling_approved_at=timezone.now() if raised_ceiling else None,
+        ceiling_approval_reason=director_reason if raised_ceiling else "",
         **{name: values[name] for name in PLAN_FIELDS if name not in {"phase"}},
     )
     if plan.phase == TreatmentPlan.Phase.ENDED and not plan.ended_reason.strip():
@@ -230,6 +344,17 @@ def _treatment_plan_record(
         changes=changes_between(snapshot(previous) if previous else {}, snapshot(plan)),
         reason=change_reason,
     )
+    if raised_ceiling:
+        audit_change_record(
+            actor=director,
+            instance=plan,
+            action="treatment_plan.ceiling_raised",
+            changes={
+                "cap_mg": [None, jsonable(plan.cap_mg)],
+                "ceiling_mg": [None, jsonable(protocol.decimal("ceiling_mg"))],
+            },
+            reason=director_reason,
+        )
     return plan
 
 

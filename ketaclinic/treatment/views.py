@@ -52,6 +52,11 @@ def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                     fields=data,
                     password=data["password"],
                     change_reason=data["change_reason"],
+                    ceiling_sign_off=services.CeilingSignOff(
+                        director_username=data["ceiling_director"],
+                        password=data["ceiling_director_password"],
+                        reason=data["ceiling_reason"],
+                    ),
                 )
                 messages.success(request, _("Plan version %(version)s signed.") % {"version": plan.version})
                 return redirect("treatment:plans", patient_id=patient.external_id)
