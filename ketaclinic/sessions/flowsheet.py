@@ -16,7 +16,7 @@ from ketaclinic.clinics.authorization import center_ids_for, require
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, THRESHOLDS, implausible
 from ketaclinic.core.permissions import Perm
-from ketaclinic.sessions.ingestion import session_baseline, vital_sign_store
+from ketaclinic.sessions.ingestion import session_baseline, session_pre_dose, vital_sign_store
 from ketaclinic.sessions.models import (
     DischargeAssessment,
     DoseAdministration,
@@ -58,6 +58,7 @@ def vital_sign_record(
         values=values,
         measured_at=measured_at,
         baseline=session_baseline(session),
+        pre_dose=session_pre_dose(session),
         key=f"hand-{uuid.uuid4()}",
         source=VitalSign.Source.HAND,
         recorded_by=actor,

@@ -56,6 +56,49 @@ def baseline_of(readings: Iterable[VitalSign], dose_started_at: dt.datetime | No
     return {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
 
 
+@dataclass(frozen=True, slots=True)
+class PreDose:
+    """Each measure's latest value at or before the dose started: what later readings fall from.
+
+    The esketamine label counts any fall of MOAA/S from the pre-dose level as sedation, so the
+    level is the one rated just before the dose, not the session's first (``baseline_of``).
+    """
+
+    dose_started_at: dt.datetime | None
+    latest: dict[str, tuple[dt.datetime, Any]] = field(default_factory=dict)
+
+    def for_reading_at(self, measured_at: dt.datetime) -> dict[str, Any]:
+        """The levels a reading is compared with; none before the dose has started."""
+        if self.dose_started_at is None or measured_at <= self.dose_started_at:
+            return {}
+        return {measure: value for measure, (_at, value) in self.latest.items()}
+
+    def with_reading(self, measured_at: dt.datetime, values: dict[str, Any]) -> PreDose:
+        if self.dose_started_at is None or measured_at > self.dose_started_at:
+            return self
+        latest = dict(self.latest)
+        for measure, value in values.items():
+            if value is not None and (measure not in latest or latest[measure][0] <= measured_at):
+                latest[measure] = (measured_at, value)
+        return PreDose(self.dose_started_at, latest)
+
+
+def session_pre_dose(session: TreatmentSession) -> PreDose:
+    started = (
+        DoseAdministration.objects.in_use()
+        .filter(session=session, started_at__isnull=False)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    pre_dose = PreDose(started)
+    if started is None:
+        return pre_dose
+    rows = VitalSign.objects.in_use().filter(session=session, measured_at__lte=started).order_by("measured_at")
+    for row in rows.values("measured_at", *MEASURES):
+        pre_dose = pre_dose.with_reading(row["measured_at"], {m: row[m] for m in MEASURES})
+    return pre_dose
+
+
 def vital_sign_store(
     *,
     session: TreatmentSession,
@@ -67,9 +110,11 @@ def vital_sign_store(
     device: MonitorDevice | None = None,
     recorded_by: Any = None,
     side_effects: str = "",
+    pre_dose: PreDose | None = None,
 ) -> VitalSign | None:
     """Insert one reading with its threshold alerts; None when its key is already stored."""
-    alerts = check_reading(values, baseline=baseline)
+    before_dose = pre_dose.for_reading_at(measured_at) if pre_dose is not None else {}
+    alerts = check_reading(values, baseline=baseline, pre_dose=before_dose)
     sign = VitalSign(
         session=session,
         device=device,
@@ -118,6 +163,7 @@ def vital_signs_ingest(
                 code="bad_reading",
             )
     baseline = session_baseline(session)
+    pre_dose = session_pre_dose(session)
     result = IngestResult()
     entries = []
     for reading in sorted(readings, key=lambda r: r["measured_at"]):
@@ -130,6 +176,7 @@ def vital_signs_ingest(
             key=str(reading["idempotency_key"]).strip(),
             source=VitalSign.Source.DEVICE,
             device=device,
+            pre_dose=pre_dose,
         )
         if sign is None:
             result.duplicates += 1
@@ -138,6 +185,7 @@ def vital_signs_ingest(
         result.alerts += sign.alerts
         # A measure with no baseline yet takes its first value, as session_baseline would.
         baseline = {m: values.get(m) if baseline.get(m) is None else baseline[m] for m in MEASURES}
+        pre_dose = pre_dose.with_reading(sign.measured_at, values)
         entries.append(
             audit_entry_build(
                 EntryFacts(
