@@ -13,7 +13,10 @@ episode. A trial counts as a failure only when every one of these is recorded:
 * at least ``adequate_weeks`` at that dose (project default 6; EU-PEARL uses 4 as the floor);
 * taken as prescribed;
 * non-response: at most 25 % improvement (phase 3 definition);
-* a drug not already counted in this episode.
+* a drug not already counted in this episode: each ingredient counts once, whether the trial
+  names it by ingredient, by a brand or by a code from ``rules/antidepressants.yaml`` (Zoloft
+  is sertraline). A name not in the list is "not coded": it is counted by its normalized text
+  and listed for review.
 
 A trial missing any of these facts is "unclear": it is not counted, and if the unclear trials
 could change the answer the criterion is reported as unknown (``None``), not as unmet.
@@ -30,7 +33,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-DEFINITION_VERSION: Final = "trd-2026.1"
+from ketaclinic.core.antidepressants import DrugConcept, drug_by_code, drug_lookup, normalized_drug_text
+
+DEFINITION_VERSION: Final = "trd-2026.2"
 
 TRD_SOURCE: Final = (
     "EMA guideline on clinical investigation of medicinal products in the treatment of "
@@ -125,16 +130,33 @@ class AntidepressantTrial:
     role: TrialRole = TrialRole.ANTIDEPRESSANT
     improvement_percent: Decimal | None = None
     stopped_for_intolerance: bool = False
+    # A code from rules/antidepressants.yaml; None for trials typed as free text (legacy).
+    drug_code: str | None = None
+
+    @property
+    def concept(self) -> DrugConcept | None:
+        """The listed ingredient: by the code given, else by the typed ingredient or brand name."""
+        coded = drug_by_code(self.drug_code) if self.drug_code else None
+        return coded if coded is not None else drug_lookup(self.drug)
+
+    @property
+    def drug_text_key(self) -> str:
+        return normalized_drug_text(self.drug) or " ".join(self.drug.split()).casefold()
 
     @property
     def drug_key(self) -> str:
-        return " ".join(self.drug.split()).casefold()
+        """One key per ingredient (its code), or the normalized text of a drug not in the list."""
+        concept = self.concept
+        return concept.code if concept is not None else f"text:{self.drug_text_key}"
 
     @property
     def label(self) -> str:
+        concept = self.concept
+        # A brand name shows its ingredient: "Zoloft (sertraline)".
+        named = f" ({concept.ingredient})" if concept is not None and self.drug_text_key != concept.ingredient else ""
         dose = f" {self.daily_dose_mg} mg/day" if self.daily_dose_mg is not None else ""
         weeks = f", {self.weeks_at_dose} weeks" if self.weeks_at_dose is not None else ""
-        return f"{self.drug}{dose}{weeks}"
+        return f"{self.drug}{named}{dose}{weeks}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +294,11 @@ class TreatmentResistance:
         """Listed apart from failures, as eligibility.md asks."""
         return tuple(j for j in self.trials if j.status is TrialStatus.STOPPED_FOR_INTOLERANCE)
 
+    @property
+    def not_coded(self) -> tuple[TrialJudgement, ...]:
+        """Trials whose drug is not in the coded list: counted by their text, for review."""
+        return tuple(j for j in self.trials if j.trial.concept is None)
+
 
 def _response_status(
     trial: AntidepressantTrial, settings: TreatmentResistanceSettings
@@ -382,31 +409,42 @@ def assess_treatment_resistance(
     """
     settings = settings if settings is not None else TreatmentResistanceSettings()
     judgements: list[TrialJudgement] = []
-    counted_drugs: list[str] = []
+    # drug key -> (number, trial) of the trial that counted it
+    counted: dict[str, tuple[int, AntidepressantTrial]] = {}
     unclear_drugs: set[str] = set()
     steps = [f"Trials listed: {len(trials)}"]
     for number, trial in enumerate(trials, start=1):
         status, reasons = _judge_trial(trial, settings)
+        key, concept = trial.drug_key, trial.concept
+        if concept is None:
+            reasons = (*reasons, f"not coded: counted by its text '{trial.drug_text_key}'; check the drug name")
+        elif concept.drug_class == "augmentation" and trial.role is TrialRole.ANTIDEPRESSANT:
+            reasons = (*reasons, f"{concept.ingredient} is listed as an augmentation agent: check the role")
         if status is None:
-            if trial.drug_key in counted_drugs:
+            if key in counted:
+                first_number, first = counted[key]
+                same = f"{concept.display} already counted" if concept is not None else "by its text, already counted"
                 status = TrialStatus.SAME_DRUG_ALREADY_COUNTED
-                reasons = (*reasons, "same drug already counted in this episode")
+                reasons = (*reasons, f"same drug as trial {first_number} ({first.drug}): {same} in this episode")
             else:
                 status = TrialStatus.COUNTED
-                counted_drugs.append(trial.drug_key)
+                counted[key] = (number, trial)
         elif status is TrialStatus.UNCLEAR:
-            unclear_drugs.add(trial.drug_key)
+            unclear_drugs.add(key)
         judgements.append(TrialJudgement(trial=trial, status=status, reasons=reasons))
         verdict = "counted" if status is TrialStatus.COUNTED else "not counted"
         steps.append(f"{number}. {trial.label}: {verdict} ({'; '.join(reasons)})")
 
-    failed = len(counted_drugs)
+    failed = len(counted)
     required = settings.failed_trials_required
     failed_drugs = tuple(j.trial.drug for j in judgements if j.status is TrialStatus.COUNTED)
     names = f" ({', '.join(failed_drugs)})" if failed_drugs else ""
     steps.append(f"Failed adequate trials in the current episode: {failed}{names}")
+    not_coded = [j.trial.drug for j in judgements if j.trial.concept is None]
+    if not_coded:
+        steps.append(f"Not coded (counted by their text, for review): {', '.join(not_coded)}")
     # Unclear trials of a drug not yet counted could each add one failure once recorded.
-    could_add = len(unclear_drugs - set(counted_drugs))
+    could_add = len(unclear_drugs - set(counted))
     criterion: bool | None
     if failed >= required:
         criterion = True

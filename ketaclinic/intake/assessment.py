@@ -91,6 +91,7 @@ def trials_for_rules(trials: list[PriorTrial]) -> list[AntidepressantTrial]:
             role=TrialRole(trial.role),
             improvement_percent=trial.improvement_percent,
             stopped_for_intolerance=trial.stopped_for_intolerance,
+            drug_code=trial.drug_code or None,
         )
         for trial in trials
     ]

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.core import eligibility
+from ketaclinic.core.antidepressants import ANTIDEPRESSANTS
 from ketaclinic.intake.consultation_sections import HISTORY_SECTIONS
 from ketaclinic.intake.consultation_services import TRIAL_FIELDS
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
@@ -91,14 +92,39 @@ class ConsultationForm(forms.ModelForm):
         return data
 
 
+# The datalist the drug field offers: each ingredient and each brand, the brand showing its
+# ingredient, so a typed "Zoloft" is seen (and coded by the service) as sertraline.
+DRUG_DATALIST_ID = "antidepressant-names"
+
+
 class PriorTrialForm(forms.ModelForm):
     class Meta:
         model = PriorTrial
         fields = TRIAL_FIELDS
         widgets = {
-            name: forms.Select(choices=[("unknown", _("Not known")), ("true", _("Yes")), ("false", _("No"))])
-            for name in ("is_dose_adequate", "is_adherent", "is_current_episode")
+            "drug": forms.TextInput(attrs={"list": DRUG_DATALIST_ID, "autocomplete": "off"}),
+            **{
+                name: forms.Select(choices=[("unknown", _("Not known")), ("true", _("Yes")), ("false", _("No"))])
+                for name in ("is_dose_adequate", "is_adherent", "is_current_episode")
+            },
         }
+        help_texts = {
+            "drug": _(
+                "Pick from the list; a brand name is recorded as its ingredient. A name not on the list is "
+                "saved as not coded and flagged for review."
+            )
+        }
+
+    datalist_id = DRUG_DATALIST_ID
+
+    @property
+    def drug_options(self) -> list[tuple[str, str]]:
+        """(value, label) pairs: the ingredient itself, then each brand pointing to it."""
+        options: list[tuple[str, str]] = []
+        for drug in sorted(ANTIDEPRESSANTS, key=lambda d: d.ingredient):
+            options.append((drug.ingredient, drug.display))
+            options.extend((brand, f"{brand} = {drug.display}") for brand in drug.brands)
+        return options
 
 
 class DecisionForm(forms.Form):

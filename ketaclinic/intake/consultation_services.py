@@ -16,6 +16,7 @@ from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import eligibility
+from ketaclinic.core.antidepressants import drug_by_code, drug_lookup
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import consultation_facts
@@ -53,6 +54,8 @@ TRIAL_FIELDS = (
     "role",
     "stopped_for_intolerance",
 )
+# The form picks the drug by name; callers that know the code (the API, imports) may pass it.
+TRIAL_SERVICE_FIELDS = (*TRIAL_FIELDS, "drug_code")
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
@@ -121,8 +124,20 @@ def consultation_update(*, actor: Any, consultation: Consultation, fields: Mappi
 
 @transaction.atomic
 def prior_trial_add(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> PriorTrial:
+    """Record a prior trial, coding its drug from the list (a brand name codes as its ingredient)."""
     require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
-    trial = PriorTrial(consultation=consultation, **{k: v for k, v in fields.items() if k in TRIAL_FIELDS})
+    values = {k: v for k, v in fields.items() if k in TRIAL_SERVICE_FIELDS}
+    values["drug"] = " ".join(str(values.get("drug") or "").split())
+    code = str(values.get("drug_code") or "").strip()
+    concept = drug_by_code(code) if code else drug_lookup(values["drug"])
+    if code and concept is None:
+        raise RuleViolation(
+            _("%(code)s is not in the drug list.") % {"code": code}, code="unknown_drug_code", field="drug"
+        )
+    values["drug_code"] = concept.code if concept is not None else ""
+    if not values["drug"] and concept is not None:
+        values["drug"] = concept.ingredient
+    trial = PriorTrial(consultation=consultation, **values)
     validated(trial)
     trial.save()
     audit_change_record(

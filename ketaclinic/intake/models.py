@@ -181,6 +181,11 @@ class PriorTrial(AboutItsConsultation, ClinicalRecord):
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="prior_trials")
     drug = models.CharField(max_length=100)
+    # From core/rules/antidepressants.yaml; the text above is kept as typed. Blank = not coded
+    # (trials recorded before the list, or a name not in it): counted by its text, for review.
+    drug_code = models.CharField(
+        max_length=40, blank=True, help_text=_("rxnorm:<RXCUI> or local:<ingredient> from the coded drug list.")
+    )
     daily_dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     weeks_at_dose = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     is_dose_adequate = models.BooleanField(null=True, blank=True)

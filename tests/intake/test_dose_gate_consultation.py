@@ -137,3 +137,79 @@ def test_age_from_the_birth_date_names_the_day_and_a_stored_dast10_fires_with_it
     assert age.reasons == ("age_years 67 years on 2026-11-30 >= 65 years (setting older_adult_age_years)",)
     assert substance is not None
     assert any(reason.startswith("dast10_total ") and " on 2026-11-20 >= 3" in reason for reason in substance.reasons)
+
+
+# --- item 10: the same drug under a brand and a generic name -----------------------------------
+
+FAILED_TRIAL = {
+    "daily_dose_mg": "150",
+    "weeks_at_dose": "8",
+    "is_dose_adequate": True,
+    "is_adherent": True,
+    "is_current_episode": True,
+    "outcome": "non_response",
+}
+
+
+@pytest.mark.django_db
+def test_prior_trial_brand_name_is_coded_as_its_ingredient_and_counted_once(prescriber, patient):
+    """Sertraline then Zoloft: both coded RxNorm 36437, one failed trial."""
+    from ketaclinic.intake.assessment import treatment_resistance
+    from ketaclinic.intake.models import PriorTrial
+
+    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
+    services.prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "sertraline"})
+    zoloft = services.prior_trial_add(
+        actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": " Zoloft "}
+    )
+    assert (zoloft.drug, zoloft.drug_code) == ("Zoloft", "rxnorm:36437")
+    resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
+    assert resistance.failed_trial_count == 1
+    assert resistance.meets_definition is False
+
+
+@pytest.mark.django_db
+def test_legacy_free_text_trials_are_mapped_when_counted_and_unknown_names_flagged(prescriber, patient):
+    """Rows stored before the coded list (no code) map by name or brand; others are 'not coded'."""
+    from ketaclinic.intake.assessment import treatment_resistance
+    from ketaclinic.intake.models import PriorTrial
+
+    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
+    for drug in ("Sertraline", "Zoloft", "Mystery pill"):
+        PriorTrial.objects.create(consultation=consultation, drug=drug, drug_code="", **FAILED_TRIAL)
+    resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
+    assert resistance.failed_trial_count == 2  # sertraline once, the unknown by its text
+    assert [j.trial.drug for j in resistance.not_coded] == ["Mystery pill"]
+
+
+@pytest.mark.django_db
+def test_prior_trial_with_a_code_not_in_the_list_is_refused(prescriber, patient):
+    from ketaclinic.intake.models import PriorTrial
+
+    consultation = _consultation(prescriber, patient)
+    with pytest.raises(RuleViolation) as raised:
+        services.prior_trial_add(
+            actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "x", "drug_code": "rxnorm:1"}
+        )
+    assert raised.value.code == "unknown_drug_code"
+    assert not PriorTrial.objects.exists()
+
+
+@pytest.mark.django_db
+def test_consultation_page_offers_the_drug_list_and_shows_coding_and_the_duplicate(prescriber, patient):
+    """The form offers ingredients and brands; the table shows the code, 'not coded' and why."""
+    consultation = _consultation(prescriber, patient)
+    client = signed_in(prescriber)
+    kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
+    add = reverse("consultations:trial_add", kwargs=kwargs)
+    form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in FAILED_TRIAL.items()} | {
+        "role": "antidepressant"
+    }
+    for drug in ("Sertraline", "Zoloft", "Brainzol"):
+        assert client.post(add, form | {"drug": drug}).status_code == 302
+    page = client.get(reverse("consultations:record", kwargs=kwargs)).content.decode()
+    assert '<option value="Zoloft">Zoloft = sertraline (RxNorm 36437)</option>' in page
+    assert 'list="antidepressant-names"' in page
+    assert "sertraline (RxNorm 36437)" in page
+    assert "same drug as trial 1 (Sertraline): sertraline (RxNorm 36437) already counted in this episode" in page
+    assert "not coded: check the drug name" in page
