@@ -16,7 +16,7 @@ from ketaclinic.clinics.models import Chair, OpeningHours
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
-from ketaclinic.core.scheduling import Booking, Holder, OpenHours, conflict, session_length
+from ketaclinic.core.scheduling import Booking, Holder, OpenHours, conflict, frequency_conflict, session_length
 from ketaclinic.patients.models import Patient, TreatmentRoute
 from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
@@ -40,9 +40,31 @@ def dosing_minutes(plan: TreatmentPlan) -> int:
     return 15
 
 
+def _too_frequent(*, plan: TreatmentPlan, starts_at: dt.datetime, zone: zoneinfo.ZoneInfo) -> str | None:
+    """The protocol's sessions-a-week rule by week of the course (protocols.md 4), or None.
+
+    The course is the patient's sessions under this protocol; cancelled and missed ones do not count.
+    """
+    protocol = PROTOCOL_DEFAULTS.get(plan.protocol_key)
+    if protocol is None or not protocol.frequency:
+        return None
+    starts = (
+        TreatmentSession.objects.in_use()
+        .filter(patient_id=plan.patient_id, plan__protocol_key=plan.protocol_key)
+        .exclude(status__in=[TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW])
+        .values_list("starts_at", flat=True)
+    )
+    return frequency_conflict(
+        on=starts_at.astimezone(zone).date(),
+        course_days=[start.astimezone(zone).date() for start in starts],
+        rules=protocol.frequency,
+    )
+
+
 def _reason_against(
     *, plan: TreatmentPlan, chair: Chair, nurse: Any, starts_at: dt.datetime, ends_at: dt.datetime
-) -> str | None:
+) -> tuple[str, str] | None:
+    """Why a session cannot go here, with its code, or None."""
     window = (
         starts_at - dt.timedelta(days=plan.min_spacing_days + 1),
         ends_at + dt.timedelta(days=plan.min_spacing_days + 1),
@@ -64,7 +86,7 @@ def _reason_against(
     center = chair.room.center
     zone = zoneinfo.ZoneInfo(center.time_zone)
     hours = [OpenHours(h.weekday, h.opens_at, h.closes_at) for h in OpeningHours.objects.filter(center=center)]
-    return conflict(
+    reason = conflict(
         starts_at=starts_at,
         ends_at=ends_at,
         bookings=bookings,
@@ -74,6 +96,10 @@ def _reason_against(
         local_start=starts_at.astimezone(zone),
         local_end=ends_at.astimezone(zone),
     )
+    if reason is not None:
+        return reason, "slot_taken"
+    too_frequent = _too_frequent(plan=plan, starts_at=starts_at, zone=zone)
+    return None if too_frequent is None else (too_frequent, "too_frequent")
 
 
 @transaction.atomic
@@ -116,9 +142,11 @@ def treatment_series_book(
             if reason is None or number == 1:
                 break
         if reason is not None:
-            raise Conflict(
-                _("Session %(n)s cannot be booked: %(reason)s.") % {"n": number, "reason": reason}, code="slot_taken"
-            )
+            text, code = reason
+            message = _("Session %(n)s cannot be booked: %(reason)s.") % {"n": number, "reason": text}
+            if code == "too_frequent":
+                raise RuleViolation(message, code=code, field="first_starts_at")
+            raise Conflict(message, code=code)
         session = TreatmentSession(
             patient=patient,
             plan=plan,
