@@ -462,6 +462,10 @@ def score_observation_resource(answers: QuestionnaireAnswers, instrument: Instru
         observation["valueInteger"] = result.total
         if band is not None:
             observation["interpretation"] = [band]
+    elif result.band_is_minimum:
+        # An unfinished screen has no risk level yet, only a floor: coding it "low" would read as
+        # the answer. The words carry the floor; the status stays preliminary.
+        observation["valueString"] = _minimum_text(result)
     else:
         observation["valueCodeableConcept"] = band
     notes = _notes(instrument, result)
@@ -514,8 +518,12 @@ def _band_concept(result: ScoreResult) -> Resource | None:
     label = result.severity_label or result.severity
     return {
         "coding": [{"system": band_code_system(result.band_scheme), "code": result.severity, "display": label}],
-        "text": label,
+        "text": _minimum_text(result) if result.band_is_minimum else label,
     }
+
+
+def _minimum_text(result: ScoreResult) -> str:
+    return f"Incomplete, at least {result.severity_label or result.severity}"
 
 
 def _notes(instrument: Instrument, result: ScoreResult) -> list[str]:
@@ -525,6 +533,8 @@ def _notes(instrument: Instrument, result: ScoreResult) -> list[str]:
         notes.append(f"Total prorated from the answered items (unanswered items: {missing}).")
     if result.total is None and result.completeness is Completeness.INCOMPLETE:
         notes.append("Some questions are unanswered; their answers could still raise this band.")
+    if result.band_could_rise_to:
+        notes.append(f"Unanswered questions could still make the band {' or '.join(result.band_could_rise_to)}.")
     return notes
 
 

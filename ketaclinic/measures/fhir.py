@@ -7,6 +7,7 @@ from typing import Any
 from ketaclinic.core import instruments as library
 from ketaclinic.fhir.questionnaires import AnswerSource, QuestionnaireAnswers, ResponseStatus, bundle_for
 from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.scoring import patient_score
 
 
 def fhir_answers(response: QuestionnaireResponse) -> QuestionnaireAnswers:
@@ -29,7 +30,7 @@ def fhir_answers(response: QuestionnaireResponse) -> QuestionnaireAnswers:
         status=status,
         authored_at=response.completed_at or response.started_at,
         answers=answers,
-        result=library.score_instrument(instrument, answers) if completed else None,
+        result=patient_score(instrument=instrument, answers=answers, patient=response.patient) if completed else None,
     )
 
 

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.audit.records import AboutOnePatient, AppendOnlyQuerySet, ClinicalRecord
@@ -68,6 +69,19 @@ class QuestionnaireResponse(ClinicalRecord):
     @property
     def answers_by_item(self) -> dict[int, int | None]:
         return {int(number): value for number, value in self.answers.items()}
+
+    @property
+    def band_is_minimum(self) -> bool:
+        """Unanswered items could still raise the band (an unfinished C-SSRS)."""
+        return bool(self.verdict.get("band_could_rise_to"))
+
+    @property
+    def band_display(self) -> str:
+        """The band as every page shows it: an unfinished screen reads "Incomplete, at least ..."."""
+        label = self.severity_label or self.severity
+        if label and self.band_is_minimum:
+            return gettext("Incomplete, at least %(band)s") % {"band": label}
+        return label
 
 
 class MeasurementDue(AboutOnePatient, models.Model):

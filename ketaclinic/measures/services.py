@@ -38,6 +38,7 @@ from ketaclinic.measures.models import (
     QuestionnaireResponse,
     ResponseSource,
 )
+from ketaclinic.measures.scoring import patient_score, scoring_sex
 from ketaclinic.measures.text_messages import TextMessage, text_message_backend
 from ketaclinic.measures.wording import QuestionnaireText, bundled_text, loaded_text, patient_language
 from ketaclinic.patients.models import Patient, PatientAlert
@@ -68,11 +69,11 @@ def _require_entry(actor: Any, instrument: library.Instrument, patient: Patient,
 
 
 def _clean_answers(
-    instrument: library.Instrument, answers: Mapping[int, int | None]
+    instrument: library.Instrument, answers: Mapping[int, int | None], patient: Patient
 ) -> tuple[dict[int, int | None], library.ScoreResult]:
     """The answers keyed by item number, and their score; raises RuleViolation naming a bad answer."""
     cleaned = {int(number): value for number, value in answers.items()}
-    return cleaned, library.score_instrument(instrument, cleaned)
+    return cleaned, patient_score(instrument=instrument, answers=cleaned, patient=patient)
 
 
 def _author_label(actor: Any) -> str:
@@ -119,7 +120,7 @@ def questionnaire_response_save(
     """
     instrument = instrument_get(instrument_code)
     _require_entry(actor, instrument, patient, source)
-    cleaned, result = _clean_answers(instrument, answers)
+    cleaned, result = _clean_answers(instrument, answers, patient)
     now = timezone.now()
     if administered_at is not None:
         if administered_at > now:
@@ -166,6 +167,8 @@ def questionnaire_response_save(
                 "subscales": result.subscales,
                 "screens": result.screens,
                 "missing_items": result.missing_items,
+                "band_could_rise_to": result.band_could_rise_to,
+                "sex": scoring_sex(patient).value,
             }
         )
     response.full_clean()

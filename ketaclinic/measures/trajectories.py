@@ -49,7 +49,7 @@ class Trajectory:
                 {
                     "t": int(point.completed_at.timestamp() * 1000),
                     "total": point.total,
-                    "label": f"{point.total} ({point.severity_label or point.severity or 'no band'})",
+                    "label": f"{point.total} ({point.band_display or 'no band'})",
                 }
                 for point in self.points
                 if point.completed_at is not None

@@ -23,6 +23,7 @@ from ketaclinic.http_errors import form_errors_from
 from ketaclinic.measures import services
 from ketaclinic.measures.forms import DateOfBirthForm, QuestionnaireForm
 from ketaclinic.measures.models import QuestionnaireLink
+from ketaclinic.measures.scoring import patient_score
 
 CONFIRMED_KEY = "ketaclinic_confirmed_links"
 
@@ -67,7 +68,9 @@ def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrumen
             with form_errors_from(form):
                 response = services.questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
                 if complete:
-                    result = library.score_instrument(instrument, response.answers_by_item)
+                    result = patient_score(
+                        instrument=instrument, answers=response.answers_by_item, patient=link.patient
+                    )
                     context = {
                         "instrument": instrument,
                         "language": link.language,
