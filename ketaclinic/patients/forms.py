@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert
+from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert, PregnancyTest
 from ketaclinic.patients.services import CARE_TEAM_FIELDS, PATIENT_FIELDS
 
 
@@ -66,3 +66,13 @@ class EmergencyAccessForm(forms.Form):
         max_length=2000,
         help_text=_("Your access is recorded, flagged and reviewed by the patient's center admin."),
     )
+
+
+class PregnancyTestForm(forms.ModelForm):
+    class Meta:
+        model = PregnancyTest
+        fields = ("kind", "result", "tested_at", "note")
+        widgets = {
+            "tested_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }

@@ -316,3 +316,31 @@ class ConsentSignature(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.document} signed {self.signed_at:%Y-%m-%d}"
+
+
+class PregnancyTest(ClinicalRecord):
+    """One pregnancy test result; a wrong entry is marked in error, never removed."""
+
+    class Kind(models.TextChoices):
+        URINE_HCG = "urine_hcg", _("Urine hCG")
+        SERUM_HCG = "serum_hcg", _("Serum hCG")
+
+    class Result(models.TextChoices):
+        NEGATIVE = "negative", _("Negative")
+        POSITIVE = "positive", _("Positive")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pregnancy_tests")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    result = models.CharField(max_length=10, choices=Result.choices)
+    tested_at = models.DateTimeField(help_text=_("When the sample was tested."))
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-tested_at"]
+        indexes = [models.Index(fields=["patient", "tested_at"], name="pregnancy_test_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_result_display()} at {self.tested_at:%Y-%m-%d %H:%M}"

@@ -26,6 +26,7 @@ from ketaclinic.patients.models import (
     EmergencyAccess,
     Patient,
     PatientAlert,
+    PregnancyTest,
 )
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -185,3 +186,15 @@ def consent_signature_get(*, actor: Any, patient: Patient, signature_id: UUID | 
         return ConsentSignature.objects.in_use().get(patient_id=patient.pk, external_id=signature_id)
     except (ConsentSignature.DoesNotExist, ValueError):
         raise NotFound(_("Consent not found."), code="consent_not_found") from None
+
+
+def pregnancy_tests_for(*, actor: Any, patient: Patient) -> QuerySet[PregnancyTest]:
+    """A patient's pregnancy tests, newest first, those entered in error included and marked."""
+    return PregnancyTest.objects.filter(patient=patient).select_related("recorded_by").order_by("-tested_at", "-pk")
+
+
+def pregnancy_test_get(*, actor: Any, patient: Patient, test_id: UUID | str) -> PregnancyTest:
+    try:
+        return PregnancyTest.objects.in_use().get(patient=patient, external_id=test_id)
+    except (PregnancyTest.DoesNotExist, ValueError):
+        raise NotFound(_("Pregnancy test not found."), code="pregnancy_test_not_found") from None

@@ -16,7 +16,14 @@ from ketaclinic.clinics.authorization import require, role_label_for
 from ketaclinic.clinics.models import Organization, TreatmentCenter
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
-from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.patients.models import (
+    Allergy,
+    CareTeamMember,
+    EmergencyAccess,
+    Patient,
+    PatientAlert,
+    PregnancyTest,
+)
 from ketaclinic.validation import validated
 
 PATIENT_FIELDS = (
@@ -352,3 +359,35 @@ def emergency_access_review(*, actor: Any, grant: EmergencyAccess, note: str) ->
         note=note,
         already=(_("This emergency access was already reviewed."), "already_reviewed"),
     )
+
+
+@transaction.atomic
+def pregnancy_test_record(
+    *, actor: Any, patient: Patient, kind: str, result: str, tested_at: dt.datetime, note: str = ""
+) -> PregnancyTest:
+    """Record a pregnancy test result; the pre-session checklist reads the newest one."""
+    require(actor, Perm.VITALS_RECORD, center_id=patient.center_id)
+    now = timezone.now()
+    if tested_at > now + dt.timedelta(minutes=1):
+        raise RuleViolation(_("A test cannot be in the future."), code="test_in_future", field="tested_at")
+    test = PregnancyTest(
+        patient=patient,
+        kind=kind,
+        result=result,
+        tested_at=tested_at,
+        note=note.strip(),
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    validated(test)
+    test.save()
+    audit_change_record(
+        actor=actor, instance=test, action="pregnancy_test.recorded", changes=changes_between({}, snapshot(test))
+    )
+    return test
+
+
+@transaction.atomic
+def pregnancy_test_mark_entered_in_error(*, actor: Any, test: PregnancyTest, reason: str) -> PregnancyTest:
+    require(actor, Perm.VITALS_RECORD, center_id=test.patient.center_id)
+    return _mark_entered_in_error(actor=actor, record=test, reason=reason, action="pregnancy_test.entered_in_error")

@@ -1,8 +1,11 @@
 """The pre-session checklist: what the nurse confirms and what the record already shows.
 
-Items the record can answer (consent, pre-dose vitals, today's questionnaire) are filled from
-it; the nurse confirms the rest. A failed item blocks the start until a prescriber overrides it
-with a written reason.
+Items the record can answer (consent, pre-dose vitals against the protocol's pre-dose limits,
+today's questionnaire, suicide-risk findings, a pregnancy test where the protocol asks for one)
+are filled from it; the nurse confirms the rest. A failed item blocks the start until a
+prescriber overrides it with a written reason, except the items no override may pass: missing
+consent, an unreviewed suicide-risk finding (the documented review is the way through) and a
+positive pregnancy test. Those are read again from the record when the dose starts.
 """
 
 from __future__ import annotations
@@ -10,17 +13,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
+from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.instruments.consistency import SAFETY_ITEM_MISSING
+from ketaclinic.core.instruments.definitions import FlagLevel
+from ketaclinic.core.instruments.risk import _items_behind
 from ketaclinic.core.permissions import Perm
 from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.services import instrument_get
 from ketaclinic.patients.consents import consent_current
+from ketaclinic.patients.models import PatientAlert, PregnancyTest, SexAtBirth
+from ketaclinic.patients.services import patient_alert_acknowledge, patient_alert_raise
 from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession, VitalSign
+from ketaclinic.treatment.models import TreatmentPlan
 
 NURSE_ITEMS = {
     "identity": _("Identity confirmed with two identifiers"),
@@ -33,10 +44,20 @@ RECORD_ITEMS = {
     "consent": _("Current signed consent for the route"),
     "predose_vitals": _("Pre-dose vitals in the last 30 minutes, within the protocol's limits"),
     "questionnaire": _("Today's pre-session questionnaire completed"),
+    "suicide_risk": _("Today's suicide-risk findings and open risk alerts reviewed by a clinician"),
+    "pregnancy_test": _("A recent negative pregnancy test where the protocol asks for one"),
 }
 PREDOSE_WINDOW = dt.timedelta(minutes=30)
-# Consent is the patient's own decision: no one may override its absence (issue #5).
-NOT_OVERRIDABLE = frozenset({"consent"})
+# Consent is the patient's own decision: no one may override its absence (issue #5). A
+# suicide-risk finding is passed by a clinician documenting the review, not by an override
+# (measures.md 2.6: high blocks the start until a clinician documents review).
+NOT_OVERRIDABLE = frozenset({"consent", "suicide_risk"})
+# measures.md 2.6: high (critical) blocks until a clinician documents review, moderate (urgent)
+# needs review before dosing, low (review) waits for the visit; an unanswered safety item is
+# urgent too ("ask the question in person before the next dose", core/instruments/risk.py).
+RISK_LEVELS_BEFORE_DOSING = frozenset({FlagLevel.URGENT, FlagLevel.CRITICAL})
+# Who could be pregnant, from the recorded sex at birth; unknown or undisclosed counts.
+PREGNANCY_NOT_APPLICABLE = frozenset({SexAtBirth.MALE})
 
 
 def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
@@ -45,14 +66,176 @@ def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, di
         return _answers_from_record(session, now)
 
 
-def _answers_from_record(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
-    consent = consent_current(patient=session.patient, route=session.plan.route)
+def protocol_setting(plan: TreatmentPlan, name: str) -> dict[str, Any] | None:
+    """A protocol setting as signed into the plan, else the library's for the plan's protocol.
+
+    Plans signed before a setting existed do not carry it in their snapshot.
+    """
+    signed = (plan.protocol_settings or {}).get(name)
+    if signed is not None:
+        return dict(signed)
+    protocol = PROTOCOL_DEFAULTS.get(plan.protocol_key)
+    if protocol is None:
+        return None
+    try:
+        setting = protocol.setting(name)
+    except KeyError:
+        return None
+    value = setting.value
+    return {"value": str(value) if value is not None else None, "basis": setting.basis.value, "source": setting.source}
+
+
+def _setting_number(plan: TreatmentPlan, name: str) -> int | None:
+    setting = protocol_setting(plan, name)
+    if setting is None or setting.get("value") in (None, ""):
+        return None
+    return int(str(setting["value"]).split(".")[0])
+
+
+def _source_label(setting: dict[str, Any] | None) -> str:
+    """The short name of where a limit comes from: the part of its source before the colon."""
+    return str((setting or {}).get("source") or "").split(":")[0].strip()
+
+
+def _predose_vitals(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
     vitals = (
         VitalSign.objects.in_use()
         .filter(session=session, measured_at__gte=now - PREDOSE_WINDOW, measured_at__lte=now)
         .order_by("-measured_at")
         .first()
     )
+    if vitals is None:
+        return {"ok": False, "how": "none in the last 30 minutes"}
+    taken = f"{timezone.localtime(vitals.measured_at):%H:%M}"
+    problems = list(vitals.alerts)
+    systolic, diastolic = vitals.systolic_mmhg, vitals.diastolic_mmhg
+    if systolic is None and diastolic is None:
+        problems.append(f"no blood pressure in the reading taken {taken}")
+    max_systolic = _setting_number(session.plan, "predose_max_systolic_mmhg")
+    max_diastolic = _setting_number(session.plan, "predose_max_diastolic_mmhg")
+    above = (systolic is not None and max_systolic is not None and systolic > max_systolic) or (
+        diastolic is not None and max_diastolic is not None and diastolic > max_diastolic
+    )
+    if above:
+        label = _source_label(protocol_setting(session.plan, "predose_max_systolic_mmhg"))
+        problems.append(
+            f"BP {systolic if systolic is not None else '-'}/{diastolic if diastolic is not None else '-'} "
+            f"is above the protocol's pre-dose limit {max_systolic}/{max_diastolic} ({label}); "
+            f"weigh the risk and consider delaying, or recheck"
+        )
+    return {"ok": not problems, "how": "; ".join(problems) or f"taken {taken}"}
+
+
+def _risk_findings(response: QuestionnaireResponse) -> list[str]:
+    """What in a stored result needs a clinician before dosing, in the scale's words."""
+    try:
+        instrument = instrument_get(response.instrument_code)
+    except RuleViolation:
+        return []
+    safety = set(instrument.safety_items)
+    found = []
+    for rule in instrument.flags:
+        if rule.id not in response.flags or rule.level not in RISK_LEVELS_BEFORE_DOSING:
+            continue
+        items = _items_behind(instrument, rule.when) & safety
+        if not items:
+            continue
+        if list(rule.when.band_keys()):
+            found.append(f"{instrument.short_name} {response.severity or rule.id}")
+        else:
+            numbers = ", ".join(
+                (instrument.item(n).display_number if instrument.item(n) else str(n))  # type: ignore[union-attr]
+                for n in sorted(items)
+            )
+            found.append(f"{instrument.short_name} item {numbers} positive")
+    if SAFETY_ITEM_MISSING in response.flags and safety:
+        found.append(f"{instrument.short_name} suicide-risk question unanswered")
+    return found
+
+
+def _suicide_risk_state(
+    session: TreatmentSession, now: dt.datetime
+) -> tuple[list[tuple[QuestionnaireResponse, list[str]]], list[PatientAlert]]:
+    """Today's responses with findings nobody has reviewed, and the open unacknowledged alerts."""
+    patient_id = session.patient_id
+    today = timezone.localdate()
+    responses = list(
+        QuestionnaireResponse.objects.in_use()
+        .filter(patient_id=patient_id, status="completed", completed_at__date=today, completed_at__lte=now)
+        .order_by("completed_at")
+    )
+    ids = [str(r.external_id) for r in responses]
+    alerts = list(
+        PatientAlert.objects.in_use()
+        .filter(patient_id=patient_id, kind=PatientAlert.Kind.SUICIDE_RISK)
+        .filter(models.Q(resolved_at__isnull=True) | models.Q(source_id__in=ids))
+        .order_by("raised_at")
+    )
+    reviewed = {a.source_id for a in alerts if a.acknowledged_at is not None}
+    unreviewed = [
+        (response, findings)
+        for response in responses
+        if (findings := _risk_findings(response)) and str(response.external_id) not in reviewed
+    ]
+    open_alerts = [a for a in alerts if a.acknowledged_at is None and a.resolved_at is None]
+    return unreviewed, open_alerts
+
+
+def _suicide_risk(session: TreatmentSession, now: dt.datetime) -> dict[str, Any]:
+    unreviewed, open_alerts = _suicide_risk_state(session, now)
+    alerted = {a.source_id for a in open_alerts}
+    problems = []
+    for response, findings in unreviewed:
+        assert response.completed_at is not None
+        state = "alert not acknowledged" if str(response.external_id) in alerted else "no review documented"
+        problems.append(f"{', '.join(findings)} today at {timezone.localtime(response.completed_at):%H:%M}; {state}")
+    shown = {str(r.external_id) for r, _findings in unreviewed}
+    for alert in open_alerts:
+        if alert.source_id not in shown:
+            problems.append(
+                f'suicide-risk alert "{alert.message}" raised '
+                f"{timezone.localtime(alert.raised_at):%Y-%m-%d %H:%M}; alert not acknowledged"
+            )
+    return {
+        "ok": not problems,
+        "how": "; ".join(problems) or "no unreviewed suicide-risk finding today and no open risk alert",
+        "overridable": False,
+    }
+
+
+def _pregnancy_test(session: TreatmentSession, now: dt.datetime) -> dict[str, Any] | None:
+    """The newest pregnancy test, where the protocol asks for one or one is on file."""
+    if session.patient.sex_at_birth in PREGNANCY_NOT_APPLICABLE:
+        return None
+    required = str((protocol_setting(session.plan, "pregnancy_test_required") or {}).get("value")) == "yes"
+    hours = _setting_number(session.plan, "pregnancy_test_valid_hours")
+    latest = (
+        PregnancyTest.objects.in_use()
+        .filter(patient_id=session.patient_id, tested_at__lte=now)
+        .order_by("-tested_at", "-pk")
+        .first()
+    )
+    if latest is None and not required:
+        return None
+    if latest is not None and latest.result == PregnancyTest.Result.POSITIVE:
+        return {
+            "ok": False,
+            "how": f"{latest.get_kind_display()} positive on "
+            f"{timezone.localtime(latest.tested_at):%Y-%m-%d %H:%M}; a prescriber cannot override a positive test",
+            "overridable": False,
+        }
+    fresh = latest is not None and hours is not None and latest.tested_at >= now - dt.timedelta(hours=hours)
+    if latest is not None and (fresh or not required):
+        return {
+            "ok": True,
+            "how": f"{latest.get_kind_display()} negative on {timezone.localtime(latest.tested_at):%Y-%m-%d %H:%M}",
+        }
+    last = f"; last negative {timezone.localtime(latest.tested_at):%Y-%m-%d %H:%M}" if latest else ""
+    return {"ok": False, "how": f"the protocol asks for a test in the last {hours} hours; none on file{last}"}
+
+
+def _answers_from_record(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
+    consent = consent_current(patient=session.patient, route=session.plan.route)
     today = timezone.localdate()
     # The plan's own scales count; a screening questionnaire the same morning does not.
     scales = session.plan.measurement_instruments or ["phq9"]
@@ -66,14 +249,20 @@ def _answers_from_record(session: TreatmentSession, now: dt.datetime) -> dict[st
             "ok": consent is not None,
             "how": f"signed {consent.signed_at:%Y-%m-%d}" if consent else "no current consent on file",
         },
-        "predose_vitals": {
-            "ok": vitals is not None and not vitals.alerts,
-            "how": ("; ".join(vitals.alerts) or f"taken {timezone.localtime(vitals.measured_at):%H:%M}")
-            if vitals
-            else "none in the last 30 minutes",
-        },
+        "predose_vitals": _predose_vitals(session, now),
         "questionnaire": {"ok": questionnaire, "how": "completed today" if questionnaire else "not done today"},
-    }
+        "suicide_risk": _suicide_risk(session, now),
+    } | ({"pregnancy_test": pregnancy} if (pregnancy := _pregnancy_test(session, now)) else {})
+
+
+def _answers_at_start(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
+    """The items no override passes, read again from the record as the dose starts."""
+    with timezone.override(session.patient.center.zone):
+        live = {"suicide_risk": _suicide_risk(session, now)}
+        pregnancy = _pregnancy_test(session, now)
+    if pregnancy is not None:
+        live["pregnancy_test"] = pregnancy
+    return live
 
 
 @transaction.atomic
@@ -100,9 +289,24 @@ def pre_session_override(*, actor: Any, check: PreSessionCheck, item: str, reaso
     check = PreSessionCheck.objects.select_for_update().select_related("session__patient").get(pk=check.pk)
     if item not in check.items or check.items[item]["ok"]:
         raise RuleViolation(_("Only a failed item can be overridden."), code="nothing_to_override", field="item")
-    if item in NOT_OVERRIDABLE:
+    if item == "consent":
         raise RuleViolation(
             _("No session starts without current consent; it cannot be overridden."),
+            code="not_overridable",
+            field="item",
+        )
+    if item == "suicide_risk":
+        raise RuleViolation(
+            _(
+                "A suicide-risk finding cannot be overridden: a clinician documents the review, "
+                "then the checklist is run again."
+            ),
+            code="not_overridable",
+            field="item",
+        )
+    if item in NOT_OVERRIDABLE or check.items[item].get("overridable") is False:
+        raise RuleViolation(
+            _("A positive pregnancy test cannot be overridden by a prescriber."),
             code="not_overridable",
             field="item",
         )
@@ -124,11 +328,55 @@ def session_start_check(*, session: TreatmentSession) -> PreSessionCheck:
     check = PreSessionCheck.objects.in_use().filter(session=session).order_by("-checked_at").first()
     if check is None:
         raise RuleViolation(_("Complete the pre-session checklist first."), code="checklist_missing")
-    if not check.passed:
+    # The record as it is now: an alert raised or a positive test recorded after the checklist
+    # still stops the start, and a review documented since then counts.
+    answers = check.items | _answers_at_start(session, timezone.now())
+    open_items = [
+        item
+        for item, answer in answers.items()
+        if not answer["ok"] and (item not in check.overrides or answer.get("overridable") is False)
+    ]
+    if open_items:
         labels = NURSE_ITEMS | RECORD_ITEMS
         raise RuleViolation(
             _("The checklist has open items: %(items)s.")
-            % {"items": "; ".join(str(labels[i]) for i in check.open_items)},
+            % {"items": "; ".join(f"{labels[i]} ({answers[i]['how']})" for i in open_items)},
             code="checklist_open",
         )
     return check
+
+
+@transaction.atomic
+def suicide_risk_review_document(*, actor: Any, session: TreatmentSession, action_taken: str) -> list[PatientAlert]:
+    """A prescriber documents the review of today's suicide-risk findings and open risk alerts.
+
+    Each open alert is acknowledged with the action taken; a finding that raised no alert gets
+    one, acknowledged at once, so the review sits where the risk alert queue shows it.
+    """
+    require(actor, Perm.PLAN_SIGN, center_id=session.patient.center_id)
+    require(actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=session.patient.center_id)
+    if len(action_taken.strip()) < 10:
+        raise RuleViolation(
+            _("Write what the review found and what was done."), code="action_required", field="action_taken"
+        )
+    with timezone.override(session.patient.center.zone):
+        unreviewed, open_alerts = _suicide_risk_state(session, timezone.now())
+    alerted = {a.source_id for a in open_alerts}
+    reviewed = [patient_alert_acknowledge(actor=actor, alert=alert, action_taken=action_taken) for alert in open_alerts]
+    for response, findings in unreviewed:
+        if str(response.external_id) in alerted:
+            continue
+        alert = patient_alert_raise(
+            actor=actor,
+            patient=session.patient,
+            kind=PatientAlert.Kind.SUICIDE_RISK,
+            message=(_("%(findings)s: reviewed before dosing") % {"findings": ", ".join(findings)})[:200],
+            reason=_("Found by the pre-session checklist; no risk alert had been raised for it."),
+            raised_at=response.completed_at,
+            source_type="measures.questionnaireresponse",
+            source_id=str(response.external_id),
+        )
+        reviewed.append(patient_alert_acknowledge(actor=actor, alert=alert, action_taken=action_taken))
+    if not reviewed:
+        raise RuleViolation(_("There is no suicide-risk finding to review."), code="nothing_to_review")
+    return reviewed

@@ -1,0 +1,325 @@
+"""The pre-dose checklist asks the record the questions that stop a dose (issue #10, items 2, 3, 8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Role
+from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.services import questionnaire_response_save
+from ketaclinic.patients.models import PatientAlert, SexAtBirth
+from ketaclinic.patients.services import (
+    patient_alert_acknowledge,
+    pregnancy_test_mark_entered_in_error,
+    pregnancy_test_record,
+)
+from ketaclinic.sessions.checklist import (
+    pre_session_check_record,
+    pre_session_override,
+    session_start_check,
+    suicide_risk_review_document,
+)
+from ketaclinic.sessions.flowsheet import vital_sign_record
+from tests.factories import (
+    PatientFactory,
+    StaffFactory,
+    StandInPlanFactory,
+    TreatmentSessionFactory,
+    consent_on_file,
+    protocol_settings_of,
+)
+from tests.sessions.test_checklist import ALL_CONFIRMED, ready
+from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+
+# A weekday morning in Buena Park (15:12 UTC is 08:12 Pacific daylight time).
+MORNING = dt.datetime(2026, 6, 9, 15, 12, tzinfo=dt.UTC)
+CALM = {"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98}
+PHQ9_CALM = dict.fromkeys(range(1, 10), 1) | {9: 0}
+
+
+@pytest.fixture
+def clock():  # type: ignore[no-untyped-def]
+    with time_machine.travel(MORNING, tick=False) as traveller:
+        yield traveller
+
+
+def esketamine_session(center, *, sex: str = SexAtBirth.FEMALE, settings: dict | None = None):  # type: ignore[no-untyped-def,type-arg]
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    patient = PatientFactory(center=center, sex_at_birth=sex)
+    plan = StandInPlanFactory(
+        patient=patient,
+        signer=prescriber,
+        route="esketamine_nasal_spray",
+        protocol_key="esketamine_trd_us",
+        fixed_dose_mg=Decimal("56"),
+        min_observation_minutes=120,
+        **({"protocol_settings": settings} if settings is not None else {}),
+    )
+    session = TreatmentSessionFactory(plan=plan, nurse=prescriber)  # noqa: F811
+    consent_on_file(patient=patient, route="esketamine_nasal_spray", witness=prescriber)
+    questionnaire_response_save(
+        actor=prescriber, patient=patient, instrument_code="phq9", answers=PHQ9_CALM, source="staff", complete=True
+    )
+    return session
+
+
+def negative_test(session, at=None):  # type: ignore[no-untyped-def]  # noqa: F811
+    return pregnancy_test_record(
+        actor=session.nurse,
+        patient=session.patient,
+        kind="urine_hcg",
+        result="negative",
+        tested_at=at or timezone.now() - dt.timedelta(minutes=20),
+    )
+
+
+# --- item 3: pre-dose blood pressure -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_predose_vitals_fail_above_the_esketamine_label_limit_with_the_reason(center, clock):
+    """175/108 is under the chair-side alert limits (180/110) but over the label's 140/90."""
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["predose_vitals"]
+    assert (
+        "BP 175/108 is above the protocol's pre-dose limit 140/90 (Spravato label)"
+        in (check.items["predose_vitals"]["how"])
+    )
+    with pytest.raises(RuleViolation, match="BP 175/108 is above"):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_a_recheck_within_the_limit_passes_and_a_prescriber_may_override_with_a_reason(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    pre_session_override(
+        actor=eske.nurse, check=check, item="predose_vitals", reason="Usual BP for her; benefit outweighs the rise."
+    )
+    assert session_start_check(session=eske) == check
+    clock.shift(dt.timedelta(minutes=5))
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 136, "diastolic_mmhg": 86})
+    recheck = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert recheck.passed, recheck.items
+
+
+@pytest.mark.django_db
+def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limits(center, clock):
+    old = {
+        name: value
+        for name, value in protocol_settings_of("esketamine_trd_us").items()
+        if not name.startswith("predose_")
+    }
+    eske = esketamine_session(center, settings=old)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 145, "diastolic_mmhg": 88})
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert "above the protocol's pre-dose limit 140/90 (Spravato label)" in check.items["predose_vitals"]["how"]
+
+
+@pytest.mark.django_db
+def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, center, session):  # noqa: F811
+    ready(center, session)
+    clock.shift(dt.timedelta(minutes=2))
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 150, "diastolic_mmhg": 95})
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["predose_vitals"]
+    assert (
+        "pre-dose limit 140/90 (ALL-REL-HTN project default, clinic-configurable)"
+        in (check.items["predose_vitals"]["how"])
+    )
+    assert "pregnancy_test" not in check.items  # the IV protocol asks for no test by default
+
+
+# --- item 2: suicide risk ------------------------------------------------------------------------
+
+
+def cssrs_high(session):  # type: ignore[no-untyped-def]  # noqa: F811
+    """C-SSRS worked example (b): Q6 yes within the past 3 months is high."""
+    return questionnaire_response_save(
+        actor=session.nurse,
+        patient=session.patient,
+        instrument_code="cssrs_screener",
+        answers={1: 0, 2: 0, 6: 1, 7: 1},
+        source="clinician",
+        complete=True,
+    )
+
+
+@pytest.mark.django_db
+def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(clock, center, session):  # noqa: F811
+    ready(center, session)
+    response = cssrs_high(session)
+    assert response.severity == "high"
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["suicide_risk"]
+    assert "C-SSRS Screener high today at 08:12; alert not acknowledged" in check.items["suicide_risk"]["how"]
+    with pytest.raises(RuleViolation, match="C-SSRS Screener high today at 08:12; alert not acknowledged"):
+        session_start_check(session=session)
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    with pytest.raises(RuleViolation) as raised:
+        pre_session_override(actor=prescriber, check=check, item="suicide_risk", reason="Seen her, she is fine today.")
+    assert raised.value.code == "not_overridable"
+    alert = PatientAlert.objects.get(patient=session.patient, source_id=str(response.external_id))
+    patient_alert_acknowledge(actor=prescriber, alert=alert, action_taken="Assessed in person; safety plan updated.")
+    clock.shift(dt.timedelta(minutes=1))
+    again = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert again.passed, again.items
+    assert session_start_check(session=session) == again
+
+
+@pytest.mark.django_db
+def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, center, session):  # noqa: F811
+    ready(center, session)
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    clock.shift(dt.timedelta(minutes=10))
+    questionnaire_response_save(
+        actor=session.nurse,
+        patient=session.patient,
+        instrument_code="phq9",
+        answers=PHQ9_CALM | {9: 2},
+        source="staff",
+        complete=True,
+    )
+    with pytest.raises(RuleViolation) as raised:
+        session_start_check(session=session)
+    assert raised.value.code == "checklist_open"
+    assert "PHQ-9 item 9 positive today at 08:22; alert not acknowledged" in str(raised.value.message)
+
+
+@pytest.mark.django_db
+def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, session):  # noqa: F811
+    ready(center, session)
+    PatientAlert.objects.create(
+        patient=session.patient,
+        kind=PatientAlert.Kind.SUICIDE_RISK,
+        message="PHQ-9: suicide-risk answer needs same-day review",
+        reason="item 9 answered 'several days'",
+        raised_at=MORNING - dt.timedelta(days=3),
+    )
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["suicide_risk"]
+    assert "alert not acknowledged" in check.items["suicide_risk"]["how"]
+
+
+@pytest.mark.django_db
+def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_review(clock, center, session):  # noqa: F811
+    ready(center, session)
+    # A result stored with its verdict but no alert (imported, or raised before alerts existed).
+    response = QuestionnaireResponse.objects.create(
+        patient=session.patient,
+        instrument_code="cssrs_screener",
+        instrument_version="1",
+        source="clinician",
+        status="completed",
+        started_at=MORNING - dt.timedelta(minutes=5),
+        completed_at=MORNING - dt.timedelta(minutes=3),
+        severity="moderate",
+        flags=["cssrs_risk_moderate"],
+    )
+    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    assert "C-SSRS Screener moderate today at 08:09; no review documented" in check.items["suicide_risk"]["how"]
+    with pytest.raises(Forbidden):
+        suicide_risk_review_document(
+            actor=StaffFactory(center=center, role=Role.NURSE),
+            session=session,
+            action_taken="Reviewed with the patient in person.",
+        )
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    with pytest.raises(RuleViolation):
+        suicide_risk_review_document(actor=prescriber, session=session, action_taken="ok")
+    (alert,) = suicide_risk_review_document(
+        actor=prescriber, session=session, action_taken="Reviewed in person: passive thoughts, safety plan in place."
+    )
+    assert (alert.source_id, alert.acknowledged_by) == (str(response.external_id), prescriber)
+    assert session_start_check(session=session) == check  # the review counts at the start
+    assert pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED).passed
+
+
+# --- item 8: pregnancy test ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_esketamine_needs_a_recent_pregnancy_test_which_a_prescriber_may_override(center, clock):
+    eske = esketamine_session(center)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["pregnancy_test"]
+    assert "the protocol asks for a test in the last 72 hours; none on file" in check.items["pregnancy_test"]["how"]
+    pre_session_override(actor=eske.nurse, check=check, item="pregnancy_test", reason="Post-menopausal for 10 years.")
+    assert session_start_check(session=eske) == check
+
+
+@pytest.mark.django_db
+def test_an_old_test_does_not_count_and_a_recent_negative_one_passes(center, clock):
+    eske = esketamine_session(center)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    negative_test(eske, at=MORNING - dt.timedelta(hours=80))
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["pregnancy_test"]
+    assert "last negative" in check.items["pregnancy_test"]["how"]
+    negative_test(eske)
+    clock.shift(dt.timedelta(minutes=1))
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    assert "Urine hCG negative" in check.items["pregnancy_test"]["how"]
+
+
+@pytest.mark.django_db
+def test_a_positive_test_fails_and_no_prescriber_can_override_it(center, clock):
+    eske = esketamine_session(center)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    pregnancy_test_record(
+        actor=eske.nurse, patient=eske.patient, kind="serum_hcg", result="positive", tested_at=MORNING
+    )
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["pregnancy_test"]
+    assert "a prescriber cannot override a positive test" in check.items["pregnancy_test"]["how"]
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
+    with pytest.raises(RuleViolation) as raised:
+        pre_session_override(actor=prescriber, check=check, item="pregnancy_test", reason="Patient insists on going.")
+    assert raised.value.code == "not_overridable"
+
+
+@pytest.mark.django_db
+def test_a_positive_test_recorded_after_the_checklist_stops_the_start(center, clock):
+    eske = esketamine_session(center)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    first = negative_test(eske)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    pregnancy_test_mark_entered_in_error(actor=eske.nurse, test=first, reason="Result belonged to another patient.")
+    pregnancy_test_record(
+        actor=eske.nurse, patient=eske.patient, kind="urine_hcg", result="positive", tested_at=MORNING
+    )
+    with pytest.raises(RuleViolation, match="positive"):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_no_pregnancy_test_is_asked_of_a_patient_recorded_male(center, clock):
+    eske = esketamine_session(center, sex=SexAtBirth.MALE)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    assert "pregnancy_test" not in check.items
+
+
+@pytest.mark.django_db
+def test_an_unknown_sex_at_birth_counts_as_could_be_pregnant(center, clock):
+    eske = esketamine_session(center, sex=SexAtBirth.UNKNOWN)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["pregnancy_test"]
