@@ -288,7 +288,8 @@ def esketamine_session(center, session):  # type: ignore[no-untyped-def]  # noqa
         patient=patient,
         signer=session.nurse,
         route="esketamine_nasal_spray",
-        protocol_key="esketamine_trd_us",
+        # The MDSI protocol starts at 84 mg; TRD's day 1 is 56 mg (protocols.md 4).
+        protocol_key="esketamine_mdsi_us",
         fixed_dose_mg=Decimal("84"),
         min_observation_minutes=120,
     )
