@@ -226,19 +226,6 @@ def _bp_before_completion(record: SessionRecord, _field: rems_rules.FormField) -
     return _blood_pressure(after[-1] if after else None)
 
 
-def _acceptable_before(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
-    # The last set with vital signs in it; an entry of only a side effect says nothing here.
-    before = _with_bp(record.before_dose)
-    return _yes_no(not before[-1].alerts) if before else None
-
-
-def _acceptable_at_completion(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
-    after = _with_bp(record.after_dose)
-    if record.discharged_at is None or not after:
-        return None
-    return _yes_no(not after[-1].alerts)
-
-
 def _sedation(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
     baseline = [r.moaas for r in record.before_dose if r.moaas is not None]
     after = [r.moaas for r in record.after_dose if r.moaas is not None]
@@ -274,6 +261,8 @@ def _simple(read: Callable[[SessionRecord], Any]) -> Callable[[SessionRecord, re
 
 
 # Fact name (a field's ``prefill`` in the YAML) -> how the record answers it, or None.
+# "Vital signs acceptable before administration / completion" is the clinician's judgement
+# (the pre-dose limit is weighed, not a threshold alert), so no fact answers it (issue #10).
 FACTS: dict[str, Callable[[SessionRecord, rems_rules.FormField], Any]] = {
     "patient.first_name": _simple(lambda r: r.session.patient.given_name),
     "patient.middle_initial": _simple(lambda r: r.session.patient.middle_name[:1].upper()),
@@ -299,8 +288,6 @@ FACTS: dict[str, Callable[[SessionRecord, rems_rules.FormField], Any]] = {
     "dose.other_mg": _dose_other,
     "dose.lot_number": _simple(lambda r: r.dose.lot_number if r.dose else None),
     "monitoring.total_minutes": _total_minutes,
-    "vitals.acceptable_before": _acceptable_before,
-    "vitals.acceptable_at_completion": _acceptable_at_completion,
     "bp.before_administration": _bp_before,
     "bp.minutes_after_first_device": _bp_at_minute,
     "bp.before_completion": _bp_before_completion,

@@ -45,6 +45,9 @@ NURSE_ANSWERS = {
     "ready_to_leave_minute": "95",
     "events_details": "Mild dissociation at 15 minutes, settled by 60; drowsy (MOAA/S 4) at 15 minutes.",
     "other_adverse_events": "no",
+    # The clinician's judgement, never pre-filled (issue #10).
+    "vitals_acceptable_before": "yes",
+    "vitals_acceptable_at_completion": "yes",
 }
 
 
@@ -170,8 +173,6 @@ def test_rems_form_open_fills_what_the_flowsheet_says_and_leaves_the_rest(record
         "dose_administered": "84",
         "lot_number": "ESK24A17",
         "total_minutes": 125,  # first device at minute 10, discharged at 135
-        "vitals_acceptable_before": "yes",
-        "vitals_acceptable_at_completion": "yes",
         "bp_before_administration": "128/82",
         "bp_after_40_minutes": "142/88",  # 42 minutes after the first device is nearer 40 than 37
         "bp_before_completion": "126/80",
@@ -182,7 +183,14 @@ def test_rems_form_open_fills_what_the_flowsheet_says_and_leaves_the_rest(record
     assert {key: form.values[key] for key in expected} == expected
     assert form.values["treatment_date"] == local_day.isoformat()
     # Never guessed: what the record cannot say stays empty and is not marked as from the record.
-    for key in ("ready_to_leave_minute", "other_adverse_events", "events_details", "patient_middle_initial"):
+    for key in (
+        "ready_to_leave_minute",
+        "other_adverse_events",
+        "events_details",
+        "patient_middle_initial",
+        "vitals_acceptable_before",
+        "vitals_acceptable_at_completion",
+    ):
         assert form.values[key] is None and key not in form.prefilled
     assert set(expected) <= set(form.prefilled)
     assert AuditEntry.objects.filter(action="rems_form.opened", object_id=str(form.external_id)).exists()
@@ -232,7 +240,7 @@ def test_rems_prefill_marks_alerts_and_later_sessions(recorded, rems_nurse, cent
     )
     form = rems_form_open(actor=rems_nurse, session=recorded)
     assert form.values["respiratory_depression"] == "yes"
-    assert form.values["vitals_acceptable_at_completion"] == "no"
+    assert form.values["vitals_acceptable_at_completion"] is None  # the clinician answers it
     assert rems_form_open(actor=rems_nurse, session=later).values["first_treatment"] == "no"
 
 
@@ -448,7 +456,7 @@ def form_url(session: TreatmentSession, name: str = "sessions:rems_form") -> str
 def test_rems_form_page_marks_prefilled_and_required_fields_and_signs(recorded, rems_nurse):
     client = signed_in(rems_nurse)
     page = client.get(form_url(recorded)).content.decode()
-    assert page.count("rems-tag-record") > 30 and "3 required fields still empty" in page
+    assert page.count("rems-tag-record") > 28 and "5 required fields still empty" in page
     assert 'value="ESK24A17"' in page
     assert not RemsMonitoringForm.objects.exists()  # looking opens nothing
     # Fields left out of a post keep what the record gave them.
