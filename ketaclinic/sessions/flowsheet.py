@@ -25,6 +25,7 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketaclinic.sessions.selectors import PostDoseBloodPressure, post_dose_blood_pressure
 
 # A due reading is flagged late after this grace (project default).
 LATE_AFTER = dt.timedelta(minutes=2)
@@ -81,6 +82,7 @@ class Flowsheet:
     events: list[SessionEvent]
     discharge: DischargeAssessment | None
     note: SessionNote | None
+    post_dose_bp: PostDoseBloodPressure | None = None
 
 
 def _due(session: TreatmentSession, readings: list[VitalSign], now: dt.datetime) -> tuple[dt.datetime | None, bool]:
@@ -136,6 +138,7 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
         events=events,
         discharge=discharge,
         note=note,
+        post_dose_bp=post_dose_blood_pressure(session=session, dose=dose, readings=readings, now=timezone.now()),
     )
 
 

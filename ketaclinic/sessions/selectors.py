@@ -15,7 +15,14 @@ from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.clinics.models import Chair, Room, StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
-from ketaclinic.sessions.models import PreSessionCheck, SessionConfirmation, TreatmentSession
+from ketaclinic.sessions.checklist import protocol_setting
+from ketaclinic.sessions.models import (
+    DoseAdministration,
+    PreSessionCheck,
+    SessionConfirmation,
+    TreatmentSession,
+    VitalSign,
+)
 
 
 def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -120,4 +127,48 @@ def latest_confirmations(*, session: TreatmentSession) -> list[SessionConfirmati
     """The newest day-before confirmation of a session, as a list like the day view's prefetch."""
     return list(
         SessionConfirmation.objects.filter(session=session).select_related("message").order_by("-created_at")[:1]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostDoseBloodPressure:
+    """The protocol's BP reading at a set time after the dose (esketamine: about 40 minutes)."""
+
+    minutes: int
+    due_at: dt.datetime
+    tolerance_minutes: int
+    reading: VitalSign | None
+    is_missed: bool
+
+
+def _minutes(session: TreatmentSession, name: str) -> int | None:
+    value = (protocol_setting(session.plan, name) or {}).get("value")
+    return None if value in (None, "") else int(str(value).split(".")[0])
+
+
+def post_dose_blood_pressure(
+    *, session: TreatmentSession, dose: DoseAdministration | None, readings: list[VitalSign], now: dt.datetime
+) -> PostDoseBloodPressure | None:
+    """When the post-dose BP is due, the reading that answers it, and whether it was missed.
+
+    protocols.md 4: esketamine raises BP most about 40 minutes after dosing; the label asks for
+    a reassessment then, and the REMS form for the BP 40 minutes after administration.
+    """
+    minutes = _minutes(session, "post_dose_bp_check_minutes")
+    if minutes is None or dose is None or dose.started_at is None:
+        return None
+    tolerance = dt.timedelta(minutes=_minutes(session, "post_dose_bp_check_tolerance_minutes") or 0)
+    due_at = dose.started_at + dt.timedelta(minutes=minutes)
+    near = [
+        r
+        for r in readings
+        if r.systolic_mmhg is not None and r.diastolic_mmhg is not None and abs(r.measured_at - due_at) <= tolerance
+    ]
+    reading = min(near, key=lambda r: abs(r.measured_at - due_at)) if near else None
+    return PostDoseBloodPressure(
+        minutes=minutes,
+        due_at=due_at,
+        tolerance_minutes=int(tolerance.total_seconds() // 60),
+        reading=reading,
+        is_missed=reading is None and now > due_at + tolerance,
     )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.core.errors import Forbidden, RuleViolation
@@ -26,6 +27,9 @@ from ketaclinic.sessions.checklist import (
     suicide_risk_review_document,
 )
 from ketaclinic.sessions.flowsheet import vital_sign_record
+from ketaclinic.sessions.models import DoseAdministration
+from ketaclinic.sessions.selectors import post_dose_blood_pressure
+from tests.conftest import signed_in
 from tests.factories import (
     PatientFactory,
     StaffFactory,
@@ -323,3 +327,42 @@ def test_an_unknown_sex_at_birth_counts_as_could_be_pregnant(center, clock):
     vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
     check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
+
+
+# --- item 3: the 40-minute post-dose blood pressure ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_40_minute_bp_is_due_then_answered_by_a_reading_near_it(center, clock):
+    eske = esketamine_session(center)
+    # The dose as the flowsheet reads it: started (first device) at 08:12 local.
+    dose = DoseAdministration(session=eske, started_at=MORNING)
+    due = post_dose_blood_pressure(session=eske, dose=dose, readings=[], now=MORNING + dt.timedelta(minutes=30))
+    assert due is not None and due.minutes == 40 and not due.is_missed and due.reading is None
+    assert timezone.localtime(due.due_at, eske.patient.center.zone).strftime("%H:%M") == "08:52"
+    clock.shift(dt.timedelta(minutes=42))
+    sign = vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    done = post_dose_blood_pressure(session=eske, dose=dose, readings=[sign], now=timezone.now())
+    assert done is not None and done.reading == sign and not done.is_missed
+
+
+@pytest.mark.django_db
+def test_the_40_minute_bp_is_flagged_missed_after_its_window(center, clock):
+    eske = esketamine_session(center)
+    dose = DoseAdministration(session=eske, started_at=MORNING)
+    early = vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 130, "diastolic_mmhg": 80})
+    missed = post_dose_blood_pressure(session=eske, dose=dose, readings=[early], now=MORNING + dt.timedelta(minutes=51))
+    assert missed is not None and missed.is_missed and missed.reading is None
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_prompts_the_40_minute_bp_for_esketamine_only(center, session, clock):  # noqa: F811
+    eske = esketamine_session(center)
+    page = signed_in(eske.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": eske.external_id}))
+    assert page.status_code == 200 and "BP due at" not in page.content.decode()  # no dose yet
+    assert (
+        post_dose_blood_pressure(
+            session=session, dose=DoseAdministration(session=session, started_at=MORNING), readings=[], now=MORNING
+        )
+        is None
+    )  # the IV protocol reads vitals every 10 minutes instead
