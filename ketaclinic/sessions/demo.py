@@ -1,4 +1,12 @@
-"""Demo sessions: at each center, a day in progress around "now" in the center's time zone.
+"""Demo sessions: at each center, a clinic day in the center's own opening hours and time zone.
+
+The demo's day is today if the center opens today (open now, later today, or already closed
+tonight), otherwise the last day it was open (yesterday's hours on a Sunday night, say). Today's
+sessions are laid out around now, held inside those hours, and each has got as far as the clock
+says: before opening they are all still booked; during the day one is in the chair, one under
+observation and one done; after closing all are done, so the demo never shows an infusion at
+1 a.m. The sessions said to be "tomorrow" are on the next clinic day after it, and the earlier
+esketamine sessions on the clinic days on or before three and four days back.
 
 Eligibility decisions, plans, consents, REMS enrollments, readings, REMS forms and day-before
 confirmations go through the services. Steps that happened earlier (checklist, dose, events,
@@ -12,7 +20,7 @@ import datetime as dt
 import math
 import random
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -285,9 +293,76 @@ def _discharge(
     )  # fmt: skip
 
 
-def _local_day_start(center: TreatmentCenter, now: dt.datetime) -> dt.datetime:
+@dataclass(frozen=True, slots=True)
+class ClinicDay:
+    """One day's opening hours at a center, as instants."""
+
+    on: dt.date
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+# Today's stories start up to four hours before the moment they are told around, and the last
+# one starts two hours after it and takes about two: the moment is held this far inside the hours.
+PAST_SPAN = dt.timedelta(hours=4)
+AHEAD_SPAN = dt.timedelta(hours=4)
+
+
+def _clinic_day(center: TreatmentCenter, on: dt.date) -> ClinicDay | None:
+    hours = [h for h in center.opening_hours.all() if h.weekday == on.weekday()]
+    if not hours:
+        return None
     zone = zoneinfo.ZoneInfo(center.time_zone)
-    return dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), tzinfo=zone)
+    opens = min(h.opens_at for h in hours)
+    closes = max(h.closes_at for h in hours)
+    return ClinicDay(on, dt.datetime.combine(on, opens, tzinfo=zone), dt.datetime.combine(on, closes, tzinfo=zone))
+
+
+def _clinic_day_from(center: TreatmentCenter, on: dt.date, *, step: int) -> ClinicDay:
+    """The first day the center is open, from ``on`` (itself included) ``step`` days at a time."""
+    for n in range(7):
+        day = _clinic_day(center, on + dt.timedelta(days=step * n))
+        if day is not None:
+            return day
+    raise ValueError(f"{center.slug} has no opening hours, so the demo has no day to show.")
+
+
+def demo_day(center: TreatmentCenter, now: dt.datetime) -> ClinicDay:
+    """Today's hours if the center opens today, else the last clinic day's (see the module docstring)."""
+    return _clinic_day_from(center, center.local_date(now), step=-1)
+
+
+def _within(day: ClinicDay, starts_at: dt.datetime, length: dt.timedelta) -> dt.datetime:
+    """The start moved, if need be, so that the whole session falls inside the day's hours."""
+    return max(day.opens_at, min(starts_at, day.closes_at - length))
+
+
+def _so_far(timeline: Timeline | None, minutes: float) -> Timeline | None:
+    """The steps of a timeline that have happened ``minutes`` after the start; None before the dose."""
+    if timeline is None or minutes < timeline.dose_minutes[0]:
+        return None
+    return Timeline(
+        dose_minutes=tuple(m for m in timeline.dose_minutes if m <= minutes),
+        ended=timeline.ended if timeline.ended is not None and timeline.ended <= minutes else None,
+        readings=tuple(m for m in timeline.readings if m <= minutes),
+        pause=timeline.pause if timeline.pause is not None and timeline.pause[1] <= minutes else None,
+        discharged=timeline.discharged if timeline.discharged is not None and timeline.discharged <= minutes else None,
+    )
+
+
+def _story_so_far(story: Story, *, starts_at: dt.datetime, now: dt.datetime) -> Story:
+    """The story as far as it has got by now: waste after the dose ends, the note after discharge."""
+    minutes = (now - starts_at).total_seconds() / 60
+    timeline = _so_far(story.timeline, minutes)
+    ended = timeline.ended if timeline is not None else None
+    discharged = timeline.discharged if timeline is not None else None
+    return replace(
+        story,
+        timeline=timeline,
+        waste=story.waste and ended is not None and ended + 2 <= minutes,
+        note=story.note and discharged is not None and discharged + 8 <= minutes,
+        rems=story.rems if discharged is not None else "",
+    )
 
 
 def _quarter(moment: dt.datetime) -> dt.datetime:
@@ -310,11 +385,15 @@ class Story:
 
 
 def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
-    minute = now.replace(second=0, microsecond=0)
-    day = _local_day_start(center, now)
-    tomorrow = day + dt.timedelta(days=1)
+    """Every session's whole day; _story_so_far cuts each down to what has happened by now."""
+    day = demo_day(center, now)
+    # Held inside the hours, so that at 1 a.m. today's sessions are all still to come.
+    minute = max(day.opens_at + PAST_SPAN, min(now, day.closes_at - AHEAD_SPAN)).replace(second=0, microsecond=0)
+    tomorrow = _clinic_day_from(center, day.on + dt.timedelta(days=1), step=1).opens_at
     ago = lambda minutes: minute - dt.timedelta(minutes=minutes)  # noqa: E731
+    days_back = lambda days: _clinic_day_from(center, day.on - dt.timedelta(days=days), step=-1).opens_at  # noqa: E731
     iv_full = Timeline(dose_minutes=(10,), ended=50, readings=(4, 10, 20, 30, 40, 50, 60, 70, 80, 90), discharged=93)
+    in_chair = replace(iv_full, readings=(4, 10, 20, 25, 32, 40, 50, 60, 70, 80, 90), pause=(20, 26))
     eske = Timeline(
         dose_minutes=(10, 15), ended=15, readings=(4, 25, 40, 50, 65, 80, 95, 110, 125, 135), discharged=138
     )
@@ -323,36 +402,38 @@ def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
         Story(
             IV,
             ago(35),
-            Timeline(dose_minutes=(10,), ended=None, readings=(4, 10, 20, 25, 32), pause=(20, 26)),
+            in_chair,
             alert_minute=20,
+            waste=True,
+            note=True,
         ),
         # Infusion over 25 minutes ago; observed until discharge.
-        Story(IV, ago(75), Timeline(dose_minutes=(10,), ended=50, readings=(4, 10, 20, 30, 40, 50, 60, 70))),
+        Story(IV, ago(75), iv_full, waste=True, note=True),
         # Finished earlier today: discharged, waste witnessed, note signed.
         Story(IV, ago(240), iv_full, waste=True, note=True),
         # Later today.
-        Story(IV, _quarter(minute + dt.timedelta(hours=2))),
+        Story(IV, _quarter(minute + dt.timedelta(hours=2)), iv_full, waste=True, note=True),
         # Tomorrow: confirmed, no ride yet, and (below) an esketamine patient who has not answered.
-        Story(IV, tomorrow + dt.timedelta(hours=9), answer=(True, True, "")),
+        Story(IV, tomorrow + dt.timedelta(hours=1), answer=(True, True, "")),
         Story(
             IV,
-            tomorrow + dt.timedelta(hours=11),
+            tomorrow + dt.timedelta(hours=3),
             answer=(True, False, "My sister can only pick me up after 1 pm. Can I stay until then?"),
         ),
         # Esketamine three days ago, form still a draft; the second session is tomorrow.
         Story(
             ESKETAMINE,
-            day - dt.timedelta(days=3) + dt.timedelta(hours=10),
+            days_back(3) + dt.timedelta(hours=2),
             eske,
             waste=True,
             note=True,
             rems="draft",
-            tomorrow_too=tomorrow + dt.timedelta(hours=13, minutes=30),
+            tomorrow_too=tomorrow + dt.timedelta(hours=5, minutes=30),
         ),
         # Esketamine four days ago, form signed and submitted.
         Story(
             ESKETAMINE,
-            day - dt.timedelta(days=4) + dt.timedelta(hours=10),
+            days_back(4) + dt.timedelta(hours=2),
             eske,
             waste=True,
             note=True,
@@ -375,6 +456,8 @@ def _center_build(
     rng = random.Random(f"{seed}-{center.slug}")  # noqa: S311 - synthetic demo values
     staff = _staff(center)
     stories = _stories(center, now)
+    days = {story.starts_at: demo_day(center, story.starts_at) for story in stories}
+    days |= {story.tomorrow_too: demo_day(center, story.tomorrow_too) for story in stories if story.tomorrow_too}
     patients = list(Patient.objects.filter(center=center).order_by("mrn")[FIRST_PATIENT : FIRST_PATIENT + len(stories)])
     if len(patients) < len(stories):
         return 0
@@ -398,17 +481,19 @@ def _center_build(
         # Two chairs are busy now, so the second has the prescriber as its nurse (one nurse per chair).
         nurse = staff.prescriber if index == 1 else staff.nurse
         booked_at = min(story.starts_at, now) - dt.timedelta(days=rng.randrange(3, 10))
-        sessions.append(
-            _session(
-                plan=plan, chair=chairs[index % len(chairs)], nurse=nurse, starts_at=story.starts_at,
-                booked_by=staff.desk, booked_at=booked_at,
-            )
+        session = _session(
+            plan=plan, chair=chairs[index % len(chairs)], nurse=nurse, starts_at=story.starts_at,
+            booked_by=staff.desk, booked_at=booked_at,
         )  # fmt: skip
+        _fit(session, days[story.starts_at])
+        sessions.append(session)
+        stories[index] = _story_so_far(story, starts_at=session.starts_at, now=now)
         if story.tomorrow_too is not None:
             later = _session(
                 plan=plan, chair=chairs[(index + 1) % len(chairs)], nurse=staff.nurse, starts_at=story.tomorrow_too,
                 booked_by=staff.desk, booked_at=booked_at,
             )  # fmt: skip
+            _fit(later, days[story.tomorrow_too])
             later.number_in_series = 2
             sessions.append(later)
     for session, told in zip(sessions, _with_followups(stories), strict=True):
@@ -481,6 +566,12 @@ def _center_build(
         if told is not None and told.answer is not None:
             answers[session.pk] = told.answer
     return len(sessions)
+
+
+def _fit(session: TreatmentSession, day: ClinicDay) -> None:
+    length = session.ends_at - session.starts_at
+    session.starts_at = _within(day, session.starts_at, length)
+    session.ends_at = session.starts_at + length
 
 
 def _with_followups(stories: list[Story]) -> list[Story | None]:

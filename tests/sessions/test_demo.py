@@ -1,28 +1,47 @@
-"""The demo's sessions: built around now, they fill the day list, board, REMS queue and flowsheet."""
+"""The demo's sessions: a clinic day in the centers' hours; they fill the day list, board, REMS queue, flowsheet."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import zoneinfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.clinics.demo import demo_network_build, demo_patients_build
+from ketaclinic.clinics.models import OpeningHours
 from ketaclinic.sessions.demo import demo_sessions_build
-from ketaclinic.sessions.models import DoseAdministration, RemsMonitoringForm, SessionNote, TreatmentSession
+from ketaclinic.sessions.models import (
+    DoseAdministration,
+    RemsMonitoringForm,
+    SessionEvent,
+    SessionNote,
+    TreatmentSession,
+    VitalSign,
+)
 from tests.conftest import signed_in
 
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+# A Thursday lunchtime: the centers are open (8:00 to 18:00), with the morning behind them.
+THURSDAY_NOON = dt.datetime(2026, 12, 3, 12, 40, tzinfo=PACIFIC)
 
-@pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+
+def _demo_built():  # type: ignore[no-untyped-def]
     centers = demo_network_build()
     demo_patients_build(centers=centers, count=80, seed=1)
     made = demo_sessions_build(centers=centers, seed=1)
     return centers, made
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    with time_machine.travel(THURSDAY_NOON, tick=True):
+        yield _demo_built()
 
 
 def test_the_demo_fills_the_day_board_rems_queue_and_flowsheet(demo):  # type: ignore[no-untyped-def]
@@ -75,3 +94,46 @@ def test_the_demo_fills_the_day_board_rems_queue_and_flowsheet(demo):  # type: i
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert "intact" in out.getvalue()
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(PACIFIC)
+
+
+@pytest.mark.parametrize(
+    ("clock", "day_shown", "started"),
+    [
+        # 01:00 on a Thursday: the clinic opens later today; nothing of today has happened yet.
+        (dt.datetime(2026, 12, 3, 1, 0, tzinfo=PACIFIC), dt.date(2026, 12, 3), 0),
+        # 08:20: the first session of the day is under way.
+        (dt.datetime(2026, 12, 3, 8, 20, tzinfo=PACIFIC), dt.date(2026, 12, 3), 1),
+        # 23:30 on a Saturday (open 9:00 to 14:00): the day is over and every session is done.
+        (dt.datetime(2026, 12, 5, 23, 30, tzinfo=PACIFIC), dt.date(2026, 12, 5), 4),
+        # 01:30 PDT on Sunday 1 November 2026, the hour that happens twice: Saturday's hours.
+        (dt.datetime(2026, 11, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=-7))), dt.date(2026, 10, 31), 4),
+    ],
+)
+def test_the_demo_day_lies_in_the_opening_hours_at_any_hour(db, clock, day_shown, started):  # type: ignore[no-untyped-def]
+    """Sessions fall inside their center's hours; nothing is recorded after now; no dose runs while closed."""
+    with time_machine.travel(clock, tick=True):
+        centers, made = _demo_built()
+        now = timezone.now()
+    assert made == 18
+    hours = {(h.center_id, h.weekday): (h.opens_at, h.closes_at) for h in OpeningHours.objects.all()}
+    for session in TreatmentSession.objects.select_related("chair__room"):
+        start, end = _local(session.starts_at), _local(session.ends_at)
+        opens, closes = hours[(session.chair.room.center_id, start.weekday())]
+        assert start.date() == end.date() and opens <= start.time() and end.time() <= closes, session
+    beach_today = TreatmentSession.objects.filter(
+        patient__center=centers[0], starts_at__date=day_shown, number_in_series=1, plan__route="iv"
+    )
+    assert beach_today.count() == 4
+    assert beach_today.filter(doses__isnull=False).count() == started
+    assert not DoseAdministration.objects.filter(started_at__gt=now).exists()
+    assert not VitalSign.objects.filter(measured_at__gt=now).exists()
+    assert not SessionEvent.objects.filter(occurred_at__gt=now).exists()
+    assert not SessionNote.objects.filter(signed_at__gt=now).exists()
+    local_now = _local(now)
+    open_now = hours.get((centers[0].pk, local_now.weekday()))
+    if open_now is None or not open_now[0] <= local_now.time() < open_now[1]:
+        assert not DoseAdministration.objects.filter(status="running").exists()
