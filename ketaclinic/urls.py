@@ -67,6 +67,7 @@ patient_urls = (
             name="alert_resolve",
         ),
         path("<uuid:patient_id>/history/", patient_views.history_view, name="history"),
+        path("<uuid:patient_id>/pregnancy-tests/", patient_views.pregnancy_tests_view, name="pregnancy_tests"),
         path("<uuid:patient_id>/consents/", consent_views.consent_list_view, name="consents"),
         path("<uuid:patient_id>/consents/<slug:route>/sign/", consent_views.consent_sign_view, name="consent_sign"),
         path(
@@ -157,6 +158,11 @@ session_urls = (
         path("<uuid:session_id>/fhir/", fhir_views.session_fhir_view, name="fhir"),
         path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
         path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
+        path(
+            "<uuid:session_id>/checklist/suicide-risk-review/",
+            session_views.suicide_risk_review_view,
+            name="suicide_risk_review",
+        ),
         path("board/", session_views.chair_board_view, name="board"),
         path("rems/", rems_views.rems_queue_view, name="rems_queue"),
         path("<uuid:session_id>/rems/", rems_views.rems_form_view, name="rems_form"),

@@ -26,6 +26,7 @@ from ketaclinic.patients.forms import (
     PatientAlertForm,
     PatientForm,
     PatientSearchForm,
+    PregnancyTestForm,
     ReasonForm,
     ResolutionForm,
 )
@@ -37,6 +38,7 @@ from ketaclinic.patients.selectors import (
     patient_find_for_emergency,
     patient_get,
     patient_list,
+    pregnancy_tests_for,
 )
 
 PAGE_SIZE = 25
@@ -241,3 +243,17 @@ def emergency_access_view(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("Emergency access granted. It is recorded and will be reviewed."))
             return redirect(patient)
     return render(request, "patients/emergency_access.html", {"form": form})
+
+
+@staff_view(Perm.VITALS_RECORD, action="pregnancy_tests.viewed")
+def pregnancy_tests_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """The patient's pregnancy tests, and a form to record one; the checklist reads the newest."""
+    patient = patient_get(actor=request.user, patient_id=patient_id, perm=Perm.VITALS_RECORD)
+    form = PregnancyTestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.pregnancy_test_record(actor=request.user, patient=patient, **form.cleaned_data)
+            messages.success(request, _("Pregnancy test recorded."))
+            return redirect("patients:pregnancy_tests", patient_id=patient.external_id)
+    context = {"patient": patient, "form": form, "tests": pregnancy_tests_for(actor=request.user, patient=patient)}
+    return render(request, "patients/pregnancy_tests.html", context, status=422 if form.errors else 200)

@@ -15,7 +15,7 @@ from ketaclinic.audit.access import staff_view
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.discharge import DISCHARGE_RULES
-from ketaclinic.core.errors import NotFound
+from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.monitoring import THRESHOLDS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
@@ -24,7 +24,13 @@ from ketaclinic.patients.selectors import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
 from ketaclinic.sessions.chart_views import chart_forms, charted_at
-from ketaclinic.sessions.checklist import NURSE_ITEMS, RECORD_ITEMS, pre_session_check_record, pre_session_override
+from ketaclinic.sessions.checklist import (
+    NURSE_ITEMS,
+    RECORD_ITEMS,
+    pre_session_check_record,
+    pre_session_override,
+    suicide_risk_review_document,
+)
 from ketaclinic.sessions.flowsheet import Flowsheet, chair_board, flowsheet_get, vital_sign_record
 from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
 from ketaclinic.sessions.selectors import (
@@ -213,6 +219,22 @@ def checklist_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         messages.success(request, _("Checklist passed: the session may start."))
     else:
         messages.warning(request, _("Checklist has open items; a prescriber may override one with a reason."))
+    return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
+
+
+@staff_view(Perm.PLAN_SIGN, action="suicide_risk.review_documented")
+@require_POST
+def suicide_risk_review_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    """A prescriber documents the review of today's suicide-risk findings from the checklist."""
+    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    try:
+        suicide_risk_review_document(
+            actor=request.user, session=sheet.session, action_taken=request.POST.get("action_taken", "")
+        )
+    except RuleViolation as refused:
+        messages.error(request, str(refused.message))
+    else:
+        messages.success(request, _("Review documented; run the checklist again."))
     return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
 
 

@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.models import QuestionnaireResponse
@@ -366,3 +367,46 @@ def test_the_flowsheet_prompts_the_40_minute_bp_for_esketamine_only(center, sess
         )
         is None
     )  # the IV protocol reads vitals every 10 minutes instead
+
+
+# --- the pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_nurse_records_a_pregnancy_test_on_its_page_and_the_checklist_shows_it(center, clock):
+    eske = esketamine_session(center)
+    client = signed_in(eske.nurse)
+    url = reverse("patients:pregnancy_tests", kwargs={"patient_id": eske.patient.external_id})
+    response = client.post(url, {"kind": "urine_hcg", "result": "negative", "tested_at": "2026-06-09T07:50"})
+    assert response.status_code == 302
+    (test,) = eske.patient.pregnancy_tests.all()
+    assert (test.result, test.recorded_by, timezone.localtime(test.tested_at).strftime("%H:%M")) == (
+        "negative",
+        eske.nurse,
+        "07:50",
+    )
+    assert AuditEntry.objects.filter(action="pregnancy_test.recorded").exists()
+    assert "Urine hCG" in client.get(url).content.decode()
+    front_desk = signed_in(StaffFactory(center=center, role=Role.FRONT_DESK))
+    assert front_desk.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_there(
+    clock,
+    center,
+    session,  # noqa: F811
+):
+    ready(center, session)
+    clock.shift(dt.timedelta(minutes=1))
+    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    cssrs_high(session)
+    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    flowsheet = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
+    page = signed_in(session.nurse).get(flowsheet).content.decode().replace("&#x27;", "'")
+    assert "BP 175/108 is above the protocol's pre-dose limit 140/90" in page
+    assert "C-SSRS Screener high today at 08:13; alert not acknowledged" in page
+    prescriber = signed_in(session.nurse)  # the session fixture's nurse is a prescriber
+    review = reverse("sessions:suicide_risk_review", kwargs={"session_id": session.external_id})
+    assert prescriber.post(review, {"action_taken": "Seen in person; no intent; safety plan."}).status_code == 302
+    assert PatientAlert.objects.get(patient=session.patient).acknowledged_at is not None
