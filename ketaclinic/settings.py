@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ketaclinic.intake",
     "ketaclinic.treatment",
     "ketaclinic.sessions",
+    "ketaclinic.pharmacy",
 ]
 
 MIDDLEWARE = [

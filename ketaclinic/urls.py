@@ -11,6 +11,7 @@ from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
 from ketaclinic.patients import consent_views
 from ketaclinic.patients import views as patient_views
+from ketaclinic.pharmacy import views as pharmacy_views
 from ketaclinic.portal import confirmation_views
 from ketaclinic.portal import views as portal_views
 from ketaclinic.sessions import chart_views, fhir_views, rems_views
@@ -182,6 +183,8 @@ session_urls = (
     "sessions",
 )
 
+pharmacy_urls = ([path("<slug:center_slug>/", pharmacy_views.stock_view, name="stock")], "pharmacy")
+
 portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="questionnaire")], "portal")
 
 confirmation_urls = ([path("<str:token>/", confirmation_views.confirmation_view, name="confirm")], "confirmations")
@@ -199,6 +202,7 @@ urlpatterns = [
     path("intake/", include(intake_urls)),
     path("plans/", include(treatment_urls)),
     path("sessions/", include(session_urls)),
+    path("pharmacy/", include(pharmacy_urls)),
     path("api/v1/", api_urls()),
     path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),
     path(

@@ -275,3 +275,45 @@ def consent_on_file(*, patient, route: str, witness):  # type: ignore[no-untyped
         typed_name=f"{patient.given_name} {patient.family_name}",
         has_read=True,
     )
+
+
+class DrugProductFactory(factory.django.DjangoModelFactory):
+    """Ketamine 10 mg/mL x 10 mL vials by default; ``esketamine=True`` for the 28 mg nasal device."""
+
+    class Meta:
+        model = "pharmacy.DrugProduct"
+
+    class Params:
+        esketamine = factory.Trait(
+            name="Esketamine nasal spray 28 mg device",
+            drug="esketamine",
+            dosage_form="nasal_spray_device",
+            strength_mg_per_ml=Decimal("140"),
+            unit_volume_ml=Decimal("0.2"),
+            unit_mg=Decimal("28"),
+        )
+
+    key = factory.Sequence(lambda n: f"test_product_{n}")
+    name = "Ketamine HCl injection 10 mg/mL, 10 mL vial"
+    drug = "ketamine"
+    dosage_form = "injection_vial"
+    strength_mg_per_ml = Decimal("10")
+    unit_volume_ml = Decimal("10")
+    unit_mg = factory.LazyAttribute(lambda o: o.strength_mg_per_ml * o.unit_volume_ml)
+    rxnorm = "6130"
+    source = "test product"
+
+
+class DrugLotFactory(factory.django.DjangoModelFactory):
+    """A lot on a center's shelf, in date, with 20 vials or devices on hand."""
+
+    class Meta:
+        model = "pharmacy.DrugLot"
+
+    center = factory.SubFactory(TreatmentCenterFactory)
+    product = factory.SubFactory(DrugProductFactory)
+    lot_number = factory.Sequence(lambda n: f"KET-{2291 + n}")
+    expires_on = dt.date(2030, 1, 31)
+    units_on_hand = 20
+    received_by = factory.SubFactory(StaffFactory, center=factory.SelfAttribute("..center"), role=Role.NURSE)
+    received_at = factory.LazyFunction(timezone.now)

@@ -9,6 +9,7 @@ given, wasted, witness).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,8 @@ from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.consents import consent_current
 from ketaclinic.patients.models import Patient, TreatmentRoute
+from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, DrugProduct
+from ketaclinic.pharmacy.services import lot_for_dose, stock_draw
 from ketaclinic.sessions.checklist import session_start_check
 from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
@@ -259,13 +262,15 @@ def dose_prepare(
     *,
     actor: Any,
     session: TreatmentSession,
-    lot_number: str,
-    lot_expires_on: dt.date,
+    lot: DrugLot | None,
     drawn_mg: Any,
     weight_kg: Any = None,
-    concentration_mg_per_ml: Any = None,
 ) -> DoseAdministration:
-    """Compute today's dose from the plan and record the drug drawn up for it."""
+    """Compute today's dose from the plan and the picked lot, and record the drug drawn up from it.
+
+    The concentration is the lot's product's, never typed; the vials or devices drawn leave the
+    lot's stock in the same transaction, under the lot's row lock.
+    """
     require(actor, Perm.DOSE_PREPARE, center_id=session.patient.center_id)
     session = TreatmentSession.objects.select_for_update().select_related("patient", "plan").get(pk=session.pk)
     if session.status != TreatmentSession.Status.SCHEDULED:
@@ -276,14 +281,19 @@ def dose_prepare(
             code="dose_exists",
         )
     plan = plan_in_force(session=session)
-    values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml)
-    if not lot_number.strip():
-        raise RuleViolation(_("Enter the lot number."), code="required", field="lot_number")
-    if lot_expires_on < session.patient.center.local_date():
+    drug, forms = ROUTE_PRODUCTS[plan.route]
+    lot = lot_for_dose(lot=lot, center=session.patient.center, drug=drug, dosage_forms=forms)
+    product = lot.product
+    weight_based = plan.route in (TreatmentRoute.IV, TreatmentRoute.IM)
+    values = dose_compute(
+        plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=product.strength_mg_per_ml if weight_based else None
+    )
+    if plan.route == TreatmentRoute.ESKETAMINE and product.unit_mg != _setting(plan, "device_mg"):
         raise RuleViolation(
-            _("Lot %(lot)s expired on %(date)s; do not use it.") % {"lot": lot_number, "date": lot_expires_on},
-            code="lot_expired",
-            field="lot_expires_on",
+            _("Lot %(lot)s holds %(mg)s mg a device; the protocol counts devices of %(device)s mg.")
+            % {"lot": lot.lot_number, "mg": product.unit_mg, "device": _setting(plan, "device_mg")},
+            code="lot_wrong_device",
+            field="lot",
         )
     drawn = Decimal(str(drawn_mg))
     if drawn < values["dose_mg"]:
@@ -292,6 +302,8 @@ def dose_prepare(
             code="drawn_below_dose",
             field="drawn_mg",
         )
+    units = math.ceil(drawn / product.unit_mg)
+    values["steps"] = with_drawn_from(values, drawn_from_line(values, product, units, lot))
     dose = DoseAdministration(
         session=session,
         plan=plan,
@@ -299,8 +311,10 @@ def dose_prepare(
         route=plan.route,
         protocol_key=plan.protocol_key,
         weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
-        lot_number=lot_number.strip(),
-        lot_expires_on=lot_expires_on,
+        lot=lot,
+        lot_number=lot.lot_number,
+        lot_expires_on=lot.expires_on,
+        units_drawn=units,
         drawn_mg=drawn,
         prepared_by=actor,
         prepared_at=timezone.now(),
@@ -309,7 +323,32 @@ def dose_prepare(
     validated(dose)
     dose.save()
     audit_change_since(actor=actor, instance=dose, action="dose.prepared", before={})
+    stock_draw(actor=actor, lot=lot, units=units, dose=dose)
     return dose
+
+
+def with_drawn_from(values: dict[str, Any], line: str) -> list[str]:
+    """The arithmetic with the vials drawn, read after the volume (and before an infusion's pump rate)."""
+    steps = list(values["steps"])
+    at = len(steps) - 1 if values.get("rate_ml_per_hour") is not None else len(steps)
+    return [*steps[:at], line, *steps[at:]]
+
+
+def drawn_from_line(values: dict[str, Any], product: DrugProduct, units: int, lot: DrugLot) -> str:
+    """The line both clinicians read against the vial: '4.0 mL from 1 vial of 10 mg/mL x 10 mL'."""
+    volume = values.get("volume_ml")
+    if volume is not None:
+        text = f"{volume:.2f}"
+        what = _("%(ml)s mL") % {"ml": text[:-1] if text.endswith("0") else text}
+    else:
+        what = _("%(mg)s mg") % {"mg": values["dose_mg"]}
+    return _("%(what)s from %(units)s of %(product)s (lot %(lot)s, expires %(on)s)") % {
+        "what": what,
+        "units": product.units_label(units),
+        "product": product.presentation,
+        "lot": lot.lot_number,
+        "on": f"{lot.expires_on:%Y-%m-%d}",
+    }
 
 
 def dose_verify(*, actor: Any, dose: DoseAdministration, password: str) -> DoseAdministration:

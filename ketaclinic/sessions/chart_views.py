@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -22,6 +23,8 @@ from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
+from ketaclinic.pharmacy.models import DrugLot
+from ketaclinic.pharmacy.selectors import drug_lots_for_route
 from ketaclinic.sessions import administration, discharge, notes
 from ketaclinic.sessions.flowsheet import Flowsheet, flowsheet_get
 from ketaclinic.sessions.forms import (
@@ -90,11 +93,15 @@ def weight_based(session: TreatmentSession) -> bool:
     return session.plan.route in ("iv", "im")
 
 
+def dose_lots(session: TreatmentSession) -> QuerySet[DrugLot]:
+    return drug_lots_for_route(center=session.patient.center, route=session.plan.route)
+
+
 @staff_view(Perm.DOSE_PREPARE, action="dose.prepared")
 @require_POST
 def dose_prepare_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     sheet = flowsheet_get(actor=request.user, session_id=session_id)
-    form = DosePrepareForm(request.POST, weight_based=weight_based(sheet.session))
+    form = DosePrepareForm(request.POST, weight_based=weight_based(sheet.session), lots=dose_lots(sheet.session))
 
     def prepare() -> str:
         dose = administration.dose_prepare(actor=request.user, session=sheet.session, **form.cleaned_data)
@@ -268,7 +275,9 @@ def chart_forms(sheet: Flowsheet) -> dict[str, Any]:
     """Unbound forms for the flowsheet page's chair-side actions; each with its own ids, as they share a page."""
     center_id = sheet.session.patient.center_id
     return {
-        "dose_form": DosePrepareForm(weight_based=weight_based(sheet.session), auto_id="dose_%s"),
+        "dose_form": DosePrepareForm(
+            weight_based=weight_based(sheet.session), lots=dose_lots(sheet.session), auto_id="dose_%s"
+        ),
         "verify_form": SignWithPasswordForm(auto_id="verify_%s"),
         "waste_form": WasteForm(clinicians=center_nurses(center_id=center_id), auto_id="waste_%s"),
         "withdraw_form": WithdrawForm(clinicians=center_nurses(center_id=center_id), auto_id="withdraw_%s"),

@@ -39,7 +39,9 @@ from ketaclinic.measures.models import OutgoingMessage
 from ketaclinic.measures.services import outgoing_message_mark, questionnaire_response_save
 from ketaclinic.patients.consents import consent_current, consent_sign
 from ketaclinic.patients.models import Patient, TreatmentRoute
-from ketaclinic.sessions.administration import dose_compute
+from ketaclinic.pharmacy.models import DrugLot
+from ketaclinic.pharmacy.services import drug_lot_receive, stock_draw
+from ketaclinic.sessions.administration import dose_compute, drawn_from_line, with_drawn_from
 from ketaclinic.sessions.checklist import NURSE_ITEMS
 from ketaclinic.sessions.confirmations import session_confirmation_answer, session_confirmations_queue
 from ketaclinic.sessions.flowsheet import vital_sign_record
@@ -62,7 +64,12 @@ IV = "iv_racemic_ketamine"
 ESKETAMINE = "esketamine_trd_us"
 # Patients after the first twenty of each center, whom the measures demo leaves alone.
 FIRST_PATIENT = 20
-LOT = {"iv": ("KET-2291", dt.date(2027, 9, 30)), "esketamine_nasal_spray": ("ESK-24A17", dt.date(2027, 6, 30))}
+# The lot each route draws from at every demo center: product key, lot number, months to expiry.
+LOT = {
+    "iv": ("ketamine_10mg_ml_20ml", "KET-2291", 10),
+    "esketamine_nasal_spray": ("esketamine_28mg_device", "ESK-24A17", 7),
+}
+LOT_UNITS_RECEIVED = 40
 Kind = SessionEvent.Kind
 Dose = DoseAdministration.Status
 
@@ -208,15 +215,27 @@ def _check(session: TreatmentSession, minute: int, predose: VitalSign) -> PreSes
     return PreSessionCheck(session=session, items=items, checked_by=session.nurse, checked_at=_at(session, minute))
 
 
+def _lots(*, staff: Staff, center: TreatmentCenter, today: dt.date) -> dict[str, DrugLot]:
+    """Receive each route's demo lot into the center's stock, through the service."""
+    lots = {}
+    for route, (product_key, number, months) in LOT.items():
+        lots[route] = drug_lot_receive(
+            actor=staff.nurse, center=center, product_key=product_key, lot_number=number,
+            expires_on=today + dt.timedelta(days=30 * months), units=LOT_UNITS_RECEIVED,
+        )  # fmt: skip
+    return lots
+
+
 def _dose(
-    *, session: TreatmentSession, timeline: Timeline, verifier: User, weight_kg: Decimal, vial_mg: int
+    *, session: TreatmentSession, timeline: Timeline, verifier: User, weight_kg: Decimal, lot: DrugLot
 ) -> DoseAdministration:
-    plan = session.plan
+    plan, product = session.plan, lot.product
     if plan.route == TreatmentRoute.IV:
-        values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=Decimal(10))
+        values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=product.strength_mg_per_ml)
     else:
         values = dose_compute(plan=plan)
-    lot, expires = LOT[plan.route]
+    units = math.ceil(values["dose_mg"] / product.unit_mg)
+    values["steps"] = with_drawn_from(values, drawn_from_line(values, product, units, lot))
     first = timeline.dose_minutes[0]
     status = Dose.RUNNING if timeline.ended is None else Dose.COMPLETED
     return DoseAdministration(
@@ -226,10 +245,11 @@ def _dose(
         route=plan.route,
         protocol_key=plan.protocol_key,
         weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
-        lot_number=lot,
-        lot_expires_on=expires,
-        # Drawn in whole vials: what is left over is wasted, witnessed.
-        drawn_mg=Decimal(math.ceil(values["dose_mg"] / vial_mg) * vial_mg) if vial_mg else values["dose_mg"],
+        lot=lot,
+        lot_number=lot.lot_number,
+        lot_expires_on=lot.expires_on,
+        units_drawn=units,
+        drawn_mg=values["dose_mg"],
         prepared_by=session.nurse,
         prepared_at=_at(session, first - 6),
         verified_by=verifier,
@@ -501,6 +521,7 @@ def _center_build(
             session.status = TreatmentSession.Status.COMPLETED
     TreatmentSession.objects.bulk_create(sessions, recorded_by=SEED_AUTHOR)
     rows = Rows()
+    lots = _lots(staff=staff, center=center, today=today)
     done: list[tuple[TreatmentSession, Story, DoseAdministration, list[VitalSign]]] = []
     for session, story, weight in _held(sessions, stories, weights):
         assert story.timeline is not None
@@ -520,7 +541,7 @@ def _center_build(
             timeline=timeline,
             verifier=verifier,
             weight_kg=weight,
-            vial_mg=50 if session.plan.route == TreatmentRoute.IV else 0,
+            lot=lots[session.plan.route],
         )
         if story.waste:
             dose.wasted_mg = dose.drawn_mg - (dose.given_mg or Decimal(0))
@@ -529,6 +550,10 @@ def _center_build(
         done.append((session, story, dose, readings))
     PreSessionCheck.objects.bulk_create(rows.checks, recorded_by=SEED_AUTHOR)
     DoseAdministration.objects.bulk_create(rows.doses, recorded_by=SEED_AUTHOR)
+    for dose in rows.doses:
+        assert dose.lot is not None
+        assert dose.units_drawn is not None
+        stock_draw(actor=dose.prepared_by, lot=dose.lot, units=dose.units_drawn, dose=dose)
     for session, story, dose, readings in done:
         assert story.timeline is not None
         rows.events.extend(_events(session, dose, story.timeline))

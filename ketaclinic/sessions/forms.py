@@ -78,23 +78,33 @@ class OverrideForm(forms.Form):
     reason = forms.CharField(label=_("Reason for going ahead"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class LotChoiceField(forms.ModelChoiceField[Any]):
+    def label_from_instance(self, obj: Any) -> str:
+        return _("%(lot)s: %(product)s, expires %(on)s, %(held)s on hand") % {
+            "lot": obj.lot_number,
+            "product": obj.product.name,
+            "on": f"{obj.expires_on:%Y-%m-%d}",
+            "held": obj.product.units_label(obj.units_on_hand),
+        }
+
+
 class DosePrepareForm(forms.Form):
     weight_kg = forms.DecimalField(label=_("Today's weight (kg)"), required=False, max_digits=5, decimal_places=1)
-    concentration_mg_per_ml = forms.DecimalField(
-        label=_("Concentration (mg/mL)"), required=False, max_digits=6, decimal_places=2
+    lot = LotChoiceField(
+        label=_("Lot drawn from"),
+        queryset=None,
+        to_field_name="external_id",
+        help_text=_("Lots in stock and in date at this center; the concentration comes from the lot."),
     )
-    lot_number = forms.CharField(label=_("Lot number"), max_length=40)
-    lot_expires_on = forms.DateField(label=_("Lot expiry"), widget=forms.DateInput(attrs={"type": "date"}))
     drawn_mg = forms.DecimalField(label=_("Amount drawn up (mg)"), max_digits=6, decimal_places=1, min_value=0)
 
-    def __init__(self, *args: Any, weight_based: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, weight_based: bool, lots: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["lot"].queryset = lots  # type: ignore[attr-defined]
         if not weight_based:
             del self.fields["weight_kg"]
-            del self.fields["concentration_mg_per_ml"]
         else:
             self.fields["weight_kg"].required = True
-            self.fields["concentration_mg_per_ml"].required = True
 
 
 class SignWithPasswordForm(forms.Form):

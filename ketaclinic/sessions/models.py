@@ -231,8 +231,12 @@ class DoseAdministration(AboutOneSession, ClinicalRecord):
     device_count = models.PositiveSmallIntegerField(null=True, blank=True)
     steps = models.JSONField(default=list, help_text=_("The arithmetic, step by step, as shown to both clinicians."))
     rule_version = models.CharField(max_length=40)
+    # The lot picked at preparation; its number, expiry and concentration are copied above and
+    # here as the controlled-substance record, so they read the same if the lot is later corrected.
+    lot = models.ForeignKey("pharmacy.DrugLot", on_delete=models.PROTECT, null=True, blank=True, related_name="doses")
     lot_number = models.CharField(max_length=40)
     lot_expires_on = models.DateField()
+    units_drawn = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Vials or devices drawn."))
     drawn_mg = models.DecimalField(max_digits=6, decimal_places=1)
     given_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     wasted_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)

@@ -21,7 +21,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services import questionnaire_response_save
 from ketaclinic.sessions.checklist import NURSE_ITEMS
 from ketaclinic.sessions.models import DoseAdministration, SessionNote, TreatmentSession, VitalSign
-from tests.factories import PASSWORD, StaffFactory, consent_on_file
+from tests.factories import PASSWORD, DrugLotFactory, StaffFactory, consent_on_file
 from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 SCREENSHOTS = Path("var/screenshots")
@@ -72,6 +72,7 @@ def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, cente
         source="staff",
         complete=True,
     )
+    lot = DrugLotFactory(center=center, lot_number="KET-2291", expires_on=dt.date(2030, 1, 31))
     flowsheet = f"{live_server.url}/sessions/{session.external_id}/flowsheet/"
 
     with time_machine.travel(timezone.now(), tick=True) as clock:
@@ -89,14 +90,13 @@ def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, cente
         # The dose from today's weight, with its arithmetic.
         dose_card = page.locator("#dose")
         dose_card.get_by_label("Today's weight (kg)").fill("80")
-        dose_card.get_by_label("Concentration (mg/mL)").fill("10")
-        dose_card.get_by_label("Lot number").fill("KET-2291")
-        dose_card.get_by_label("Lot expiry").fill("2030-01-31")
+        dose_card.get_by_label("Lot drawn from").select_option(str(lot.external_id))
         dose_card.get_by_label("Amount drawn up (mg)").fill("50")
         dose_card.get_by_role("button", name="Calculate and record the dose").click()
         expect(page.get_by_text("Dose 40.0 mg prepared")).to_be_visible()
         expect(dose_card).to_contain_text("0.5 mg/kg x 80 kg = 40 mg")
         expect(dose_card).to_contain_text("6 mL/h")
+        expect(dose_card).to_contain_text("4.0 mL from 1 vial of 10 mg/mL x 10 mL (lot KET-2291")
         expect(dose_card).to_contain_text("awaiting a second clinician")
         expect(dose_card.get_by_role("button", name="Verify the dose")).to_have_count(0)
         shot(page, "1-dose-prepared")

@@ -31,6 +31,8 @@ from ketaclinic.sessions.services import rems_enrollment_record, treatment_sessi
 from tests.conftest import signed_in
 from tests.factories import (
     PASSWORD,
+    DrugLotFactory,
+    DrugProductFactory,
     PatientFactory,
     StaffFactory,
     StandInPlanFactory,
@@ -43,19 +45,33 @@ from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 LOT = {"lot_number": "KET-2291", "lot_expires_on": dt.date(2030, 1, 31)}
 
 
+def lot_for(session, *, lot_number: str = LOT["lot_number"], lot_expires_on=LOT["lot_expires_on"]):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A lot on the shelf of the session's center for its route: 10 mg/mL vials, or 28 mg devices."""
+    if not lot_number.strip():
+        return None  # nothing picked
+    esketamine = session.plan.route == "esketamine_nasal_spray"
+    product = DrugProductFactory(esketamine=esketamine)
+    return DrugLotFactory(
+        center=session.patient.center, product=product, lot_number=lot_number, expires_on=lot_expires_on
+    )
+
+
 @pytest.fixture
 def second_nurse(center):  # type: ignore[no-untyped-def]
     return StaffFactory(center=center, role=Role.NURSE, with_password=True)
 
 
 def prepared(session, **changes):  # type: ignore[no-untyped-def]  # noqa: F811
-    values = {"weight_kg": Decimal("80"), "concentration_mg_per_ml": Decimal("10"), "drawn_mg": Decimal("50")}
-    return dose_prepare(actor=session.nurse, session=session, **(LOT | values | changes))
+    """Prepare the dose from a lot on the center's shelf (``lot_number``/``lot_expires_on`` shape that lot)."""
+    lot_changes = {name: changes.pop(name) for name in ("lot_number", "lot_expires_on") if name in changes}
+    values = {"weight_kg": Decimal("80"), "drawn_mg": Decimal("50")}
+    lot = changes.pop("lot") if "lot" in changes else lot_for(session, **lot_changes)
+    return dose_prepare(actor=session.nurse, session=session, lot=lot, **(values | changes))
 
 
 def prepare_post(session):  # type: ignore[no-untyped-def]  # noqa: F811
-    """The dose form as the nurse submits it: 80 kg, 50 mg drawn."""
-    return {"weight_kg": "80", "concentration_mg_per_ml": "10", "drawn_mg": "50"} | {k: str(v) for k, v in LOT.items()}
+    """The dose form as the nurse submits it: 80 kg, 50 mg drawn from a lot picked from the list."""
+    return {"weight_kg": "80", "lot": str(lot_for(session).external_id), "drawn_mg": "50"}
 
 
 def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ignore[no-untyped-def]  # noqa: F811
@@ -152,7 +168,7 @@ def test_the_database_refuses_a_self_verified_dose(session):  # noqa: F811
 def test_front_desk_cannot_prepare_or_verify(center, session):  # noqa: F811
     desk = StaffFactory(center=center, role=Role.FRONT_DESK, with_password=True)
     with pytest.raises(Forbidden):
-        dose_prepare(actor=desk, session=session, weight_kg=80, concentration_mg_per_ml=10, drawn_mg=50, **LOT)
+        dose_prepare(actor=desk, session=session, weight_kg=80, drawn_mg=50, lot=lot_for(session))
     with pytest.raises(Forbidden):
         dose_verify(actor=desk, dose=prepared(session), password=PASSWORD)
 
@@ -302,7 +318,7 @@ def esketamine_session(center, session):  # type: ignore[no-untyped-def]  # noqa
 @pytest.mark.django_db
 def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketamine_session, second_nurse):
     eske = esketamine_session
-    dose = dose_prepare(actor=eske.nurse, session=eske, drawn_mg="84", **LOT)
+    dose = dose_prepare(actor=eske.nurse, session=eske, drawn_mg="84", lot=lot_for(eske))
     assert (dose.drug, dose.dose_mg, dose.device_count) == ("esketamine", Decimal("84.0"), 3)
     dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
     consent_on_file(patient=eske.patient, route="esketamine_nasal_spray", witness=eske.nurse)
@@ -340,7 +356,7 @@ def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):  
     nurse = signed_in(session.nurse)
     response = nurse.post(
         reverse("sessions:dose_prepare", kwargs={"session_id": session.external_id}),
-        {"weight_kg": "80", "concentration_mg_per_ml": "10", "drawn_mg": "50"} | {k: str(v) for k, v in LOT.items()},
+        prepare_post(session),
     )
     assert response.status_code == 302 and response["Location"].endswith("#dose")
     page = nurse.get(url).content.decode()

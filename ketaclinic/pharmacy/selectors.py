@@ -1,0 +1,60 @@
+"""Reads of a center's drug stock, scoped to the centers where the actor prepares doses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.models import TreatmentCenter
+from ketaclinic.core.errors import NotFound
+from ketaclinic.core.permissions import Perm
+from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, StockMovement
+
+
+def stock_center_get(*, actor: Any, center_slug: str) -> TreatmentCenter:
+    """A center whose stock the actor may see; any other answers as if it did not exist."""
+    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=center_ids_for(actor, Perm.DOSE_PREPARE)).first()
+    if center is None:
+        raise NotFound(_("Center not found."), code="center_not_found")
+    return center
+
+
+def drug_lot_list(*, actor: Any, center: TreatmentCenter) -> QuerySet[DrugLot]:
+    return DrugLot.objects.filter(
+        center_id=center.pk, center_id__in=center_ids_for(actor, Perm.DOSE_PREPARE)
+    ).select_related("product")
+
+
+def drug_lots_usable(*, center_id: int, drug: str, dosage_forms: frozenset[str], on: dt.date) -> QuerySet[DrugLot]:
+    """Lots a dose may be drawn from today: at the center, of the drug and form, in date, in stock."""
+    return (
+        DrugLot.objects.filter(
+            center_id=center_id,
+            product__drug=drug,
+            product__dosage_form__in=dosage_forms,
+            expires_on__gte=on,
+            units_on_hand__gt=0,
+        )
+        .select_related("product")
+        .order_by("expires_on", "lot_number")
+    )
+
+
+def stock_movement_list(*, actor: Any, center: TreatmentCenter, limit: int = 50) -> list[StockMovement]:
+    return list(
+        StockMovement.objects.filter(
+            lot__center_id=center.pk, lot__center_id__in=center_ids_for(actor, Perm.DOSE_PREPARE)
+        )
+        .select_related("lot__product", "recorded_by")
+        .order_by("-recorded_at", "-pk")[:limit]
+    )
+
+
+def drug_lots_for_route(*, center: TreatmentCenter, route: str) -> QuerySet[DrugLot]:
+    """The lots a dose by this route may be drawn from at the center today."""
+    drug, forms = ROUTE_PRODUCTS[route]
+    return drug_lots_usable(center_id=center.pk, drug=drug, dosage_forms=forms, on=center.local_date())
