@@ -314,14 +314,20 @@ def _frequency_from_yaml(raw: Mapping[str, object]) -> FrequencyRule:
     )
 
 
-def _load_protocol_library() -> tuple[str, tuple[ProtocolSetting, ...], dict[str, ProtocolDefaults]]:
-    text = resources.files("ketaclinic.core").joinpath("rules/protocols.yaml").read_text("utf-8")
+def protocol_library_load(text: str) -> tuple[str, tuple[ProtocolSetting, ...], dict[str, ProtocolDefaults]]:
+    """Read a protocol library document (the text of rules/protocols.yaml)."""
     document = yaml.safe_load(text)
     version = str(document["version"])
     limits = tuple(_setting_from_yaml(item, where="dose_limits") for item in document["dose_limits"])
     protocols: dict[str, ProtocolDefaults] = {}
     for item in document["protocols"]:
         key = str(item["key"])
+        settings = tuple(_setting_from_yaml(s, where=key) for s in item["settings"])
+        names = [setting.name for setting in settings]
+        if len(names) != len(set(names)):
+            # A second entry with the same name would silently lose to the first in setting().
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            raise ValueError(f"rules/protocols.yaml: protocol {key} repeats settings {repeated}.")
         protocols[key] = ProtocolDefaults(
             key=key,
             route=Route(str(item["route"])),
@@ -329,13 +335,15 @@ def _load_protocol_library() -> tuple[str, tuple[ProtocolSetting, ...], dict[str
             dose_rule=DoseRule(str(item["dose_rule"])),
             source=str(item["source"]),
             version=version,
-            settings=tuple(_setting_from_yaml(s, where=key) for s in item["settings"]),
+            settings=settings,
             frequency=tuple(_frequency_from_yaml(rule) for rule in item.get("frequency") or ()),
         )
     return version, limits, protocols
 
 
-PROTOCOL_LIBRARY_VERSION, DOSE_LIMIT_SETTINGS, _PROTOCOLS = _load_protocol_library()
+PROTOCOL_LIBRARY_VERSION, DOSE_LIMIT_SETTINGS, _PROTOCOLS = protocol_library_load(
+    resources.files("ketaclinic.core").joinpath("rules/protocols.yaml").read_text("utf-8")
+)
 PROTOCOL_DEFAULTS: Final[Mapping[str, ProtocolDefaults]] = MappingProxyType(_PROTOCOLS)
 
 
@@ -416,7 +424,7 @@ def _capped_dose_and_volume(
     )
 
     calculated = dose_per_kg * weight
-    steps = [*ceiling_step, f"{_show(dose_per_kg)} mg/kg x {_show(weight)} kg = {_show(calculated)} mg"]
+    steps = [f"{_show(dose_per_kg)} mg/kg x {_show(weight)} kg = {_show(calculated)} mg", *ceiling_step]
     capped = calculated > cap
     if capped:
         steps.append(f"{_show(calculated)} mg is above the {_show(cap)} mg cap: dose = {_show(cap)} mg")

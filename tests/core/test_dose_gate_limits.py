@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core import dosing
 from ketaclinic.core.dosing import (
     MAX_DOSE_MG,
     PROTOCOL_DEFAULTS,
@@ -57,7 +59,7 @@ def test_an_im_dose_of_1_mg_per_kg_for_350_kg_is_not_350_mg():
     assert raised.value.code == "outside_human_bounds"
     bounded = intramuscular_dose("1.0", "250", "350", "50", limits=limits)
     assert (bounded.dose_mg, bounded.capped) == (D("100"), True)
-    assert bounded.steps[0] == "The 350 mg cap is above the 100 mg ceiling: cap = 100 mg"
+    assert bounded.steps[1] == "The 350 mg cap is above the 100 mg ceiling: cap = 100 mg"
 
 
 def test_a_cap_above_the_hard_bound_is_lowered_even_without_protocol_limits():
@@ -144,3 +146,21 @@ def test_esketamine_mdsi_course_is_four_weeks():
 
 def test_protocols_without_a_frequency_rule_are_not_limited_by_it():
     assert frequency_conflict(on=MONDAY, course_days=[MONDAY] * 5, rules=()) is None
+
+
+def test_a_protocol_library_that_repeats_a_setting_is_refused():
+    """A repeated setting would silently lose to the first one; the library must not load."""
+    text = (Path(dosing.__file__).parent / "rules" / "protocols.yaml").read_text("utf-8")
+    first_setting = "    settings:\n"
+    repeated = first_setting + (
+        '      - name: cap_mg\n        value: "900"\n        unit: mg\n        basis: project_default\n'
+        '        source: "a second copy pasted by mistake"\n'
+    )
+    with pytest.raises(ValueError, match="repeats settings"):
+        dosing.protocol_library_load(text.replace(first_setting, repeated, 1))
+
+
+def test_the_shipped_protocol_library_names_each_setting_once():
+    for protocol in dosing.PROTOCOL_DEFAULTS.values():
+        names = [setting.name for setting in protocol.settings]
+        assert len(names) == len(set(names)), protocol.key
