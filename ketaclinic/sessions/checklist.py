@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
@@ -23,7 +24,7 @@ from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments.consistency import SAFETY_ITEM_MISSING
 from ketaclinic.core.instruments.definitions import FlagLevel
-from ketaclinic.core.instruments.risk import _items_behind
+from ketaclinic.core.instruments.risk import items_behind
 from ketaclinic.core.permissions import Perm
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.measures.services import instrument_get
@@ -33,19 +34,20 @@ from ketaclinic.patients.services import patient_alert_acknowledge, patient_aler
 from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession, VitalSign
 from ketaclinic.treatment.models import TreatmentPlan
 
+# Lazy, so each label is translated when it is shown, in the reader's language.
 NURSE_ITEMS = {
-    "identity": _("Identity confirmed with two identifiers"),
-    "fasting": _("Fasting as the protocol asks"),
-    "escort": _("Escort home arranged; no driving today"),
-    "no_new_medicines_or_symptoms": _("No new medicines or symptoms since the last visit (or reviewed)"),
-    "pregnancy": _("Pregnancy excluded where it applies"),
+    "identity": gettext_lazy("Identity confirmed with two identifiers"),
+    "fasting": gettext_lazy("Fasting as the protocol asks"),
+    "escort": gettext_lazy("Escort home arranged; no driving today"),
+    "no_new_medicines_or_symptoms": gettext_lazy("No new medicines or symptoms since the last visit (or reviewed)"),
+    "pregnancy": gettext_lazy("Pregnancy excluded where it applies"),
 }
 RECORD_ITEMS = {
-    "consent": _("Current signed consent for the route"),
-    "predose_vitals": _("Pre-dose vitals in the last 30 minutes, within the protocol's limits"),
-    "questionnaire": _("Today's pre-session questionnaire completed"),
-    "suicide_risk": _("Today's suicide-risk findings and open risk alerts reviewed by a clinician"),
-    "pregnancy_test": _("A recent negative pregnancy test where the protocol asks for one"),
+    "consent": gettext_lazy("Current signed consent for the route"),
+    "predose_vitals": gettext_lazy("Pre-dose vitals in the last 30 minutes, within the protocol's limits"),
+    "questionnaire": gettext_lazy("Today's pre-session questionnaire completed"),
+    "suicide_risk": gettext_lazy("Today's suicide-risk findings and open risk alerts reviewed by a clinician"),
+    "pregnancy_test": gettext_lazy("A recent negative pregnancy test where the protocol asks for one"),
 }
 PREDOSE_WINDOW = dt.timedelta(minutes=30)
 # Consent is the patient's own decision: no one may override its absence (issue #5). A
@@ -101,7 +103,7 @@ def _predose_vitals(session: TreatmentSession, now: dt.datetime) -> dict[str, An
     vitals = (
         VitalSign.objects.in_use()
         .filter(session=session, measured_at__gte=now - PREDOSE_WINDOW, measured_at__lte=now)
-        .order_by("-measured_at")
+        .order_by("-measured_at", "-pk")
         .first()
     )
     if vitals is None:
@@ -123,7 +125,7 @@ def _predose_vitals(session: TreatmentSession, now: dt.datetime) -> dict[str, An
             f"is above the protocol's pre-dose limit {max_systolic}/{max_diastolic} ({label}); "
             f"weigh the risk and consider delaying, or recheck"
         )
-    return {"ok": not problems, "how": "; ".join(problems) or f"taken {taken}"}
+    return {"ok": not problems, "how": "; ".join(problems) or f"taken {taken}", "reading": str(vitals.external_id)}
 
 
 def _risk_findings(response: QuestionnaireResponse) -> list[str]:
@@ -137,11 +139,12 @@ def _risk_findings(response: QuestionnaireResponse) -> list[str]:
     for rule in instrument.flags:
         if rule.id not in response.flags or rule.level not in RISK_LEVELS_BEFORE_DOSING:
             continue
-        items = _items_behind(instrument, rule.when) & safety
+        items = items_behind(instrument, rule.when) & safety
         if not items:
             continue
         if list(rule.when.band_keys()):
-            found.append(f"{instrument.short_name} {response.severity or rule.id}")
+            # An unfinished C-SSRS reads "Incomplete, at least low", never a plain band.
+            found.append(f"{instrument.short_name} {response.band_display or rule.id}")
         else:
             numbers = ", ".join(
                 (instrument.item(n).display_number if instrument.item(n) else str(n))  # type: ignore[union-attr]
@@ -256,9 +259,9 @@ def _answers_from_record(session: TreatmentSession, now: dt.datetime) -> dict[st
 
 
 def _answers_at_start(session: TreatmentSession, now: dt.datetime) -> dict[str, dict[str, Any]]:
-    """The items no override passes, read again from the record as the dose starts."""
+    """The items that protect the patient at the dose, read again from the record as it starts."""
     with timezone.override(session.patient.center.zone):
-        live = {"suicide_risk": _suicide_risk(session, now)}
+        live = {"suicide_risk": _suicide_risk(session, now), "predose_vitals": _predose_vitals(session, now)}
         pregnancy = _pregnancy_test(session, now)
     if pregnancy is not None:
         live["pregnancy_test"] = pregnancy
@@ -331,10 +334,17 @@ def session_start_check(*, session: TreatmentSession) -> PreSessionCheck:
     # The record as it is now: an alert raised or a positive test recorded after the checklist
     # still stops the start, and a review documented since then counts.
     answers = check.items | _answers_at_start(session, timezone.now())
+    # A prescriber's override of the pre-dose vitals covers the reading it was given for; a
+    # newer reading above the limits (or none left in the window) needs a new checklist.
+    vitals_then, vitals_now = check.items.get("predose_vitals", {}), answers["predose_vitals"]
+    overridden = set(check.overrides)
+    reading_then = vitals_then.get("reading")
+    if "predose_vitals" in overridden and (reading_then is None or vitals_now.get("reading") != reading_then):
+        overridden.discard("predose_vitals")
     open_items = [
         item
         for item, answer in answers.items()
-        if not answer["ok"] and (item not in check.overrides or answer.get("overridable") is False)
+        if not answer["ok"] and (item not in overridden or answer.get("overridable") is False)
     ]
     if open_items:
         labels = NURSE_ITEMS | RECORD_ITEMS

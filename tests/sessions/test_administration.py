@@ -14,6 +14,7 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
+from ketaclinic.patients.services import pregnancy_test_record
 from ketaclinic.sessions.administration import (
     device_given,
     dose_prepare,
@@ -325,6 +326,10 @@ def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketam
     with pytest.raises(RuleViolation):
         device_given(actor=eske.nurse, dose=dose)  # no checklist yet
     vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 124, "diastolic_mmhg": 78})
+    # The esketamine protocols ask for a recent pregnancy test of a patient who could be pregnant.
+    pregnancy_test_record(
+        actor=eske.nurse, patient=eske.patient, kind="urine_hcg", result="negative", tested_at=timezone.now()
+    )
     check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
     # No pre-session questionnaire in this test; a prescriber overrides that one item.
     pre_session_override(actor=eske.nurse, check=check, item="questionnaire", reason="Patient completed it on paper.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -44,6 +45,8 @@ from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 # A weekday morning in Buena Park (15:12 UTC is 08:12 Pacific daylight time).
 MORNING = dt.datetime(2026, 6, 9, 15, 12, tzinfo=dt.UTC)
+# The band as the nurse reads it: the scale's label, not its key.
+HIGH = "C-SSRS Screener High risk (intent or plan, or suicidal behaviour within 3 months)"
 CALM = {"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98}
 PHQ9_CALM = dict.fromkeys(range(1, 10), 1) | {9: 0}
 
@@ -120,6 +123,57 @@ def test_a_recheck_within_the_limit_passes_and_a_prescriber_may_override_with_a_
 
 
 @pytest.mark.django_db
+def test_a_high_reading_after_a_passed_checklist_stops_the_start(center, clock):
+    """The pre-dose BP is read again at the start, not only when the checklist was run."""
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.passed, check.items
+    clock.shift(dt.timedelta(minutes=3))
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 168, "diastolic_mmhg": 96})
+    with pytest.raises(RuleViolation, match=re.escape("BP 168/96 is above the protocol's pre-dose limit 140/90")):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_an_override_covers_only_the_reading_it_was_given_for(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    pre_session_override(
+        actor=eske.nurse, check=check, item="predose_vitals", reason="Usual BP for her; benefit outweighs the rise."
+    )
+    clock.shift(dt.timedelta(minutes=4))
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 172, "diastolic_mmhg": 104})
+    with pytest.raises(RuleViolation, match=re.escape("BP 172/104 is above")):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["predose_vitals"]
+    pre_session_override(actor=eske.nurse, check=check, item="predose_vitals", reason="Monitor cuff is broken today.")
+    with pytest.raises(RuleViolation, match="none in the last 30 minutes"):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_pre_dose_vitals_older_than_the_window_at_the_start_stop_it(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
+    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    clock.shift(dt.timedelta(minutes=45))
+    with pytest.raises(RuleViolation, match="none in the last 30 minutes"):
+        session_start_check(session=eske)
+
+
+@pytest.mark.django_db
 def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limits(center, clock):
     old = {
         name: value
@@ -169,8 +223,8 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
     assert response.severity == "high"
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["suicide_risk"]
-    assert "C-SSRS Screener high today at 08:12; alert not acknowledged" in check.items["suicide_risk"]["how"]
-    with pytest.raises(RuleViolation, match="C-SSRS Screener high today at 08:12; alert not acknowledged"):
+    assert f"{HIGH} today at 08:12; alert not acknowledged" in check.items["suicide_risk"]["how"]
+    with pytest.raises(RuleViolation, match=re.escape(f"{HIGH} today at 08:12; alert not acknowledged")):
         session_start_check(session=session)
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation) as raised:
@@ -405,7 +459,7 @@ def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_
     flowsheet = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     page = signed_in(session.nurse).get(flowsheet).content.decode().replace("&#x27;", "'")
     assert "BP 175/108 is above the protocol's pre-dose limit 140/90" in page
-    assert "C-SSRS Screener high today at 08:13; alert not acknowledged" in page
+    assert f"{HIGH} today at 08:13; alert not acknowledged" in page
     prescriber = signed_in(session.nurse)  # the session fixture's nurse is a prescriber
     review = reverse("sessions:suicide_risk_review", kwargs={"session_id": session.external_id})
     assert prescriber.post(review, {"action_taken": "Seen in person; no intent; safety plan."}).status_code == 302

@@ -63,7 +63,7 @@ def risk_findings(instrument: Instrument, result: ScoreResult, *, language: str 
     for rule in instrument.flags:
         if rule.id not in result.flags or rule.level is FlagLevel.INFO:
             continue
-        items = sorted(_items_behind(instrument, rule.when) & safety_items)
+        items = sorted(items_behind(instrument, rule.when) & safety_items)
         if not items:
             continue
         answered = [n for n in items if result.answers.get(n) is not None]
@@ -96,7 +96,7 @@ def risk_findings(instrument: Instrument, result: ScoreResult, *, language: str 
     return tuple(findings)
 
 
-def _items_behind(instrument: Instrument, condition: Condition) -> set[int]:
+def items_behind(instrument: Instrument, condition: Condition) -> set[int]:
     """The items a condition reads, including those behind the bands it names."""
     items = set(condition.item_numbers())
     bands = set(condition.band_keys())
