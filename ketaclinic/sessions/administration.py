@@ -16,7 +16,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_since, snapshot
@@ -25,15 +24,15 @@ from ketaclinic.core import dosing
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.consents import consent_current
-from ketaclinic.patients.models import Patient, TreatmentRoute
+from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, DrugProduct
 from ketaclinic.pharmacy.services import lot_for_dose, stock_draw
 from ketaclinic.sessions.checklist import session_start_check
 from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
+from ketaclinic.sessions.plans import plan_in_force
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import esketamine_given_before
-from ketaclinic.treatment.services import plan_current
 from ketaclinic.validation import validated
 
 Status = DoseAdministration.Status
@@ -143,57 +142,6 @@ def _given(value: Any, field: str) -> Any:
     if value in (None, ""):
         raise RuleViolation(_("Enter this value."), code="required", field=field)
     return value
-
-
-# A plan in one of these phases doses nobody: the course is paused or over.
-_NOT_DOSING = {
-    TreatmentPlan.Phase.ENDED: ("course_ended", gettext_lazy("ended the course")),
-    TreatmentPlan.Phase.ON_HOLD: ("course_on_hold", gettext_lazy("put the course on hold")),
-}
-
-
-def plan_in_force(*, session: TreatmentSession) -> TreatmentPlan:
-    """The plan today's dose for this session is computed under: the patient's current signed plan.
-
-    Read afresh at every step (prepare, verify, start), because a prescriber may sign a new
-    version at any moment; a session booked under a version that was since replaced doses from
-    the current one only if it still treats by the same route, and never once the course is
-    on hold or ended.
-    """
-    booked = session.plan
-    # Signing a plan locks the patient's row (treatment.services); holding it here means no new
-    # version lands between this check and the step it guards.
-    Patient.objects.select_for_update().only("pk").get(pk=session.patient_id)
-    current = plan_current(patient=session.patient)
-    if current is None:
-        raise RuleViolation(_("The patient has no current signed plan: this session cannot start."), code="no_plan")
-    stop = _NOT_DOSING.get(TreatmentPlan.Phase(current.phase))
-    if current.pk == booked.pk:
-        if stop is not None:
-            raise RuleViolation(
-                _("Plan v%(v)s %(what)s: this session cannot start; cancel it.")
-                % {"v": current.version, "what": stop[1]},
-                code=stop[0],
-            )
-        return current
-    replaced = _("Plan v%(old)s was replaced by v%(new)s on %(on)s") % {
-        "old": booked.version,
-        "new": current.version,
-        "on": f"{timezone.localtime(current.signed_at, session.patient.center.zone):%Y-%m-%d}",
-    }
-    if stop is not None:
-        raise RuleViolation(
-            _("%(replaced)s, which %(what)s: this session cannot start; cancel it or book under a current plan.")
-            % {"replaced": replaced, "what": stop[1]},
-            code=stop[0],
-        )
-    if current.route != booked.route:
-        raise RuleViolation(
-            _("%(replaced)s, for %(route)s: this session cannot start; cancel it or book under a current plan.")
-            % {"replaced": replaced, "route": current.get_route_display()},
-            code="plan_route_changed",
-        )
-    return current
 
 
 def _plan_still_in_force(dose: DoseAdministration) -> None:

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 
 from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import require
-from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments.consistency import SAFETY_ITEM_MISSING
 from ketaclinic.core.instruments.definitions import FlagLevel
@@ -32,6 +31,7 @@ from ketaclinic.patients.consents import consent_current
 from ketaclinic.patients.models import PatientAlert, PregnancyTest, SexAtBirth
 from ketaclinic.patients.services import patient_alert_acknowledge, patient_alert_raise
 from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession, VitalSign
+from ketaclinic.sessions.plans import protocol_setting
 from ketaclinic.treatment.models import TreatmentPlan
 
 # Lazy, so each label is translated when it is shown, in the reader's language.
@@ -66,25 +66,6 @@ def _record_answers(session: TreatmentSession, now: dt.datetime) -> dict[str, di
     # "Today" and the times shown are the center's.
     with timezone.override(session.patient.center.zone):
         return _answers_from_record(session, now)
-
-
-def protocol_setting(plan: TreatmentPlan, name: str) -> dict[str, Any] | None:
-    """A protocol setting as signed into the plan, else the library's for the plan's protocol.
-
-    Plans signed before a setting existed do not carry it in their snapshot.
-    """
-    signed = (plan.protocol_settings or {}).get(name)
-    if signed is not None:
-        return dict(signed)
-    protocol = PROTOCOL_DEFAULTS.get(plan.protocol_key)
-    if protocol is None:
-        return None
-    try:
-        setting = protocol.setting(name)
-    except KeyError:
-        return None
-    value = setting.value
-    return {"value": str(value) if value is not None else None, "basis": setting.basis.value, "source": setting.source}
 
 
 def _setting_number(plan: TreatmentPlan, name: str) -> int | None:

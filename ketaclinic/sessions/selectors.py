@@ -15,7 +15,6 @@ from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.clinics.models import Chair, Room, StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
-from ketaclinic.sessions.checklist import protocol_setting
 from ketaclinic.sessions.models import (
     DoseAdministration,
     PreSessionCheck,
@@ -23,6 +22,7 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketaclinic.sessions.plans import protocol_setting
 
 
 def day_bounds(*, center: TreatmentCenter, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
