@@ -92,9 +92,10 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     client.get(url)
     # session, user, roles, the session with patient/plan/chair/nurse/note, readings, dose, events,
-    # discharge, latest checklist, day-before confirmation, the center's prescribers (intervention
-    # form), access entry
-    with django_assert_num_queries(12):
+    # discharge, latest checklist, day-before confirmation, the center's usable lots (one query for
+    # the dose form's lot list, whatever the number of readings), the center's prescribers
+    # (intervention form), access entry
+    with django_assert_num_queries(13):
         assert client.get(url).status_code == 200
 
 
