@@ -6,6 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
+from typing import Final
+
+import yaml
 
 
 class Holder(StrEnum):
@@ -89,16 +93,56 @@ class FrequencyRule:
         return self.from_week <= week and (self.to_week is None or week <= self.to_week)
 
 
+@dataclass(frozen=True, slots=True)
+class RollingWindow:
+    """No ``days - tolerance_days`` consecutive days may hold more sessions than a week allows."""
+
+    days: int
+    tolerance_days: int
+    basis: str
+    source: str
+
+    @property
+    def length_days(self) -> int:
+        return self.days - self.tolerance_days
+
+
+def rolling_window_load(text: str) -> RollingWindow:
+    """Read rules/booking_frequency.yaml."""
+    raw = yaml.safe_load(text)["rolling_window"]
+    window = RollingWindow(
+        days=int(raw["days"]),
+        tolerance_days=int(raw["tolerance_days"]),
+        basis=str(raw["basis"]),
+        source=str(raw["source"]),
+    )
+    if not 0 <= window.tolerance_days < window.days:
+        raise ValueError("booking_frequency.yaml: the tolerance must be shorter than the window.")
+    return window
+
+
+ROLLING_WINDOW: Final = rolling_window_load(
+    resources.files("ketaclinic.core").joinpath("rules/booking_frequency.yaml").read_text("utf-8")
+)
+
+
 def course_week(*, first_on: dt.date, on: dt.date) -> int:
     """The week of the course a day falls in (1 for the first seven days)."""
     return (on - first_on).days // 7 + 1
 
 
-def frequency_conflict(*, on: dt.date, course_days: Iterable[dt.date], rules: Sequence[FrequencyRule]) -> str | None:
+def frequency_conflict(
+    *,
+    on: dt.date,
+    course_days: Iterable[dt.date],
+    rules: Sequence[FrequencyRule],
+    window: RollingWindow = ROLLING_WINDOW,
+) -> str | None:
     """Why one more session on ``on`` is too frequent for the protocol, or None.
 
     ``course_days`` are the local days of the course's sessions that count (not cancelled or
-    missed); the course starts at the earliest of them and ``on``.
+    missed); the course starts at the earliest of them and ``on``. Both the label's weeks and
+    every rolling ``window`` around ``on`` must have room for it.
     """
     days = list(course_days)
     if not rules:
@@ -113,8 +157,45 @@ def frequency_conflict(*, on: dt.date, course_days: Iterable[dt.date], rules: Se
     week_end = week_start + dt.timedelta(days=7)
     in_week = sum(1 for day in days if week_start <= day < week_end) + 1
     if in_week <= rule.max_sessions_per_week:
-        return None
+        return _rolling_conflict(on=on, days=days, first_on=first_on, rules=rules, window=window)
     if rule.max_sessions_per_week == 0:
         return f"week {week} of the course allows no session under the protocol ({rule.source})"
     allowed = "1 session" if rule.max_sessions_per_week == 1 else f"{rule.max_sessions_per_week} sessions"
     return f"week {week} of the course allows {allowed} a week; {in_week} are booked ({rule.source})"
+
+
+def _rolling_conflict(
+    *,
+    on: dt.date,
+    days: Sequence[dt.date],
+    first_on: dt.date,
+    rules: Sequence[FrequencyRule],
+    window: RollingWindow,
+) -> str | None:
+    """The label's weeks are fixed blocks; this catches two sessions close together across a block's edge.
+
+    A run of days that spans two phases allows the more generous phase's number, so the step
+    from twice to once a week is not refused at its edge.
+    """
+    length = window.length_days
+    for back in range(length):
+        low = on - dt.timedelta(days=back)
+        high = low + dt.timedelta(days=length - 1)
+        in_course = (low + dt.timedelta(days=n) for n in range(length))
+        weeks = {course_week(first_on=first_on, on=d) for d in in_course if d >= first_on}
+        phases = [r for r in rules if any(r.covers(w) for w in weeks)]
+        if not phases:
+            continue
+        widest = max(phases, key=lambda r: r.max_sessions_per_week)
+        inside = sorted(d for d in days if low <= d <= high)
+        if len(inside) + 1 <= widest.max_sessions_per_week:
+            continue
+        allowed = widest.max_sessions_per_week
+        noun = "session" if allowed == 1 else "sessions"
+        others = ", ".join(f"{d:%Y-%m-%d}" for d in inside)
+        return (
+            f"with the session{'s' if len(inside) > 1 else ''} on {others} it would make {len(inside) + 1} "
+            f"in {length} days; the protocol allows {allowed} {noun} in any {length} days "
+            f"({widest.source}; {window.source})"
+        )
+    return None

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ketaclinic.audit.services import audit_change_since, snapshot
 from ketaclinic.clinics.authorization import can, require
@@ -20,6 +21,7 @@ from ketaclinic.core.scheduling import Booking, Holder, OpenHours, conflict, fre
 from ketaclinic.patients.models import Patient, TreatmentRoute
 from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
+from ketaclinic.treatment.services import plan_current
 from ketaclinic.validation import validated
 
 # How far a session that cannot go on its planned day may move later, looking for a free slot.
@@ -43,17 +45,29 @@ def dosing_minutes(plan: TreatmentPlan) -> int:
 def _too_frequent(*, plan: TreatmentPlan, starts_at: dt.datetime, zone: zoneinfo.ZoneInfo) -> str | None:
     """The protocol's sessions-a-week rule by week of the course (protocols.md 4), or None.
 
-    The course is the patient's sessions under this protocol; cancelled and missed ones do not count.
+    The course is the patient's sessions by this route (switching between a route's protocols,
+    e.g. esketamine TRD to MDSI, does not restart it) under the plan versions signed since the
+    last version that ended a course, so a re-induction starts a new one. Cancelled and missed
+    sessions do not count.
     """
     protocol = PROTOCOL_DEFAULTS.get(plan.protocol_key)
     if protocol is None or not protocol.frequency:
         return None
-    starts = (
-        TreatmentSession.objects.in_use()
-        .filter(patient_id=plan.patient_id, plan__protocol_key=plan.protocol_key)
-        .exclude(status__in=[TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW])
-        .values_list("starts_at", flat=True)
+    last_ended = (
+        TreatmentPlan.objects.in_use()
+        .filter(patient_id=plan.patient_id, phase=TreatmentPlan.Phase.ENDED)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
     )
+    course = (
+        TreatmentSession.objects.in_use()
+        .filter(patient_id=plan.patient_id, plan__route=plan.route)
+        .exclude(status__in=[TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW])
+    )
+    if last_ended is not None:
+        course = course.filter(plan__version__gt=last_ended)
+    starts = course.values_list("starts_at", flat=True)
     return frequency_conflict(
         on=starts_at.astimezone(zone).date(),
         course_days=[start.astimezone(zone).date() for start in starts],
@@ -102,6 +116,36 @@ def _reason_against(
     return None if too_frequent is None else (too_frequent, "too_frequent")
 
 
+# A plan in one of these phases books nothing: the course is paused or over (sessions/plans.py
+# refuses to dose under them for the same reason).
+_NOT_BOOKING = {
+    TreatmentPlan.Phase.ENDED: ("course_ended", gettext_lazy("ended the course")),
+    TreatmentPlan.Phase.ON_HOLD: ("course_on_hold", gettext_lazy("put the course on hold")),
+}
+
+
+def _plan_bookable(*, plan: TreatmentPlan, patient: Patient) -> None:
+    """Refuse a plan that is not the patient's current signed version, or whose course is paused or over.
+
+    Asked afresh under the patient's row lock (signing a plan takes it too), never from the
+    plan instance the caller holds, which may have been read before a new version was signed.
+    """
+    current = plan_current(patient=patient)
+    if current is None or current.pk != plan.pk:
+        raise RuleViolation(
+            _("Plan v%(old)s is no longer the current plan (the current one is %(current)s): book from it.")
+            % {"old": plan.version, "current": f"v{current.version}" if current else _("none")},
+            code="plan_not_current",
+        )
+    stop = _NOT_BOOKING.get(TreatmentPlan.Phase(current.phase))
+    if stop is not None:
+        raise RuleViolation(
+            _("Plan v%(v)s %(what)s: no session can be booked until a prescriber signs a new version.")
+            % {"v": current.version, "what": stop[1]},
+            code=stop[0],
+        )
+
+
 @transaction.atomic
 def treatment_series_book(
     *, actor: Any, plan: TreatmentPlan, chair: Chair, nurse: Any, first_starts_at: dt.datetime, count: int | None = None
@@ -114,8 +158,7 @@ def treatment_series_book(
     """
     patient = Patient.objects.select_for_update().select_related("center").get(pk=plan.patient_id)
     require(actor, Perm.SESSION_BOOK, center_id=patient.center_id)
-    if plan.superseded_by_id_or_none() is not None or plan.phase == TreatmentPlan.Phase.ENDED:
-        raise RuleViolation(_("Book from the current plan of an ongoing course."), code="plan_not_current")
+    _plan_bookable(plan=plan, patient=patient)
     if plan.route == TreatmentRoute.ESKETAMINE and not RemsEnrollment.objects.in_use().filter(patient=patient).exists():
         # rems.md: each patient is enrolled in the REMS before the first esketamine treatment.
         raise RuleViolation(
