@@ -390,4 +390,7 @@ def pregnancy_test_record(
 @transaction.atomic
 def pregnancy_test_mark_entered_in_error(*, actor: Any, test: PregnancyTest, reason: str) -> PregnancyTest:
     require(actor, Perm.VITALS_RECORD, center_id=test.patient.center_id)
+    if test.result == PregnancyTest.Result.POSITIVE:
+        # A positive result stops every dose; only a prescriber may say it was recorded in error.
+        require(actor, Perm.PLAN_SIGN, center_id=test.patient.center_id)
     return _mark_entered_in_error(actor=actor, record=test, reason=reason, action="pregnancy_test.entered_in_error")

@@ -120,7 +120,7 @@ def center_prescribers(*, center_id: int) -> QuerySet[User]:
 
 
 def latest_check(*, session: TreatmentSession) -> PreSessionCheck | None:
-    return PreSessionCheck.objects.in_use().filter(session=session).order_by("-checked_at").first()
+    return PreSessionCheck.objects.in_use().filter(session=session).order_by("-checked_at", "-pk").first()
 
 
 def latest_confirmations(*, session: TreatmentSession) -> list[SessionConfirmation]:

@@ -27,6 +27,7 @@ from ketaclinic.sessions.chart_views import chart_forms, charted_at
 from ketaclinic.sessions.checklist import (
     NURSE_ITEMS,
     RECORD_ITEMS,
+    open_items_no_override_passes,
     pre_session_check_record,
     pre_session_override,
     suicide_risk_review_document,
@@ -218,7 +219,16 @@ def checklist_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if check.passed:
         messages.success(request, _("Checklist passed: the session may start."))
     else:
-        messages.warning(request, _("Checklist has open items; a prescriber may override one with a reason."))
+        labels = NURSE_ITEMS | RECORD_ITEMS
+        fixed = [str(labels[i]) for i in open_items_no_override_passes(check)]
+        text = _("Checklist has open items: %(items)s.") % {
+            "items": "; ".join(str(labels[i]) for i in check.open_items)
+        }
+        if len(fixed) < len(check.open_items):
+            text += " " + _("A prescriber may override one with a reason.")
+        if fixed:
+            text += " " + _("No override passes: %(items)s.") % {"items": "; ".join(fixed)}
+        messages.warning(request, text)
     return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
 
 

@@ -37,9 +37,13 @@ def test_a_wrong_pregnancy_test_is_marked_in_error_with_a_reason_and_never_delet
     test = pregnancy_test_record(
         actor=nurse, patient=PatientFactory(center=center), kind="urine_hcg", result="positive", tested_at=NOON
     )
+    # A positive result stops every dose, so only a prescriber may mark it in error.
+    with pytest.raises(Forbidden):
+        pregnancy_test_mark_entered_in_error(actor=nurse, test=test, reason="Another patient's sample.")
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation):
-        pregnancy_test_mark_entered_in_error(actor=nurse, test=test, reason=" ")
-    test = pregnancy_test_mark_entered_in_error(actor=nurse, test=test, reason="Another patient's sample.")
+        pregnancy_test_mark_entered_in_error(actor=prescriber, test=test, reason=" ")
+    test = pregnancy_test_mark_entered_in_error(actor=prescriber, test=test, reason="Another patient's sample.")
     assert test.is_entered_in_error and not PregnancyTest.objects.in_use().exists()
     with pytest.raises(HistoryBypassed):
         test.delete()

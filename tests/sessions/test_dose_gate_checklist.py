@@ -152,6 +152,58 @@ def test_an_override_covers_only_the_reading_it_was_given_for(center, clock):
 
 
 @pytest.mark.django_db
+def test_a_nurses_later_negative_does_not_clear_a_positive_test_but_a_prescribers_does(center, clock):
+    eske = esketamine_session(center)
+    nurse = StaffFactory(center=center, role=Role.NURSE)
+    pregnancy_test_record(
+        actor=nurse,
+        patient=eske.patient,
+        kind="serum_hcg",
+        result="positive",
+        tested_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    pregnancy_test_record(
+        actor=nurse,
+        patient=eske.patient,
+        kind="urine_hcg",
+        result="negative",
+        tested_at=timezone.now() - dt.timedelta(minutes=55),
+    )
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["pregnancy_test"]
+    assert "no dose until a prescriber records a later negative test" in check.items["pregnancy_test"]["how"]
+    negative_test(eske, at=timezone.now() - dt.timedelta(minutes=10))  # eske.nurse is a prescriber
+    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+
+
+@pytest.mark.django_db
+def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    nurse = StaffFactory(center=center, role=Role.NURSE, first_name="Ana", last_name="Ruiz")
+    questionnaire_response_save(
+        actor=nurse,
+        patient=eske.patient,
+        instrument_code="cssrs_screener",
+        answers={1: 0, 2: 0, 6: 1, 7: 1},  # worked example (b): high
+        source="clinician",
+        complete=True,
+    )
+    alert = PatientAlert.objects.get(patient=eske.patient, kind=PatientAlert.Kind.SUICIDE_RISK)
+    patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="ok")
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["suicide_risk"]
+    assert "a prescriber's review is needed before dosing" in check.items["suicide_risk"]["how"]
+    suicide_risk_review_document(
+        actor=eske.nurse, session=eske, action_taken="Saw her with her partner: no intent, safety plan updated."
+    )
+    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    assert PatientAlert.objects.get(pk=alert.pk).acknowledged_by == nurse  # the nurse's entry stays
+
+
+@pytest.mark.django_db
 def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
@@ -464,3 +516,60 @@ def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_
     review = reverse("sessions:suicide_risk_review", kwargs={"session_id": session.external_id})
     assert prescriber.post(review, {"action_taken": "Seen in person; no intent; safety plan."}).status_code == 302
     assert PatientAlert.objects.get(patient=session.patient).acknowledged_at is not None
+
+
+# --- the checklist reads the plan the dose will use, and holds for an hour ---------------------
+
+
+@pytest.mark.django_db
+def test_the_checklist_shows_an_ended_course_and_no_override_passes_it(center, clock):
+    eske = esketamine_session(center)
+    StandInPlanFactory(
+        patient=eske.patient,
+        signer=eske.nurse,
+        version=2,
+        supersedes=eske.plan,
+        route="esketamine_nasal_spray",
+        protocol_key="esketamine_trd_us",
+        fixed_dose_mg=Decimal("56"),
+        phase="ended",
+        ended_reason="Remission; care back to the PCP.",
+    )
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    assert check.open_items == ["plan"]
+    assert "which ended the course: this session cannot start" in check.items["plan"]["how"]
+    with pytest.raises(RuleViolation) as raised:
+        pre_session_override(actor=eske.nurse, check=check, item="plan", reason="The patient asked for one more.")
+    assert raised.value.code == "not_overridable"
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_says_which_open_items_no_override_passes(center, clock):
+    eske = esketamine_session(center)
+    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    cssrs_high(eske)
+    response = signed_in(eske.nurse).post(
+        reverse("sessions:checklist", kwargs={"session_id": eske.external_id}),
+        {item: "on" for item in ALL_CONFIRMED},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "A prescriber may override one with a reason." in page
+    assert "No override passes: Today&#x27;s suicide-risk findings and open risk alerts reviewed by a clinician" in page
+
+
+@pytest.mark.django_db
+def test_a_checklist_older_than_an_hour_must_be_run_again(center, clock):
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    clock.shift(dt.timedelta(minutes=61))
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    with pytest.raises(RuleViolation) as raised:
+        session_start_check(session=eske)
+    assert raised.value.code == "checklist_stale"
+    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    session_start_check(session=eske)
