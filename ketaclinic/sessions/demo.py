@@ -463,6 +463,9 @@ def _stories(center: TreatmentCenter, now: dt.datetime) -> list[Story]:
 
 
 REMS_NURSE_ANSWERS = {
+    # The clinician's own judgement of the flowsheet's vitals; the form never pre-fills it.
+    "vitals_acceptable_before": "yes",
+    "vitals_acceptable_at_completion": "yes",
     "ready_to_leave_minute": "125",
     "events_details": "Mild dissociation at 15 minutes, settled by 60; drowsy (MOAA/S 4), settled by 80.",
     "other_adverse_events": "no",
