@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS, signature_password_check
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
 from ketaclinic.clinics.authorization import can, require
 from ketaclinic.core import dosing, eligibility
@@ -25,7 +25,7 @@ from ketaclinic.core.dosing import (
     ProtocolDefaults,
     SettingBasis,
 )
-from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import consultation_facts
 from ketaclinic.intake.models import EligibilityDecision
@@ -235,7 +235,7 @@ def treatment_plan_sign(
     require(actor, Perm.PLAN_SIGN, center_id=patient.center_id)
     # Checked outside the write's transaction, so a wrong password counts towards the lock.
     signature_password_check(actor=actor, password=password)
-    director = _ceiling_director(patient=patient, sign_off=ceiling_sign_off)
+    director = _ceiling_director(actor=actor, patient=patient, sign_off=ceiling_sign_off)
     return _treatment_plan_record(
         actor=actor,
         patient=patient,
@@ -246,26 +246,46 @@ def treatment_plan_sign(
     )
 
 
-def _ceiling_director(*, patient: Patient, sign_off: CeilingSignOff | None) -> Any:
-    """The medical director signing off, after their password; None when no sign-off is offered."""
+def _ceiling_director(*, actor: Any, patient: Patient, sign_off: CeilingSignOff | None) -> Any:
+    """The medical director signing off, after their password; None when no sign-off is offered.
+
+    The director is a second person: a prescriber who is also medical director does not sign
+    off their own plan. An unknown username, someone who is not a director here, a wrong
+    password and a locked signature all get the same words, so the form does not tell whether
+    a username exists.
+    """
     if sign_off is None or not (sign_off.director_username.strip() or sign_off.password or sign_off.reason.strip()):
         return None
     from ketaclinic.accounts.models import User
 
-    director = User.objects.filter(username=sign_off.director_username.strip(), is_active=True).first()
-    if director is None or not can(director, Perm.PLAN_CEILING_APPROVE, center_id=patient.center_id):
-        raise RuleViolation(
-            _("No medical director of this center has that username."),
-            code="not_a_medical_director",
-            field="ceiling_director",
-        )
     if not sign_off.reason.strip():
         raise RuleViolation(
             _("The medical director must say why the cap may exceed the protocol's ceiling."),
             code="ceiling_reason_required",
             field="ceiling_reason",
         )
-    signature_password_check(actor=director, password=sign_off.password)
+    refused = RuleViolation(
+        _("The medical director's name or password is not right."),
+        code="ceiling_sign_off_refused",
+        field="ceiling_director",
+    )
+    director = User.objects.filter(username=sign_off.director_username.strip(), is_active=True).first()
+    if director is not None and director.pk == actor.pk:
+        raise RuleViolation(
+            _("The medical director signing off must be someone other than the prescriber signing the plan."),
+            code="ceiling_self_sign_off",
+            field="ceiling_director",
+        )
+    if director is None or not can(director, Perm.PLAN_CEILING_APPROVE, center_id=patient.center_id):
+        # Hash the password anyway, so an unknown username takes as long as a known one.
+        User().set_password(sign_off.password)
+        raise refused
+    try:
+        signature_password_check(actor=director, password=sign_off.password)
+    except Forbidden as error:
+        if error.code not in SIGNATURE_REFUSALS:
+            raise
+        raise refused from None
     return director
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
 from django.contrib import messages
@@ -9,10 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
 from ketaclinic.clinics.authorization import can, require
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
+from ketaclinic.core.errors import Forbidden
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.selectors import patient_chart_get
@@ -34,6 +38,17 @@ def _initial(request: HttpRequest) -> dict[str, object]:
     }
 
 
+@contextmanager
+def signature_refusals_on(form: PlanForm) -> Iterator[None]:
+    """A mistyped signing password is the signer's slip: a message on the form, not a refused page."""
+    try:
+        yield
+    except Forbidden as error:
+        if error.code not in SIGNATURE_REFUSALS:
+            raise
+        form.add_error("password", error.message)
+
+
 @staff_view(Perm.PLAN_VIEW, action="treatment_plan.viewed")
 def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
@@ -44,7 +59,7 @@ def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Perm.PLAN_SIGN, center_id=patient.center_id)
         if form.is_valid():
-            with form_errors_from(form):
+            with form_errors_from(form), signature_refusals_on(form):
                 data = form.cleaned_data
                 plan = services.treatment_plan_sign(
                     actor=request.user,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import CeilingSignOff, plan_defaults, protocol_get, treatment_plan_sign
@@ -92,10 +92,12 @@ def test_a_medical_director_signs_off_a_cap_above_the_ceiling(patient, prescribe
 @pytest.mark.parametrize(
     ("who", "password", "reason", "raises", "code"),
     [
-        ("director", "wrong", "Reviewed.", Forbidden, "signature_failed"),
+        # A wrong password, a non-director and an unknown name get one refusal (no username probing).
+        ("director", "wrong", "Reviewed.", RuleViolation, "ceiling_sign_off_refused"),
         ("director", PASSWORD, " ", RuleViolation, "ceiling_reason_required"),
-        ("prescriber", PASSWORD, "Reviewed.", RuleViolation, "not_a_medical_director"),
-        ("nobody", PASSWORD, "Reviewed.", RuleViolation, "not_a_medical_director"),
+        # The signing prescriber is not a second person.
+        ("prescriber", PASSWORD, "Reviewed.", RuleViolation, "ceiling_self_sign_off"),
+        ("nobody", PASSWORD, "Reviewed.", RuleViolation, "ceiling_sign_off_refused"),
     ],
 )
 def test_a_ceiling_sign_off_needs_a_director_their_password_and_a_reason(
@@ -119,7 +121,7 @@ def test_a_director_in_another_center_cannot_sign_off(patient, prescriber, other
             actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
             ceiling_sign_off=CeilingSignOff(director_username=elsewhere.username, password=PASSWORD, reason="x"),
         )  # fmt: skip
-    assert raised.value.code == "not_a_medical_director"
+    assert raised.value.code == "ceiling_sign_off_refused"
 
 
 @pytest.mark.django_db
