@@ -8,6 +8,7 @@ strengths ("Wellbutrin XL 300 mg" is bupropion); text that matches nothing stays
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ __all__ = [
     "ANTIDEPRESSANTS",
     "ANTIDEPRESSANTS_SOURCE",
     "ANTIDEPRESSANTS_VERSION",
+    "CloseMatch",
     "DrugConcept",
     "drug_by_code",
+    "drug_close_match",
     "drug_lookup",
     "drug_names",
     "normalized_drug_text",
@@ -139,3 +142,28 @@ def drug_lookup(text: str) -> DrugConcept | None:
 def drug_names() -> tuple[str, ...]:
     """Every ingredient and brand name, for a picker that maps brand names to ingredients."""
     return tuple(sorted({name for d in ANTIDEPRESSANTS for name in (d.ingredient, *d.brands)}, key=str.casefold))
+
+
+# How alike a name not in the list must be to a listed one to be offered ("did you mean ...?").
+# Only a suggestion for the prescriber to confirm, never a coding: 0.8 catches a dropped or
+# doubled letter ("sertaline", "Zolloft") and leaves unrelated names alone.
+CLOSE_MATCH_CUTOFF: Final = 0.8
+
+_NAME_OF_KEY: Final = {normalized_drug_text(name): name for d in ANTIDEPRESSANTS for name in (d.ingredient, *d.brands)}
+
+
+@dataclass(frozen=True, slots=True)
+class CloseMatch:
+    name: str  # the listed ingredient or brand name it resembles
+    concept: DrugConcept
+
+
+def drug_close_match(text: str) -> CloseMatch | None:
+    """The listed name a drug not in the list most resembles, to offer; None when listed or nothing is close."""
+    key = normalized_drug_text(text)
+    if not key or key in _BY_NAME:
+        return None
+    found = difflib.get_close_matches(key, list(_NAME_OF_KEY), n=1, cutoff=CLOSE_MATCH_CUTOFF)
+    if not found:
+        return None
+    return CloseMatch(name=_NAME_OF_KEY[found[0]], concept=_BY_NAME[found[0]])

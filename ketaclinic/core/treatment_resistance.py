@@ -15,8 +15,11 @@ episode. A trial counts as a failure only when every one of these is recorded:
 * non-response: at most 25 % improvement (phase 3 definition);
 * a drug not already counted in this episode: each ingredient counts once, whether the trial
   names it by ingredient, by a brand or by a code from ``rules/antidepressants.yaml`` (Zoloft
-  is sertraline). A name not in the list is "not coded": it is counted by its normalized text
-  and listed for review.
+  is sertraline). A name not in the list is "not coded": it is not counted until a prescriber
+  reviews it and picks the drug from the list (a close listed name is offered), because a
+  misspelling ("sertaline") would otherwise count as a second drug;
+* an antidepressant: a listed augmentation agent (lithium) entered with the antidepressant
+  role is not counted either, and shown for review of its role.
 
 A trial missing any of these facts is "unclear": it is not counted, and if the unclear trials
 could change the answer the criterion is reported as unknown (``None``), not as unmet.
@@ -33,9 +36,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from ketaclinic.core.antidepressants import DrugConcept, drug_by_code, drug_lookup, normalized_drug_text
+from ketaclinic.core.antidepressants import (
+    CloseMatch,
+    DrugConcept,
+    drug_by_code,
+    drug_close_match,
+    drug_lookup,
+    normalized_drug_text,
+)
 
-DEFINITION_VERSION: Final = "trd-2026.2"
+DEFINITION_VERSION: Final = "trd-2026.3"
 
 TRD_SOURCE: Final = (
     "EMA guideline on clinical investigation of medicinal products in the treatment of "
@@ -114,6 +124,9 @@ class TrialStatus(StrEnum):
     RESPONDED = "responded"
     SAME_DRUG_ALREADY_COUNTED = "same_drug_already_counted"
     UNCLEAR = "unclear"
+    # For a prescriber to review: not counted until the trial names a listed antidepressant.
+    NOT_CODED = "not_coded"
+    AUGMENTATION_AGENT = "augmentation_agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +177,13 @@ class TrialJudgement:
     trial: AntidepressantTrial
     status: TrialStatus
     reasons: tuple[str, ...]
+
+    @property
+    def review_notes(self) -> tuple[str, ...]:
+        """What a prescriber must review before the trial can count, and the close listed name."""
+        if self.status not in (TrialStatus.NOT_CODED, TrialStatus.AUGMENTATION_AGENT):
+            return ()
+        return tuple(r for r in self.reasons if r.startswith(("not counted:", "did you mean")))
 
 
 class EpisodeSeverity(StrEnum):
@@ -296,8 +316,13 @@ class TreatmentResistance:
 
     @property
     def not_coded(self) -> tuple[TrialJudgement, ...]:
-        """Trials whose drug is not in the coded list: counted by their text, for review."""
+        """Trials whose drug is not in the coded list: not counted, for review."""
         return tuple(j for j in self.trials if j.trial.concept is None)
+
+    @property
+    def to_review(self) -> tuple[TrialJudgement, ...]:
+        """Trials left out of the count until a prescriber reviews the drug or its role."""
+        return tuple(j for j in self.trials if j.status in (TrialStatus.NOT_CODED, TrialStatus.AUGMENTATION_AGENT))
 
 
 def _response_status(
@@ -413,13 +438,29 @@ def assess_treatment_resistance(
     counted: dict[str, tuple[int, AntidepressantTrial]] = {}
     unclear_drugs: set[str] = set()
     steps = [f"Trials listed: {len(trials)}"]
+    # drug key of a not-coded trial that would otherwise fail -> its number: review may add it
+    not_coded_failures: dict[str, int] = {}
     for number, trial in enumerate(trials, start=1):
         status, reasons = _judge_trial(trial, settings)
         key, concept = trial.drug_key, trial.concept
         if concept is None:
-            reasons = (*reasons, f"not coded: counted by its text '{trial.drug_text_key}'; check the drug name")
+            reasons = (*reasons, "not counted: not coded — review")
+            match = drug_close_match(trial.drug)
+            if match is not None:
+                reasons = (*reasons, f"did you mean {_match_text(match)}?")
+            if status is None:
+                status = TrialStatus.NOT_CODED
+                not_coded_failures.setdefault(key, number)
+            elif status is TrialStatus.UNCLEAR:
+                unclear_drugs.add(key)
         elif concept.drug_class == "augmentation" and trial.role is TrialRole.ANTIDEPRESSANT:
-            reasons = (*reasons, f"{concept.ingredient} is listed as an augmentation agent: check the role")
+            # Never an extra antidepressant, whatever else the record says; review fixes the role.
+            status = TrialStatus.AUGMENTATION_AGENT
+            reasons = (
+                *reasons,
+                "not counted: an augmentation agent",
+                f"{concept.ingredient} is listed as an augmentation agent: review the role",
+            )
         if status is None:
             if key in counted:
                 first_number, first = counted[key]
@@ -442,9 +483,15 @@ def assess_treatment_resistance(
     steps.append(f"Failed adequate trials in the current episode: {failed}{names}")
     not_coded = [j.trial.drug for j in judgements if j.trial.concept is None]
     if not_coded:
-        steps.append(f"Not coded (counted by their text, for review): {', '.join(not_coded)}")
-    # Unclear trials of a drug not yet counted could each add one failure once recorded.
-    could_add = len(unclear_drugs - set(counted))
+        steps.append(f"Not coded (not counted until reviewed): {', '.join(not_coded)}")
+    agents = [j.trial.drug for j in judgements if j.status is TrialStatus.AUGMENTATION_AGENT]
+    if agents:
+        steps.append(
+            f"Augmentation agents entered as antidepressants (not counted; review the role): {', '.join(agents)}"
+        )
+    # Unclear trials, and not-coded ones a review could code, of a drug not yet counted could
+    # each add one failure.
+    could_add = len((unclear_drugs | set(not_coded_failures)) - set(counted))
     criterion: bool | None
     if failed >= required:
         criterion = True
@@ -452,7 +499,8 @@ def assess_treatment_resistance(
     elif failed + could_add >= required:
         criterion = None
         steps.append(
-            f"{failed} < {required} required, but {could_add} unclear trial(s) could change this: complete the record"
+            f"{failed} < {required} required, but {could_add} unclear or not-coded trial(s) could change this: "
+            "complete the record and review the drug names"
         )
     else:
         criterion = False
@@ -480,6 +528,11 @@ def assess_treatment_resistance(
         steps=tuple(steps),
         settings=settings,
     )
+
+
+def _match_text(match: CloseMatch) -> str:
+    concept = match.concept
+    return match.name if match.name == concept.ingredient else f"{match.name} ({concept.ingredient})"
 
 
 def _staging(

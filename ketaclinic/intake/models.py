@@ -182,7 +182,7 @@ class PriorTrial(AboutItsConsultation, ClinicalRecord):
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="prior_trials")
     drug = models.CharField(max_length=100)
     # From core/rules/antidepressants.yaml; the text above is kept as typed. Blank = not coded
-    # (trials recorded before the list, or a name not in it): counted by its text, for review.
+    # (trials recorded before the list, or a name not in it): not counted toward resistance until reviewed.
     drug_code = models.CharField(
         max_length=40, blank=True, help_text=_("rxnorm:<RXCUI> or local:<ingredient> from the coded drug list.")
     )

@@ -178,7 +178,7 @@ def test_legacy_free_text_trials_are_mapped_when_counted_and_unknown_names_flagg
     for drug in ("Sertraline", "Zoloft", "Mystery pill"):
         PriorTrial.objects.create(consultation=consultation, drug=drug, drug_code="", **FAILED_TRIAL)
     resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
-    assert resistance.failed_trial_count == 2  # sertraline once, the unknown by its text
+    assert resistance.failed_trial_count == 1  # sertraline once; the unknown waits for review
     assert [j.trial.drug for j in resistance.not_coded] == ["Mystery pill"]
 
 

@@ -1,0 +1,50 @@
+"""The consultation shows trials left out of the resistance count until a prescriber reviews them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from ketaclinic.core.permissions import Role
+from ketaclinic.intake.assessment import treatment_resistance
+from ketaclinic.intake.models import PriorTrial
+from tests.conftest import signed_in
+from tests.factories import StaffFactory
+from tests.intake.test_dose_gate_consultation import FAILED_TRIAL, _consultation
+
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture(autouse=True)
+def _clock():  # type: ignore[no-untyped-def]
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=PACIFIC), tick=False):
+        yield
+
+
+@pytest.fixture
+def prescriber(center):  # type: ignore[no-untyped-def]
+    return StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
+
+
+@pytest.mark.django_db
+def test_a_misspelt_trial_and_an_augmentation_agent_are_shown_as_not_counted(prescriber, patient):
+    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
+    client = signed_in(prescriber)
+    kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
+    add = reverse("consultations:trial_add", kwargs=kwargs)
+    form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in FAILED_TRIAL.items()} | {
+        "role": "antidepressant"
+    }
+    for drug in ("sertraline", "sertaline", "lithium"):
+        assert client.post(add, form | {"drug": drug}).status_code == 302
+    page = client.get(reverse("consultations:record", kwargs=kwargs)).content.decode()
+    assert '<span class="warn-text small">not counted: not coded — review; did you mean sertraline?</span>' in page
+    assert '<span class="warn-text small">not counted: an augmentation agent</span>' in page
+    assert "Failed adequate trials in the current episode: 1 (sertraline)" in page
+    resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
+    assert resistance.failed_trial_count == 1
+    assert resistance.meets_definition is not True
