@@ -16,6 +16,7 @@ from ketaclinic.clinics.authorization import center_ids_for, require
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, THRESHOLDS, implausible
 from ketaclinic.core.permissions import Perm
+from ketaclinic.patients.models import Allergy, PatientAlert
 from ketaclinic.sessions.ingestion import session_baseline, session_pre_dose, vital_sign_store
 from ketaclinic.sessions.models import (
     DischargeAssessment,
@@ -103,6 +104,19 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
             TreatmentSession.objects.in_use()
             .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
             .select_related("patient__center", "plan", "chair", "nurse", "note__signed_by")
+            # The patient banner: allergies and open alerts where the dose is given.
+            .prefetch_related(
+                Prefetch(
+                    "patient__allergies",
+                    queryset=Allergy.objects.in_use().order_by("substance"),
+                    to_attr="current_allergies",
+                ),
+                Prefetch(
+                    "patient__alerts",
+                    queryset=PatientAlert.objects.in_use().filter(resolved_at__isnull=True).order_by("-raised_at"),
+                    to_attr="open_alerts",
+                ),
+            )
             .get(external_id=session_id)
         )
     except (TreatmentSession.DoesNotExist, ValueError):

@@ -183,6 +183,7 @@ def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
         if check
         else [],
         "checklist_form": ChecklistForm(),
+        "patient_age": sheet.session.patient.age_on(sheet.session.patient.center.local_date()),
         "can_record": can(request.user, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
         "can_override": can(request.user, Perm.PLAN_SIGN, center_id=sheet.session.patient.center_id),
         "can_prepare": can(request.user, Perm.DOSE_PREPARE, center_id=sheet.session.patient.center_id),

@@ -14,7 +14,7 @@ from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign
 from ketaclinic.sessions.ingestion import vital_signs_ingest
 from ketaclinic.sessions.models import MonitorDevice, VitalSign
 from tests.conftest import signed_in
-from tests.factories import StaffFactory
+from tests.factories import AllergyFactory, PatientAlertFactory, StaffFactory
 from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 
@@ -94,8 +94,8 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
     # session, user, roles, the session with patient/plan/chair/nurse/note, readings, dose, events,
     # discharge, latest checklist, day-before confirmation, the center's usable lots (one query for
     # the dose form's lot list, whatever the number of readings), the center's prescribers
-    # (intervention form), access entry
-    with django_assert_num_queries(13):
+    # (intervention form), the banner's allergies and open alerts, access entry
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
 
 
@@ -189,3 +189,17 @@ def test_the_flowsheet_links_to_the_series_and_the_fhir_download(session):  # no
     assert reverse("sessions:fhir", kwargs={"session_id": session.external_id}) in body
     assert reverse("sessions:patient", kwargs={"patient_id": session.patient.external_id}) in body
     assert "REMS monitoring form" not in body  # an IV session has none
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_carries_the_patient_banner(session):  # noqa: F811
+    """Where the dose is given: two identifiers, allergies with the reaction, open alerts and why."""
+    patient = session.patient
+    AllergyFactory(patient=patient, substance="Ondansetron", reaction="hives")
+    PatientAlertFactory(patient=patient, kind="suicide_risk", message="PHQ-9 item 9 answered 2", reason="Item 9")
+    page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
+    banner = page.content.decode().split('aria-label="Patient banner"')[1].split("</section>")[0]
+    assert patient.display_name in banner and f"MRN {patient.mrn}" in banner
+    assert f"Born {patient.date_of_birth:%m/%d/%Y}" in banner
+    assert "Ondansetron (hives)" in banner
+    assert "PHQ-9 item 9 answered 2" in banner and "Why: Item 9" in banner

@@ -55,8 +55,9 @@ def test_a_full_flowsheet_costs_the_same_whatever_its_length(
         session_note_amend(actor=session.nurse, note=note, text=f"Addition {n}", reason="Omitted", password=PASSWORD)
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     # session, user, roles, the session, readings, doses, events, discharge, amendments, checklist,
-    # day-before confirmation, the center's prescribers and nurses for the forms, access entry
-    assert queries_for(signed_in(session.nurse), url, django_assert_max_num_queries, 14) == 14
+    # day-before confirmation, the center's prescribers and nurses for the forms, the center's
+    # usable lots, the banner's allergies and open alerts, access entry
+    assert queries_for(signed_in(session.nurse), url, django_assert_max_num_queries, 16) == 16
 
 
 @pytest.mark.django_db
