@@ -55,6 +55,7 @@ class Perm(StrEnum):
     VITALS_RECORD = "vitals.record"
     DOSE_PREPARE = "dose.prepare"
     DOSE_VERIFY = "dose.verify"
+    STOCK_MANAGE = "stock.manage"
     SESSION_CHART = "session.chart"
     SESSION_NOTE_SIGN = "session_note.sign"
     REMS_FORM_SIGN = "rems_form.sign"
@@ -126,6 +127,9 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service refuses the same person), and a witness signs for any waste.
     Perm.DOSE_PREPARE: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Perm.DOSE_VERIFY: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Stock of a Schedule III drug (receiving lots, adjusting counts) is controlled apart from the
+    # nurses who draw doses from it; a count adjustment is also witnessed (pharmacy.services).
+    Perm.STOCK_MANAGE: frozenset({Role.CENTER_ADMIN, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR}),
     # Starting, pausing and stopping a dose, interventions and discharge.
     Perm.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Perm.SESSION_NOTE_SIGN: frozenset({Role.PRESCRIBER, Role.NURSE}),

@@ -52,6 +52,12 @@ class DrugProduct(NeverDeleted):
     rxnorm = models.CharField(max_length=16, blank=True, help_text=_("RxNorm code where known."))
     ndc = models.CharField(max_length=16, blank=True, help_text=_("NDC where verified."))
     source = models.TextField()
+    # The Ketalar label: the 100 mg/mL strength is not given IV without dilution. ketaclinic has no
+    # dilution step, so such a product is not drawn for an infusion (products.yaml says why).
+    iv_needs_dilution = models.BooleanField(
+        default=False, help_text=_("The label requires dilution before IV use: not drawn for an infusion.")
+    )
+    iv_needs_dilution_source = models.TextField(blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -140,6 +146,10 @@ class StockMovement(NeverDeleted):
     reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    # A second clinician who watched the waste or the count and signed with their password.
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -162,6 +172,11 @@ class StockMovement(NeverDeleted):
     @property
     def audit_center_id(self) -> int | None:
         return self.lot.center_id
+
+
+def route_may_draw(product: DrugProduct, route: str) -> bool:
+    """Whether a dose by this route may be drawn from the product as it comes (no dilution step)."""
+    return not (route == "iv" and product.iv_needs_dilution)
 
 
 # What each treatment route (patients.TreatmentRoute values) draws its dose from.

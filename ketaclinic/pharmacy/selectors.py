@@ -1,4 +1,4 @@
-"""Reads of a center's drug stock, scoped to the centers where the actor prepares doses."""
+"""Reads of a center's drug stock, scoped to the centers where the actor manages stock."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, StockMovement
 
 def stock_center_get(*, actor: Any, center_slug: str) -> TreatmentCenter:
     """A center whose stock the actor may see; any other answers as if it did not exist."""
-    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=center_ids_for(actor, Perm.DOSE_PREPARE)).first()
+    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=center_ids_for(actor, Perm.STOCK_MANAGE)).first()
     if center is None:
         raise NotFound(_("Center not found."), code="center_not_found")
     return center
@@ -25,29 +25,31 @@ def stock_center_get(*, actor: Any, center_slug: str) -> TreatmentCenter:
 
 def drug_lot_list(*, actor: Any, center: TreatmentCenter) -> QuerySet[DrugLot]:
     return DrugLot.objects.filter(
-        center_id=center.pk, center_id__in=center_ids_for(actor, Perm.DOSE_PREPARE)
+        center_id=center.pk, center_id__in=center_ids_for(actor, Perm.STOCK_MANAGE)
     ).select_related("product")
 
 
-def drug_lots_usable(*, center_id: int, drug: str, dosage_forms: frozenset[str], on: dt.date) -> QuerySet[DrugLot]:
-    """Lots a dose may be drawn from today: at the center, of the drug and form, in date, in stock."""
-    return (
-        DrugLot.objects.filter(
-            center_id=center_id,
-            product__drug=drug,
-            product__dosage_form__in=dosage_forms,
-            expires_on__gte=on,
-            units_on_hand__gt=0,
-        )
-        .select_related("product")
-        .order_by("expires_on", "lot_number")
+def drug_lots_usable(
+    *, center_id: int, drug: str, dosage_forms: frozenset[str], on: dt.date, route: str
+) -> QuerySet[DrugLot]:
+    """Lots a dose by the route may be drawn from: at the center, of the drug and form, in date, in
+    stock, and not a strength the route would need diluted (pharmacy.models.route_may_draw)."""
+    lots = DrugLot.objects.filter(
+        center_id=center_id,
+        product__drug=drug,
+        product__dosage_form__in=dosage_forms,
+        expires_on__gte=on,
+        units_on_hand__gt=0,
     )
+    if route == "iv":
+        lots = lots.exclude(product__iv_needs_dilution=True)
+    return lots.select_related("product").order_by("expires_on", "lot_number")
 
 
 def stock_movement_list(*, actor: Any, center: TreatmentCenter, limit: int = 50) -> list[StockMovement]:
     return list(
         StockMovement.objects.filter(
-            lot__center_id=center.pk, lot__center_id__in=center_ids_for(actor, Perm.DOSE_PREPARE)
+            lot__center_id=center.pk, lot__center_id__in=center_ids_for(actor, Perm.STOCK_MANAGE)
         )
         .select_related("lot__product", "recorded_by")
         .order_by("-recorded_at", "-pk")[:limit]
@@ -57,4 +59,4 @@ def stock_movement_list(*, actor: Any, center: TreatmentCenter, limit: int = 50)
 def drug_lots_for_route(*, center: TreatmentCenter, route: str) -> QuerySet[DrugLot]:
     """The lots a dose by this route may be drawn from at the center today."""
     drug, forms = ROUTE_PRODUCTS[route]
-    return drug_lots_usable(center_id=center.pk, drug=drug, dosage_forms=forms, on=center.local_date())
+    return drug_lots_usable(center_id=center.pk, drug=drug, dosage_forms=forms, on=center.local_date(), route=route)

@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.accounts.signatures import signature_password_check
 from ketaclinic.audit.services import audit_change_record, audit_change_since
-from ketaclinic.clinics.authorization import require
+from ketaclinic.clinics.authorization import can, require
 from ketaclinic.clinics.models import TreatmentCenter
-from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
-from ketaclinic.pharmacy.models import DrugLot, DrugProduct, StockMovement
+from ketaclinic.pharmacy.models import DrugLot, DrugProduct, StockMovement, route_may_draw
 from ketaclinic.validation import validated
 
 CATALOG_PATH = Path(__file__).with_name("products.yaml")
@@ -59,7 +60,9 @@ def drug_product_ensure(*, key: str) -> DrugProduct:
     return product
 
 
-def _move(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: str = "", dose: Any = None) -> StockMovement:
+def _move(
+    *, actor: Any, lot: DrugLot, kind: str, units: int, reason: str = "", dose: Any = None, witness: Any = None
+) -> StockMovement:
     """Change a locked lot's count by ``units`` and record the movement with the count after it."""
     after = lot.units_on_hand + units
     if after < 0:
@@ -83,6 +86,7 @@ def _move(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: str = "", 
         dose=dose,
         reason=reason,
         recorded_by=actor,
+        witness=witness,
         recorded_at=timezone.now(),
     )
     validated(movement)
@@ -101,8 +105,12 @@ def drug_lot_receive(
     expires_on: dt.date,
     units: int,
 ) -> DrugLot:
-    """Receive vials or devices of a lot into a center's stock (a new lot, or more of one held)."""
-    require(actor, Perm.DOSE_PREPARE, center_id=center.pk)
+    """Receive vials or devices of a lot into a center's stock (a new lot, or more of one held).
+
+    Stock of a Schedule III drug is controlled by a center admin, prescriber or medical director,
+    not by whoever prepares doses.
+    """
+    require(actor, Perm.STOCK_MANAGE, center_id=center.pk)
     number = lot_number.strip()
     if not number:
         raise RuleViolation(_("Enter the lot number."), code="required", field="lot_number")
@@ -126,7 +134,20 @@ def drug_lot_receive(
             received_at=timezone.now(),
         )
         validated(lot)
-        lot.save()
+        try:
+            # Two people receiving the same new lot at once: the second insert meets the first's row.
+            with transaction.atomic():
+                lot.save()
+        except IntegrityError:
+            raise Conflict(
+                _(
+                    "Lot %(lot)s was received by someone else at the same moment: check the stock list, then "
+                    "receive again if these vials are not counted there."
+                )
+                % {"lot": number},
+                code="lot_received_concurrently",
+                field="lot_number",
+            ) from None
         audit_change_record(
             actor=actor,
             instance=lot,
@@ -148,10 +169,33 @@ def drug_lot_receive(
     return lot
 
 
+def drug_lot_adjust(
+    *, actor: Any, lot: DrugLot, kind: str, units: int, reason: str, witness: Any, witness_password: str
+) -> StockMovement:
+    """Take wasted vials out of stock, or correct the count after a physical count; always with a reason,
+    and witnessed by a second clinician who signs with their own password (a Schedule III drug)."""
+    require(actor, Perm.STOCK_MANAGE, center_id=lot.center_id)
+    if witness is None or witness.pk == actor.pk:
+        raise RuleViolation(
+            _("A second person must witness a count adjustment or waste of stock."),
+            code="same_clinician",
+            field="witness",
+        )
+    if not (
+        can(witness, Perm.DOSE_VERIFY, center_id=lot.center_id)
+        or can(witness, Perm.STOCK_MANAGE, center_id=lot.center_id)
+    ):
+        raise RuleViolation(
+            _("The witness must be a nurse, prescriber or stock manager of this center."),
+            code="bad_witness",
+            field="witness",
+        )
+    signature_password_check(actor=witness, password=witness_password)
+    return _lot_adjusted(actor=actor, lot=lot, kind=kind, units=units, reason=reason, witness=witness)
+
+
 @transaction.atomic
-def drug_lot_adjust(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: str) -> StockMovement:
-    """Take wasted vials out of stock, or correct the count after a physical count; always with a reason."""
-    require(actor, Perm.DOSE_PREPARE, center_id=lot.center_id)
+def _lot_adjusted(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: str, witness: Any) -> StockMovement:
     if kind not in (Kind.WASTED, Kind.ADJUSTED):
         raise RuleViolation(_("Only waste or a count adjustment is recorded here."), code="bad_kind", field="kind")
     if kind == Kind.WASTED and units >= 0:
@@ -161,10 +205,12 @@ def drug_lot_adjust(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: 
     if len(reason.strip()) < 3:
         raise RuleViolation(_("Say why."), code="reason_required", field="reason")
     locked = DrugLot.objects.select_for_update().select_related("product").get(pk=lot.pk)
-    return _move(actor=actor, lot=locked, kind=kind, units=units, reason=reason.strip())
+    return _move(actor=actor, lot=locked, kind=kind, units=units, reason=reason.strip(), witness=witness)
 
 
-def lot_for_dose(*, lot: DrugLot | None, center: TreatmentCenter, drug: str, dosage_forms: frozenset[str]) -> DrugLot:
+def lot_for_dose(
+    *, lot: DrugLot | None, center: TreatmentCenter, drug: str, dosage_forms: frozenset[str], route: str
+) -> DrugLot:
     """The picked lot, locked: at the patient's center, of the right drug and form, in date, in stock.
 
     Called inside the dose's transaction, so the count it checks is the count it will change.
@@ -179,6 +225,16 @@ def lot_for_dose(*, lot: DrugLot | None, center: TreatmentCenter, drug: str, dos
             _("Lot %(lot)s is %(product)s, not %(drug)s for this route.")
             % {"lot": locked.lot_number, "product": locked.product.name, "drug": drug},
             code="lot_wrong_drug",
+            field="lot",
+        )
+    if not route_may_draw(locked.product, route):
+        raise RuleViolation(
+            _(
+                "Lot %(lot)s is %(product)s: the label requires it diluted before IV use; pick a lot of a strength "
+                "given as it comes."
+            )
+            % {"lot": locked.lot_number, "product": locked.product.name},
+            code="lot_needs_dilution",
             field="lot",
         )
     if locked.expires_on < center.local_date():

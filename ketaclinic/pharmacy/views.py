@@ -16,7 +16,7 @@ from ketaclinic.pharmacy.selectors import drug_lot_list, stock_center_get, stock
 from ketaclinic.pharmacy.services import drug_lot_receive
 
 
-@staff_view(Perm.DOSE_PREPARE, action="pharmacy.stock_viewed")
+@staff_view(Perm.STOCK_MANAGE, action="pharmacy.stock_viewed")
 def stock_view(request: HttpRequest, center_slug: str) -> HttpResponse:
     center = stock_center_get(actor=request.user, center_slug=center_slug)
     form = LotReceiveForm(request.POST or None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
@@ -30,7 +31,7 @@ from ketaclinic.pharmacy.services import lot_for_dose, stock_draw
 from ketaclinic.sessions.checklist import session_start_check
 from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
-from ketaclinic.sessions.plans import plan_in_force
+from ketaclinic.sessions.plans import plan_in_force, protocol_setting
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import esketamine_given_before
 from ketaclinic.validation import validated
@@ -44,13 +45,48 @@ INFUSION_END_SLACK = dt.timedelta(minutes=1)
 
 
 def _setting(plan: TreatmentPlan, name: str) -> Decimal | None:
-    """A protocol setting as signed into the plan (the version the dose is computed under)."""
-    value = (plan.protocol_settings.get(name) or {}).get("value")
+    """A protocol setting as signed into the plan, else the library's (plans signed before it existed)."""
+    value = (protocol_setting(plan, name) or {}).get("value")
     if value is None:
         return None
     if isinstance(value, list):
         raise RuleViolation(f"Protocol setting {name} is a list.", code="protocol_setting_list")
     return Decimal(str(value))
+
+
+def _setting_list(plan: TreatmentPlan, name: str) -> tuple[Decimal, ...] | None:
+    """A list-valued protocol setting (esketamine's dose options), signed into the plan or the library's.
+
+    ``protocol_setting`` gives a library list as one string, so the library's is read as numbers here.
+    """
+    signed = ((plan.protocol_settings or {}).get(name) or {}).get("value")
+    if isinstance(signed, list):
+        return tuple(Decimal(str(v)) for v in signed)
+    protocol = dosing.PROTOCOL_DEFAULTS.get(plan.protocol_key)
+    if protocol is None:
+        return None
+    try:
+        return protocol.decimals(name)
+    except (KeyError, RuleViolation):
+        return None
+
+
+def _plan_limits(plan: TreatmentPlan) -> dosing.DoseLimits:
+    """The protocol's weight range and mg ceiling the dose is computed within.
+
+    A cap above the ceiling counts only with a medical director's sign-off on the plan; a plan
+    without one (signed before the ceiling existed, or written around the signing service) doses
+    at most the protocol's ceiling.
+    """
+    protocol = dosing.PROTOCOL_DEFAULTS.get(plan.protocol_key)
+    if protocol is None:
+        raise RuleViolation(
+            _("The plan's protocol %(key)s is not in the protocol library; a prescriber must sign a current plan.")
+            % {"key": plan.protocol_key},
+            code="protocol_unknown",
+        )
+    approved = plan.cap_mg if plan.ceiling_approved_by_id is not None else None
+    return dosing.protocol_dose_limits(protocol, approved_ceiling_mg=approved)
 
 
 def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg_per_ml: Any = None) -> dict[str, Any]:
@@ -69,6 +105,7 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
             plan.cap_mg,
             _given(concentration_mg_per_ml, "conc"),
             minutes,
+            limits=_plan_limits(plan),
         )
         return {
             "weight_kg": iv.weight_kg,
@@ -88,7 +125,11 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
         if plan.mg_per_kg is None or plan.cap_mg is None:
             raise RuleViolation(_("The plan lacks a mg/kg dose or cap."), code="plan_incomplete")
         im = dosing.intramuscular_dose(
-            plan.mg_per_kg, _given(weight_kg, "weight_kg"), plan.cap_mg, _given(concentration_mg_per_ml, "conc")
+            plan.mg_per_kg,
+            _given(weight_kg, "weight_kg"),
+            plan.cap_mg,
+            _given(concentration_mg_per_ml, "conc"),
+            limits=_plan_limits(plan),
         )
         return {
             "weight_kg": im.weight_kg,
@@ -105,21 +146,37 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
     if route == TreatmentRoute.ESKETAMINE:
         if plan.fixed_dose_mg is None:
             raise RuleViolation(_("The plan lacks an esketamine dose."), code="plan_incomplete")
-        options = tuple(Decimal(str(v)) for v in plan.protocol_settings["dose_options_mg"]["value"])
+        options = _setting_list(plan, "dose_options_mg")
         device_mg, rest = _setting(plan, "device_mg"), _setting(plan, "rest_minutes_between_devices")
-        if device_mg is None or rest is None:
-            raise RuleViolation(_("The protocol lacks its device size or rest time."), code="plan_incomplete")
-        # protocols.md 4: the patient's first esketamine session is the protocol's day-1 dose.
-        first = plan.protocol_settings.get("first_dose_mg") or {}
+        if not options or device_mg is None or rest is None:
+            raise RuleViolation(
+                _("The protocol lacks its dose options, device size or rest time."), code="plan_incomplete"
+            )
+        # protocols.md 4: the patient's first esketamine session is the protocol's day-1 dose. A plan
+        # signed before the setting existed does not carry it: the library's day-1 dose applies.
+        first = protocol_setting(plan, "first_dose_mg") or {}
         is_first = first.get("value") is not None and not esketamine_given_before(patient_id=plan.patient_id)
-        spray = dosing.esketamine_dose(
-            plan.fixed_dose_mg,
-            dose_options_mg=options,
-            device_mg=device_mg,
-            rest_minutes_between_devices=rest,
-            first_dose_mg=Decimal(str(first["value"])) if is_first else None,
-            first_dose_source=str(first.get("source", "")),
-        )
+        try:
+            spray = dosing.esketamine_dose(
+                plan.fixed_dose_mg,
+                dose_options_mg=options,
+                device_mg=device_mg,
+                rest_minutes_between_devices=rest,
+                first_dose_mg=Decimal(str(first["value"])) if is_first else None,
+                first_dose_source=str(first.get("source", "")),
+            )
+        except RuleViolation as refused:
+            if refused.code != "esketamine_first_dose":
+                raise
+            raise RuleViolation(
+                _(
+                    "%(reason)s This is the patient's first esketamine session: a prescriber must sign a new "
+                    "plan at the day-1 dose of %(mg)s mg."
+                )
+                % {"reason": refused.message, "mg": first["value"]},
+                code="esketamine_first_dose",
+                field=refused.field,
+            ) from refused
         return {
             "cap_mg": max(options),
             "dose_mg": spray.dose_mg,
@@ -129,7 +186,7 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
         }
     if plan.fixed_dose_mg is None or plan.cap_mg is None:
         raise RuleViolation(_("The plan lacks a fixed dose or cap."), code="plan_incomplete")
-    oral = dosing.fixed_dose(plan.fixed_dose_mg, plan.cap_mg)
+    oral = dosing.fixed_dose(plan.fixed_dose_mg, plan.cap_mg, limits=_plan_limits(plan))
     return {
         "cap_mg": oral.max_mg,
         "dose_mg": oral.dose_mg,
@@ -155,6 +212,36 @@ def _plan_still_in_force(dose: DoseAdministration) -> None:
             )
             % {"v": current.version},
             code="plan_changed",
+        )
+
+
+def _booked_for_today(session: TreatmentSession) -> None:
+    """A dose is prepared, verified and started only on the day the session is booked for, at its center.
+
+    A session of another day would bypass the spacing and frequency rules its booking was checked by.
+    """
+    center = session.patient.center
+    booked_on, today = center.local_date(session.starts_at), center.local_date()
+    if booked_on != today:
+        raise RuleViolation(
+            _("This session is booked for %(day)s; it cannot be dosed today.")
+            % {"day": date_format(booked_on, "D j M")},
+            code="session_not_today",
+        )
+
+
+def _lot_in_date(dose: DoseAdministration) -> None:
+    """The lot must still be in date, by the center's calendar, at each step after it was picked."""
+    center = dose.session.patient.center
+    if dose.lot_expires_on is not None and dose.lot_expires_on < center.local_date():
+        raise RuleViolation(
+            _(
+                "Lot %(lot)s expired on %(date)s: withdraw this dose (wasted before a witness) and prepare it again "
+                "from a lot in date."
+            )
+            % {"lot": dose.lot_number, "date": f"{dose.lot_expires_on:%Y-%m-%d}"},
+            code="lot_expired",
+            field="lot",
         )
 
 
@@ -197,7 +284,7 @@ def _locked(dose: DoseAdministration) -> DoseAdministration:
     """The dose, locked for one step; a withdrawn dose takes no further step."""
     dose = (
         DoseAdministration.objects.select_for_update()
-        .select_related("session__patient", "session__plan")
+        .select_related("session__patient__center", "session__plan")
         .get(pk=dose.pk)
     )
     if dose.entered_in_error_at is not None:
@@ -220,9 +307,10 @@ def dose_prepare(
     lot's stock in the same transaction, under the lot's row lock.
     """
     require(actor, Perm.DOSE_PREPARE, center_id=session.patient.center_id)
-    session = TreatmentSession.objects.select_for_update().select_related("patient", "plan").get(pk=session.pk)
+    session = TreatmentSession.objects.select_for_update().select_related("patient__center", "plan").get(pk=session.pk)
     if session.status != TreatmentSession.Status.SCHEDULED:
         raise Conflict(_("Doses are prepared only for a scheduled session."), code="session_not_open")
+    _booked_for_today(session)
     if DoseAdministration.objects.in_use().filter(session=session).exists():
         raise Conflict(
             _("This session already has a dose; withdraw it (wasted before a witness) to prepare another."),
@@ -230,7 +318,7 @@ def dose_prepare(
         )
     plan = plan_in_force(session=session)
     drug, forms = ROUTE_PRODUCTS[plan.route]
-    lot = lot_for_dose(lot=lot, center=session.patient.center, drug=drug, dosage_forms=forms)
+    lot = lot_for_dose(lot=lot, center=session.patient.center, drug=drug, dosage_forms=forms, route=plan.route)
     product = lot.product
     weight_based = plan.route in (TreatmentRoute.IV, TreatmentRoute.IM)
     values = dose_compute(
@@ -248,6 +336,25 @@ def dose_prepare(
         raise RuleViolation(
             _("%(drawn)s mg drawn is less than the %(dose)s mg dose.") % {"drawn": drawn, "dose": values["dose_mg"]},
             code="drawn_below_dose",
+            field="drawn_mg",
+        )
+    # A slip of the keyboard (840 for 84) must not take a tray of vials out of stock: no more is
+    # drawn than the whole vials or devices the dose needs.
+    needed = math.ceil(values["dose_mg"] / product.unit_mg)
+    if drawn > needed * product.unit_mg:
+        raise RuleViolation(
+            _(
+                "%(drawn)s mg drawn is more than the %(dose)s mg dose needs: at most %(most)s mg, "
+                "%(units)s of %(product)s."
+            )
+            % {
+                "drawn": drawn,
+                "dose": values["dose_mg"],
+                "units": product.units_label(needed),
+                "product": product.presentation,
+                "most": f"{(needed * product.unit_mg).normalize():f}",
+            },
+            code="drawn_above_units",
             field="drawn_mg",
         )
     units = math.ceil(drawn / product.unit_mg)
@@ -315,6 +422,8 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
     dose = _locked(dose)
     if dose.status != Status.PREPARED:
         raise Conflict(_("Only a prepared dose can be verified."), code="not_prepared")
+    _lot_in_date(dose)
+    _booked_for_today(dose.session)
     _plan_still_in_force(dose)
     before = snapshot(dose)
     dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor, timezone.now()
@@ -324,7 +433,9 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
 
 
 def _start_allowed(dose: DoseAdministration) -> None:
-    session = TreatmentSession.objects.select_for_update().select_related("patient", "plan").get(pk=dose.session_id)
+    session = (
+        TreatmentSession.objects.select_for_update().select_related("patient__center", "plan").get(pk=dose.session_id)
+    )
     if session.status != TreatmentSession.Status.SCHEDULED:
         raise Conflict(
             _("This session is %(status)s; no dose starts.") % {"status": session.get_status_display().lower()},
@@ -332,6 +443,8 @@ def _start_allowed(dose: DoseAdministration) -> None:
         )
     if dose.status != Status.VERIFIED:
         raise Conflict(_("A second clinician must verify the dose before it starts."), code="not_verified")
+    _lot_in_date(dose)
+    _booked_for_today(session)
     _plan_still_in_force(dose)
     session_start_check(session=session)
     # The checklist saw consent when it ran; it must still be current at the moment of dosing.

@@ -216,11 +216,11 @@ def _check(session: TreatmentSession, minute: int, predose: VitalSign) -> PreSes
 
 
 def _lots(*, staff: Staff, center: TreatmentCenter, today: dt.date) -> dict[str, DrugLot]:
-    """Receive each route's demo lot into the center's stock, through the service."""
+    """Receive each route's demo lot into the center's stock, through the service (a prescriber manages stock)."""
     lots = {}
     for route, (product_key, number, months) in LOT.items():
         lots[route] = drug_lot_receive(
-            actor=staff.nurse, center=center, product_key=product_key, lot_number=number,
+            actor=staff.prescriber, center=center, product_key=product_key, lot_number=number,
             expires_on=today + dt.timedelta(days=30 * months), units=LOT_UNITS_RECEIVED,
         )  # fmt: skip
     return lots

@@ -52,10 +52,11 @@ def test_the_dose_cannot_take_a_typed_concentration(session):  # noqa: F811
 
 @pytest.mark.django_db
 def test_drawing_more_than_one_vial_counts_every_vial(session):  # noqa: F811
-    lot = DrugLotFactory(center=session.patient.center, units_on_hand=3)
-    dose = prepared(session, lot=lot, weight_kg=Decimal("250"), drawn_mg=Decimal("150"))  # capped at 100 mg
+    small = DrugProductFactory(unit_volume_ml=Decimal("5"))  # 50 mg a vial
+    lot = DrugLotFactory(center=session.patient.center, product=small, units_on_hand=3)
+    dose = prepared(session, lot=lot, weight_kg=Decimal("250"), drawn_mg=Decimal("100"))  # capped at 100 mg
     assert (dose.dose_mg, dose.units_drawn) == (Decimal("100.0"), 2)
-    assert dose.steps[-2].startswith("10.0 mL from 2 vials of 10 mg/mL x 10 mL")
+    assert dose.steps[-2].startswith("10.0 mL from 2 vials of 10 mg/mL x 5 mL")
     lot.refresh_from_db()
     assert lot.units_on_hand == 1
 
@@ -94,9 +95,10 @@ def test_a_lot_held_at_another_center_is_refused(session):  # noqa: F811
 
 @pytest.mark.django_db
 def test_more_vials_than_the_lot_holds_are_refused(session):  # noqa: F811
-    lot = DrugLotFactory(center=session.patient.center, units_on_hand=1)
+    small = DrugProductFactory(unit_volume_ml=Decimal("5"))  # 50 mg a vial
+    lot = DrugLotFactory(center=session.patient.center, product=small, units_on_hand=1)
     with pytest.raises(RuleViolation) as raised:
-        prepared(session, lot=lot, weight_kg=Decimal("250"), drawn_mg=Decimal("150"))
+        prepared(session, lot=lot, weight_kg=Decimal("250"), drawn_mg=Decimal("100"))
     assert raised.value.code == "lot_short" and "2 vials needed" in str(raised.value)
     assert not DoseAdministration.objects.exists()
     assert DrugLot.objects.get(pk=lot.pk).units_on_hand == 1
