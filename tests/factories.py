@@ -219,13 +219,10 @@ class StandInPlanFactory(factory.django.DjangoModelFactory):
 
 def protocol_settings_of(protocol_key: str) -> dict:  # type: ignore[type-arg]
     """A protocol's settings as a plan signs them in (see treatment.services)."""
-    from ketaclinic.audit.services import jsonable
     from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
+    from ketaclinic.treatment.services import protocol_setting_as_signed
 
-    return {
-        s.name: {"value": jsonable(s.value), "unit": s.unit, "basis": s.basis.value, "source": s.source}
-        for s in PROTOCOL_DEFAULTS[protocol_key].settings
-    }
+    return {s.name: protocol_setting_as_signed(s) for s in PROTOCOL_DEFAULTS[protocol_key].settings}
 
 
 def _stand_in_decision(patient, signer):  # type: ignore[no-untyped-def]

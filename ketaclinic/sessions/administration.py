@@ -55,20 +55,11 @@ def _setting(plan: TreatmentPlan, name: str) -> Decimal | None:
 
 
 def _setting_list(plan: TreatmentPlan, name: str) -> tuple[Decimal, ...] | None:
-    """A list-valued protocol setting (esketamine's dose options), signed into the plan or the library's.
-
-    ``protocol_setting`` gives a library list as one string, so the library's is read as numbers here.
-    """
-    signed = ((plan.protocol_settings or {}).get(name) or {}).get("value")
-    if isinstance(signed, list):
-        return tuple(Decimal(str(v)) for v in signed)
-    protocol = dosing.PROTOCOL_DEFAULTS.get(plan.protocol_key)
-    if protocol is None:
+    """A list-valued protocol setting (esketamine's dose options), signed into the plan or the library's."""
+    value = (protocol_setting(plan, name) or {}).get("value")
+    if not isinstance(value, list):
         return None
-    try:
-        return protocol.decimals(name)
-    except (KeyError, RuleViolation):
-        return None
+    return tuple(Decimal(str(v)) for v in value)
 
 
 def _plan_limits(plan: TreatmentPlan) -> dosing.DoseLimits:

@@ -17,7 +17,7 @@ from ketaclinic.core.errors import RuleViolation
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
-from ketaclinic.treatment.services import plan_current
+from ketaclinic.treatment.services import plan_current, protocol_setting_as_signed
 
 # A plan in one of these phases doses nobody: the course is paused or over.
 _NOT_DOSING = {
@@ -85,5 +85,4 @@ def protocol_setting(plan: TreatmentPlan, name: str) -> dict[str, Any] | None:
         setting = protocol.setting(name)
     except KeyError:
         return None
-    value = setting.value
-    return {"value": str(value) if value is not None else None, "basis": setting.basis.value, "source": setting.source}
+    return protocol_setting_as_signed(setting)

@@ -23,6 +23,7 @@ from ketaclinic.core.dosing import (
     DoseInputError,
     DoseRule,
     ProtocolDefaults,
+    ProtocolSetting,
     SettingBasis,
 )
 from ketaclinic.core.errors import Forbidden, RuleViolation
@@ -73,6 +74,16 @@ def _number(protocol: ProtocolDefaults, name: str) -> Decimal | None:
     except KeyError:
         return None
     return value if isinstance(value, Decimal) else None
+
+
+def protocol_setting_as_signed(setting: ProtocolSetting) -> dict[str, Any]:
+    """A protocol setting as a plan signs it in: its value as JSON, with unit, basis and source."""
+    return {
+        "value": jsonable(setting.value),
+        "unit": setting.unit,
+        "basis": setting.basis.value,
+        "source": setting.source,
+    }
 
 
 def plan_defaults(protocol: ProtocolDefaults) -> dict[str, Any]:
@@ -335,10 +346,7 @@ def _treatment_plan_record(
         decision=decision,
         route=route,
         protocol_library_version=PROTOCOL_LIBRARY_VERSION,
-        protocol_settings={
-            s.name: {"value": jsonable(s.value), "unit": s.unit, "basis": s.basis.value, "source": s.source}
-            for s in protocol.settings
-        },
+        protocol_settings={s.name: protocol_setting_as_signed(s) for s in protocol.settings},
         phase=phase,
         phase_since=previous.phase_since if previous and previous.phase == phase else today,
         ended_reason=fields.get("ended_reason") or "",

@@ -17,6 +17,7 @@ from ketaclinic.pharmacy.services import drug_product_ensure
 from ketaclinic.sessions.administration import dose_compute, dose_prepare, dose_start, dose_verify
 from ketaclinic.sessions.checklist import pre_session_check_record
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
+from ketaclinic.sessions.plans import protocol_setting
 from ketaclinic.treatment.services import treatment_plan_sign
 from tests.factories import (
     PASSWORD,
@@ -291,3 +292,10 @@ def test_a_lot_expiring_at_midnight_stops_verify_and_start_the_next_day(center, 
             dose_start(actor=late.nurse, dose=dose)
         assert raised.value.code == "lot_expired" and "withdraw this dose" in str(raised.value)
     assert DoseAdministration.objects.get().status == "verified"
+
+
+@pytest.mark.django_db
+def test_a_list_setting_missing_from_an_old_plan_comes_from_the_library_as_numbers(center):
+    plan = StandInPlanFactory(route="esketamine_nasal_spray", protocol_key="esketamine_trd_us", protocol_settings={})
+    assert protocol_setting(plan, "dose_options_mg")["value"] == ["56", "84"]
+    assert protocol_setting(plan, "first_dose_mg")["value"] == "56"
