@@ -77,7 +77,12 @@ def prepare_post(session):  # type: ignore[no-untyped-def]  # noqa: F811
 
 def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ignore[no-untyped-def]  # noqa: F811
     """A dose started after a passed checklist and a second clinician's check, some minutes ago."""
-    with time_machine.travel(timezone.now() - dt.timedelta(minutes=minutes_ago)):
+    began = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    if minutes_ago:
+        # The session began with its dose; just after midnight that was yesterday's session.
+        session.ends_at, session.starts_at = began + (session.ends_at - session.starts_at), began
+        session.save(update_fields=["starts_at", "ends_at"])
+    with time_machine.travel(began):
         ready(center, session)
         pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
         dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
