@@ -37,7 +37,7 @@ def latest_totals(consultation: Consultation, codes: tuple[str, ...]) -> dict[st
     responses = (
         QuestionnaireResponse.objects.in_use()
         .filter(patient_id=consultation.patient_id, instrument_code__in=codes, status="completed", total__isnull=False)
-        .order_by("-completed_at")
+        .order_by("-completed_at", "-pk")  # the later of two at the same moment
         .values_list("instrument_code", "total", "completed_at")
     )
     for code, total, completed_at in responses:

@@ -36,6 +36,9 @@ def test_nurse_completes_and_signs_the_rems_form(live_server, browser, recorded,
     page.get_by_label("if there were no 2-hour minimum").fill("95")
     page.get_by_label("Details of sedation").fill("Drowsy and mildly dissociated at 15 minutes; settled by 60.")
     page.locator("#id_other_adverse_events").get_by_label("No").check()
+    # The clinician's own answers: the form never pre-fills "vitals acceptable" (issue #10).
+    page.locator("#id_vitals_acceptable_before").get_by_label("Yes").check()
+    page.locator("#id_vitals_acceptable_at_completion").get_by_label("Yes").check()
     page.get_by_label("Your password, to sign").fill(PASSWORD)
     page.get_by_role("button", name="Sign and lock").click()
     expect(page.get_by_text("Form signed and locked")).to_be_visible()

@@ -117,7 +117,8 @@ def test_request_consultation_decision_consent_and_plan(live_server, browser, ce
 
     for drug in ("Sertraline", "Escitalopram"):
         doctor.get_by_text("Add a trial").click()
-        doctor.get_by_role("textbox", name="Drug:").fill(drug)
+        # A datalist of coded drugs: the field is a combobox that still takes typed text.
+        doctor.get_by_role("combobox", name="Drug:").fill(drug)
         doctor.get_by_label("Daily dose mg").fill("150" if drug == "Sertraline" else "20")
         doctor.get_by_label("Weeks at dose").fill("8")
         doctor.get_by_label("Is dose adequate").select_option("true")
