@@ -176,9 +176,11 @@ def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
         "sheet": sheet,
         "form": form,
         "check": check,
+        # In the checklist's own order (PostgreSQL's jsonb keeps its keys in an order of its own).
         "check_rows": [
-            ((NURSE_ITEMS | RECORD_ITEMS)[item], item, answer, (check.overrides or {}).get(item))
-            for item, answer in check.items.items()
+            (label, item, check.items[item], (check.overrides or {}).get(item))
+            for item, label in (NURSE_ITEMS | RECORD_ITEMS).items()
+            if item in check.items
         ]
         if check
         else [],

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
@@ -23,6 +24,8 @@ from ketaclinic.patients.services import (
     pregnancy_test_record,
 )
 from ketaclinic.sessions.checklist import (
+    NURSE_ITEMS,
+    RECORD_ITEMS,
     pre_session_check_record,
     pre_session_override,
     session_start_check,
@@ -573,3 +576,17 @@ def test_a_checklist_older_than_an_hour_must_be_run_again(center, clock):
     assert raised.value.code == "checklist_stale"
     assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
     session_start_check(session=eske)
+
+
+@pytest.mark.django_db
+def test_the_flowsheet_lists_the_checklist_in_its_own_order(center, clock):
+    """PostgreSQL's jsonb reorders keys; the nurse reads the items in the checklist's order."""
+    eske = esketamine_session(center)
+    negative_test(eske)
+    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    page = signed_in(eske.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": eske.external_id}))
+    text = page.content.decode()
+    labels = [escape(str(label)) for label in (NURSE_ITEMS | RECORD_ITEMS).values() if escape(str(label)) in text]
+    assert [text.index(label) for label in labels] == sorted(text.index(label) for label in labels)
+    assert len(labels) == len(NURSE_ITEMS) + len(RECORD_ITEMS)
