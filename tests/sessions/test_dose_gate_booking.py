@@ -7,41 +7,20 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from ketaclinic.core.errors import RuleViolation
-from ketaclinic.core.permissions import Role
 from ketaclinic.sessions.administration import dose_compute
-from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
+from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.sessions.services import treatment_series_book, treatment_session_close
 from tests.conftest import signed_in
-from tests.factories import ChairFactory, PatientFactory, StaffFactory, StandInPlanFactory
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 MONDAY_9 = dt.datetime(2026, 3, 9, 9, tzinfo=LA)
 
 
-@pytest.fixture(autouse=True)
-def _clock():  # type: ignore[no-untyped-def]
-    with time_machine.travel(dt.datetime(2026, 3, 2, 8, tzinfo=LA), tick=False):
-        yield
-
-
-@pytest.fixture
-def esketamine(center):  # type: ignore[no-untyped-def]
-    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
-    nurse = StaffFactory(center=center, role=Role.NURSE)
-    patient = PatientFactory(center=center)
-    RemsEnrollment.objects.create(
-        patient=patient, enrollment_reference="REMS-1", enrolled_on=dt.date(2026, 3, 1), recorded_by=nurse,
-        recorded_at=dt.datetime(2026, 3, 1, 12, tzinfo=LA),
-    )  # fmt: skip
-    plan = StandInPlanFactory(
-        patient=patient, signer=prescriber, route="esketamine_nasal_spray", protocol_key="esketamine_trd_us",
-        fixed_dose_mg=Decimal("56"), min_observation_minutes=120, planned_sessions=8,
-    )  # fmt: skip
-    return {"plan": plan, "nurse": nurse, "chair": ChairFactory(room__center=center), "patient": patient}
+# A Monday in March in Buena Park: the clock and the esketamine course are tests/sessions/conftest.py's.
+pytestmark = pytest.mark.usefixtures("booking_clock")
 
 
 def book(setting, starts_at, count=1):  # type: ignore[no-untyped-def]
