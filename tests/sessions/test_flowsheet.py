@@ -163,8 +163,10 @@ def charted_late(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
     signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{taken:%H:%M}"})
     reading = VitalSign.objects.get()
     assert reading.measured_at.astimezone(center.zone).strftime("%H:%M") == f"{taken:%H:%M}"
-    # A clock time later than now means yesterday's: long before this session, so refused.
-    later = timezone.now().astimezone(center.zone) + dt.timedelta(minutes=30)
+    # A clock time later than now means yesterday's: long before this session, so refused. Ninety
+    # minutes ahead, because in the hour repeated when the clocks go back a time half an hour
+    # ahead also happened an hour ago, and that earlier moment is the one the nurse meant.
+    later = timezone.now().astimezone(center.zone) + dt.timedelta(minutes=90)
     response = signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{later:%H:%M}"})
     assert response.status_code == 422 and "not more than 2 hours before it starts" in response.content.decode()
     assert VitalSign.objects.count() == 1
