@@ -90,3 +90,27 @@ def test_the_routes_a_record_stores_are_the_routes_the_rules_know():
     from ketaclinic.patients.models import TreatmentRoute
 
     assert set(TreatmentRoute.values) == {route.value for route in Route}
+
+
+def django_admin_uses(root: Path) -> list[str]:
+    """Admin modules, and imports of django.contrib.admin, under ``root``."""
+    found = [str(path.relative_to(root)) for path in root.rglob("admin.py")]
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found += [f"{path.relative_to(root)}: {name}" for name in names if name.startswith("django.contrib.admin")]
+    return found
+
+
+def test_the_django_admin_is_not_used():
+    """ADR 0004: reference data is edited through services behind the permission table, never the admin."""
+    from django.apps import apps
+
+    assert not apps.is_installed("django.contrib.admin")
+    assert django_admin_uses(ROOT) == []
+    assert [name for name, _pattern, _needs in all_url_patterns() if name.startswith("admin:")] == []
