@@ -7,11 +7,22 @@ os.environ.setdefault("KETACLINIC_PLAIN_STATIC", "1")
 
 import pytest
 import time_machine
-from django.test import Client
+from django.utils import timezone
 
 from ketaclinic.core.permissions import Role
+from ketaclinic.intake.models import Consultation
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
-from tests.factories import PatientFactory, StaffFactory, TreatmentCenterFactory
+from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
+from tests.factories import (
+    PASSWORD,
+    ChairFactory,
+    PatientFactory,
+    StaffFactory,
+    TreatmentCenterFactory,
+    eligible_consultation_sign,
+)
+from tests.sessions.steps import esketamine_session, record_a_session
+from tests.treatment.steps import iv_plan
 
 # CI runs the suite with the clock started at a few awkward moments (night, noon, late evening,
 # the DST changes), so a test that only passes at certain hours fails there and not some night.
@@ -87,7 +98,54 @@ def patient(center):  # type: ignore[no-untyped-def]
     return PatientFactory(center=center)
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client(HTTP_USER_AGENT="pytest-client/1.0")
-    client.force_login(user)
-    return client
+@pytest.fixture
+def session(center):  # type: ignore[no-untyped-def]
+    """Today's first IV session of a signed plan, booked now, its prescriber also the nurse in charge."""
+    from ketaclinic.treatment.services import treatment_plan_sign
+
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
+    patient = PatientFactory(center=center)
+    eligible_consultation_sign(prescriber=prescriber, patient=patient)
+    plan = treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
+    now = timezone.now()
+    return TreatmentSession.objects.create(
+        patient=patient,
+        plan=plan,
+        chair=ChairFactory(room__center=center),
+        nurse=prescriber,
+        number_in_series=1,
+        starts_at=now,
+        ends_at=now + dt.timedelta(minutes=80),
+        booked_by=prescriber,
+        booked_at=now,
+    )
+
+
+@pytest.fixture
+def rems_nurse(center):  # type: ignore[no-untyped-def]
+    return StaffFactory(
+        center=center,
+        role=Role.NURSE,
+        with_password=True,
+        first_name="Dana",
+        last_name="Okafor",
+        email="dana@example.org",
+    )
+
+
+@pytest.fixture
+def recorded(center, rems_nurse):  # type: ignore[no-untyped-def]
+    """A completed esketamine session two days ago, its REMS enrollment and consultation on file."""
+    patient = PatientFactory(center=center, given_name="Marisol", family_name="Quintero", middle_name="")
+    session = esketamine_session(center=center, nurse=rems_nurse, patient=patient)
+    record_a_session(session, verifier=StaffFactory(center=center, role=Role.NURSE))
+    RemsEnrollment.objects.create(
+        patient=patient, enrollment_reference="PT-4471", enrolled_on=session.starts_at.date() - dt.timedelta(days=30),
+        recorded_by=rems_nurse, recorded_at=timezone.now(),
+    )  # fmt: skip
+    Consultation.objects.create(
+        patient=patient, prescriber=StaffFactory(center=center, role=Role.PRESCRIBER), started_at=timezone.now(),
+        status=Consultation.Status.SIGNED, medication_classes=["benzodiazepine"], are_medications_reconciled=True,
+    )  # fmt: skip
+    session.refresh_from_db()
+    return session

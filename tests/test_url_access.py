@@ -15,10 +15,10 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.permissions import Role, role_allows
 from ketaclinic.intake.models import Consultation, ConsultationRequest
-from ketaclinic.measures.services import questionnaire_link_create, questionnaire_response_save
-from ketaclinic.patients.consents import consent_sign
+from ketaclinic.measures.services.links import questionnaire_link_create
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import Allergy, CareTeamMember, ConsentDocument, EmergencyAccess, Patient, PatientAlert
-from tests.conftest import signed_in
+from ketaclinic.patients.services.consents import consent_sign
 from tests.factories import (
     AllergyFactory,
     CareTeamMemberFactory,
@@ -28,7 +28,8 @@ from tests.factories import (
     StandInPlanFactory,
     TreatmentSessionFactory,
 )
-from tests.test_architecture import all_url_patterns
+from tests.steps import signed_in
+from tests.url_map import all_url_patterns
 
 FOREIGN_NAME = "Quillfeather"
 FOREIGN_MRN = "FX0000999"

@@ -18,11 +18,10 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures.services import questionnaire_response_save
-from ketaclinic.sessions.checklist import NURSE_ITEMS
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.sessions.models import DoseAdministration, SessionNote, TreatmentSession, VitalSign
+from ketaclinic.sessions.services.checklist import NURSE_ITEMS
 from tests.factories import PASSWORD, DrugLotFactory, StaffFactory, consent_on_file
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 SCREENSHOTS = Path("var/screenshots")
 TABLET = {"width": 820, "height": 1180}
@@ -59,7 +58,7 @@ def shot(page: Page, name: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, center, session):  # noqa: F811
+def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, center, session):
     prescriber = session.nurse  # the fixture's plan was signed by a prescriber
     nurse = StaffFactory(center=center, role=Role.NURSE, with_password=True, first_name="Rosa", last_name="Nguyen")
     patient = session.patient

@@ -8,14 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
 
 SCREENSHOTS = Path("var/screenshots")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_nurse_records_vitals_and_sees_the_alert(live_server, browser, session):  # noqa: F811
+def test_nurse_records_vitals_and_sees_the_alert(live_server, browser, session):
     nurse = session.nurse
     page = browser.new_page(viewport={"width": 820, "height": 1180})
     page.goto(f"{live_server.url}/accounts/login/")

@@ -9,14 +9,13 @@ from playwright.sync_api import expect
 
 from ketaclinic.sessions.models import RemsMonitoringForm
 from tests.factories import PASSWORD
-from tests.sessions.test_rems import recorded, rems_nurse  # noqa: F401 - the fixtures
 
 SCREENSHOTS = Path("var/screenshots")
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_nurse_completes_and_signs_the_rems_form(live_server, browser, recorded, rems_nurse):  # noqa: F811
+def test_nurse_completes_and_signs_the_rems_form(live_server, browser, recorded, rems_nurse):
     page = browser.new_page(viewport={"width": 820, "height": 1180})
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(rems_nurse.username)

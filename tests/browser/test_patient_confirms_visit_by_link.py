@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
-from ketaclinic.sessions.confirmations import session_confirmation_answer
 from ketaclinic.sessions.models import SessionConfirmation
+from ketaclinic.sessions.services.confirmations import session_confirmation_answer
 from ketaclinic.sessions.tasks import send_session_confirmations
 from tests.factories import PASSWORD, PatientFactory, StaffFactory
-from tests.sessions.test_confirmations import link_from, session_at, tomorrow_at
+from tests.sessions.steps import link_from, session_at, tomorrow_at
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}

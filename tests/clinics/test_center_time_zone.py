@@ -8,13 +8,12 @@ import zoneinfo
 import pytest
 from django.urls import reverse
 
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from tests.conftest import signed_in
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from tests.steps import signed_in
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_shows_readings_in_the_centers_time_zone(center, session):  # noqa: F811
+def test_the_flowsheet_shows_readings_in_the_centers_time_zone(center, session):
     center.time_zone = "America/New_York"
     center.save()
     taken = session.starts_at.astimezone(dt.UTC).replace(second=0, microsecond=0)

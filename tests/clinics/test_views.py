@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from ketaclinic.clinics.models import StaffRole
 from ketaclinic.core.permissions import Role
-from tests.conftest import signed_in
 from tests.factories import ChairFactory, OpeningHoursFactory, PatientFactory, RoomFactory, StaffFactory
+from tests.steps import signed_in
 
 
 @pytest.mark.django_db

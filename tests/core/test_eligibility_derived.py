@@ -17,7 +17,7 @@ from ketaclinic.core.eligibility import (
     RuleKind,
     evaluate,
 )
-from tests.core.test_eligibility import CLEAR
+from tests.core.steps import CLEAR
 
 ON = dt.date(2026, 11, 30)
 

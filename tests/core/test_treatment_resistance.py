@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,36 +14,16 @@ from ketaclinic.core.treatment_resistance import (
     MaudsleyBand,
     MaudsleyInputs,
     MaudsleyStage,
-    TreatmentResistance,
     TreatmentResistanceSettings,
     TrialOutcome,
     TrialRole,
     TrialStatus,
-    assess_treatment_resistance,
     is_major_depressive_disorder_code,
     maudsley_stage,
 )
+from tests.core.steps import assess, trial
 
 D = Decimal
-
-
-def trial(drug: str = "sertraline", **changes: Any) -> AntidepressantTrial:
-    """An adequate failed trial in the current episode unless changed."""
-    adequate = AntidepressantTrial(
-        drug=drug,
-        daily_dose_mg=D("150"),
-        weeks_at_dose=D("8"),
-        is_dose_adequate=True,
-        is_adherent=True,
-        outcome=TrialOutcome.NON_RESPONSE,
-        is_current_episode=True,
-    )
-    return replace(adequate, **changes)
-
-
-def assess(*trials: AntidepressantTrial, **options: Any) -> TreatmentResistance:
-    options.setdefault("has_major_depressive_disorder", True)
-    return assess_treatment_resistance(trials, **options)
 
 
 # --- counting failed trials ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ import yaml
 
 from ketaclinic.core.antidepressants import ANTIDEPRESSANTS, drug_by_code, drug_lookup, normalized_drug_text
 from ketaclinic.core.treatment_resistance import TrialStatus
-from tests.core.test_treatment_resistance import assess, trial
+from tests.core.steps import assess, trial
 
 LIST = Path(__file__).resolve().parents[2] / "ketaclinic/core/rules/antidepressants.yaml"
 

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 from ketaclinic.core.antidepressants import drug_close_match
 from ketaclinic.core.treatment_resistance import EpisodeSeverity, MaudsleyInputs, TrialRole, TrialStatus
-from tests.core.test_treatment_resistance import assess, trial
+from tests.core.steps import assess, trial
 
 STAGING = MaudsleyInputs(episode_duration_months=D("6"), severity=EpisodeSeverity.MODERATE, ect_used=False)
 

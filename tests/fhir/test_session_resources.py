@@ -27,8 +27,8 @@ from ketaclinic.fhir.sessions import (
     session_bundle,
 )
 from ketaclinic.sessions.models import DoseAdministration, MonitorDevice, TreatmentSession, VitalSign
-from tests.conftest import signed_in
 from tests.factories import StaffFactory, StandInPlanFactory, TreatmentSessionFactory
+from tests.steps import signed_in
 
 LOINC = "http://loinc.org"
 VITAL_SIGNS = {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}

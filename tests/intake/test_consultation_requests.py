@@ -11,11 +11,17 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake import services
 from ketaclinic.intake.models import ConsultationRequest
+from ketaclinic.intake.services.inquiries import (
+    consultation_request_book,
+    consultation_request_register,
+    consultation_request_submit,
+    consultation_request_update,
+    inquiry_form_token,
+)
 from ketaclinic.patients.models import Patient
-from tests.conftest import signed_in
 from tests.factories import StaffFactory
+from tests.steps import signed_in
 
 FIELDS = {
     "given_name": "Marisol",
@@ -34,10 +40,8 @@ FIELDS = {
 
 def submit(center, fields=FIELDS, *, honeypot="", ip="203.0.113.5", age_seconds=30):  # type: ignore[no-untyped-def]
     with time_machine.travel(timezone.now() - dt.timedelta(seconds=age_seconds), tick=False):
-        token = services.inquiry_form_token()
-    return services.consultation_request_submit(
-        center=center, fields=fields, form_token=token, honeypot=honeypot, ip=ip
-    )
+        token = inquiry_form_token()
+    return consultation_request_submit(center=center, fields=fields, form_token=token, honeypot=honeypot, ip=ip)
 
 
 @pytest.mark.django_db
@@ -97,23 +101,21 @@ def test_front_desk_registers_and_books_the_consultation(center):
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     inquiry = submit(center)
     with pytest.raises(RuleViolation) as not_registered:
-        services.consultation_request_book(
+        consultation_request_book(
             actor=front_desk,
             inquiry=inquiry,
             consultation_at=timezone.now() + dt.timedelta(days=2),
             clinician=prescriber,
         )
     assert not_registered.value.code == "not_registered"
-    patient = services.consultation_request_register(
-        actor=front_desk, inquiry=inquiry, fields={"sex_at_birth": "female"}
-    )
+    patient = consultation_request_register(actor=front_desk, inquiry=inquiry, fields={"sex_at_birth": "female"})
     assert (patient.family_name, patient.date_of_birth, patient.preferred_language) == (
         "Vega",
         FIELDS["date_of_birth"],
         "es",
     )
     with pytest.raises(RuleViolation) as in_past:
-        services.consultation_request_book(
+        consultation_request_book(
             actor=front_desk,
             inquiry=inquiry,
             consultation_at=timezone.now() - dt.timedelta(hours=1),
@@ -121,7 +123,7 @@ def test_front_desk_registers_and_books_the_consultation(center):
         )
     assert in_past.value.code == "booking_in_past"
     with pytest.raises(RuleViolation) as not_clinician:
-        services.consultation_request_book(
+        consultation_request_book(
             actor=front_desk,
             inquiry=inquiry,
             consultation_at=timezone.now() + dt.timedelta(days=2),
@@ -129,9 +131,7 @@ def test_front_desk_registers_and_books_the_consultation(center):
         )
     assert not_clinician.value.code == "not_a_clinician"
     when = timezone.now() + dt.timedelta(days=2)
-    booked = services.consultation_request_book(
-        actor=front_desk, inquiry=inquiry, consultation_at=when, clinician=prescriber
-    )
+    booked = consultation_request_book(actor=front_desk, inquiry=inquiry, consultation_at=when, clinician=prescriber)
     assert (booked.status, booked.consultation_with, booked.patient) == ("booked", prescriber, patient)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"consultation_request.registered", "consultation_request.booked", "patient.created"} <= actions
@@ -141,7 +141,7 @@ def test_front_desk_registers_and_books_the_consultation(center):
 def test_therapists_cannot_handle_intake(center):
     inquiry = submit(center)
     with pytest.raises(Forbidden):
-        services.consultation_request_update(
+        consultation_request_update(
             actor=StaffFactory(center=center, role=Role.THERAPIST), inquiry=inquiry, status="contacted", note=""
         )
 

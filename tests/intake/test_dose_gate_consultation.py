@@ -11,35 +11,24 @@ from django.urls import reverse
 
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake import consultation_services as services
 from ketaclinic.intake.assessment import evaluations
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.models import EligibilityDecision
-from ketaclinic.measures.services import questionnaire_response_save
-from tests.conftest import signed_in
+from ketaclinic.intake.services.consultation import prior_trial_add
+from ketaclinic.intake.services.decision import eligibility_decision_sign
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, substance_screens_record
+from tests.intake.steps import FAILED_TRIAL, consultation_filled_in
+from tests.steps import signed_in
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 CONSULTATION_DAY = dt.datetime(2026, 11, 30, 10, 0, tzinfo=PACIFIC)
-ALL_NO = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
 SEVERE = "BP 200/120 on 2026-11-30 is at or above 180/120 (severe hypertension)"
 
 
 @pytest.fixture
 def prescriber(center):  # type: ignore[no-untyped-def]
     return StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
-
-
-def _consultation(prescriber, patient, **fields):  # type: ignore[no-untyped-def]
-    consultation = services.consultation_start(actor=prescriber, patient=patient)
-    values = {
-        "history": ALL_NO,
-        "are_medications_reconciled": True,
-        "medication_classes": [],
-        "systolic_mmhg": 124,
-        "diastolic_mmhg": 78,
-    } | fields
-    return services.consultation_update(actor=prescriber, consultation=consultation, fields=values)
 
 
 def _finding(consultation, route: str, rule_id: str):  # type: ignore[no-untyped-def]
@@ -52,13 +41,13 @@ def test_typed_bp_200_over_120_is_an_absolute_finding_with_the_box_unticked(pres
     """BP typed as numbers fires KET-CI-BP-HAZARD; 'eligible' for IV is then refused."""
     with time_machine.travel(CONSULTATION_DAY, tick=False):
         substance_screens_record(actor=prescriber, patient=patient)
-        consultation = _consultation(prescriber, patient, systolic_mmhg=200, diastolic_mmhg=120)
+        consultation = consultation_filled_in(prescriber, patient, systolic_mmhg=200, diastolic_mmhg=120)
         assert consultation.history["has_severe_uncontrolled_hypertension"] is False
         finding = _finding(consultation, "iv", "KET-CI-BP-HAZARD")
         assert finding is not None and finding.kind.value == "absolute"
         assert SEVERE in finding.reasons
         with pytest.raises(RuleViolation) as raised:
-            services.eligibility_decision_sign(
+            eligibility_decision_sign(
                 actor=prescriber,
                 consultation=consultation,
                 route="iv",
@@ -106,7 +95,7 @@ def test_stored_audit_c_total_means_alcohol_even_with_the_box_answered_no(prescr
             complete=True,
         )
     with time_machine.travel(CONSULTATION_DAY, tick=False):
-        consultation = _consultation(prescriber, patient)
+        consultation = consultation_filled_in(prescriber, patient)
         assert consultation.history["drinks_alcohol"] is False
         finding = _finding(consultation, "iv", "INT-CNS-DEP")
         assert _finding(consultation, "iv", "ALL-REL-SUD") is None
@@ -130,7 +119,7 @@ def test_age_from_the_birth_date_names_the_day_and_a_stored_dast10_fires_with_it
             complete=True,
         )
     with time_machine.travel(CONSULTATION_DAY, tick=False):
-        consultation = _consultation(prescriber, patient)
+        consultation = consultation_filled_in(prescriber, patient)
         age = _finding(consultation, "iv", "ALL-CAU-AGE")
         substance = _finding(consultation, "iv", "ALL-REL-SUD")
     assert age is not None
@@ -141,15 +130,6 @@ def test_age_from_the_birth_date_names_the_day_and_a_stored_dast10_fires_with_it
 
 # --- item 10: the same drug under a brand and a generic name -----------------------------------
 
-FAILED_TRIAL = {
-    "daily_dose_mg": "150",
-    "weeks_at_dose": "8",
-    "is_dose_adequate": True,
-    "is_adherent": True,
-    "is_current_episode": True,
-    "outcome": "non_response",
-}
-
 
 @pytest.mark.django_db
 def test_prior_trial_brand_name_is_coded_as_its_ingredient_and_counted_once(prescriber, patient):
@@ -157,11 +137,9 @@ def test_prior_trial_brand_name_is_coded_as_its_ingredient_and_counted_once(pres
     from ketaclinic.intake.assessment import treatment_resistance
     from ketaclinic.intake.models import PriorTrial
 
-    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
-    services.prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "sertraline"})
-    zoloft = services.prior_trial_add(
-        actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": " Zoloft "}
-    )
+    consultation = consultation_filled_in(prescriber, patient, diagnosis_codes=["F33.2"])
+    prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "sertraline"})
+    zoloft = prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": " Zoloft "})
     assert (zoloft.drug, zoloft.drug_code) == ("Zoloft", "rxnorm:36437")
     resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
     assert resistance.failed_trial_count == 1
@@ -174,7 +152,7 @@ def test_legacy_free_text_trials_are_mapped_when_counted_and_unknown_names_flagg
     from ketaclinic.intake.assessment import treatment_resistance
     from ketaclinic.intake.models import PriorTrial
 
-    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
+    consultation = consultation_filled_in(prescriber, patient, diagnosis_codes=["F33.2"])
     for drug in ("Sertraline", "Zoloft", "Mystery pill"):
         PriorTrial.objects.create(consultation=consultation, drug=drug, drug_code="", **FAILED_TRIAL)
     resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
@@ -186,9 +164,9 @@ def test_legacy_free_text_trials_are_mapped_when_counted_and_unknown_names_flagg
 def test_prior_trial_with_a_code_not_in_the_list_is_refused(prescriber, patient):
     from ketaclinic.intake.models import PriorTrial
 
-    consultation = _consultation(prescriber, patient)
+    consultation = consultation_filled_in(prescriber, patient)
     with pytest.raises(RuleViolation) as raised:
-        services.prior_trial_add(
+        prior_trial_add(
             actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "x", "drug_code": "rxnorm:1"}
         )
     assert raised.value.code == "unknown_drug_code"
@@ -198,7 +176,7 @@ def test_prior_trial_with_a_code_not_in_the_list_is_refused(prescriber, patient)
 @pytest.mark.django_db
 def test_consultation_page_offers_the_drug_list_and_shows_coding_and_the_duplicate(prescriber, patient):
     """The form offers ingredients and brands; the table shows the code, 'not coded' and why."""
-    consultation = _consultation(prescriber, patient)
+    consultation = consultation_filled_in(prescriber, patient)
     client = signed_in(prescriber)
     kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
     add = reverse("consultations:trial_add", kwargs=kwargs)

@@ -8,9 +8,9 @@ from django.urls import reverse
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake.letters import consultation_letter_render
-from tests.conftest import signed_in
+from ketaclinic.intake.services.letters import consultation_letter_render
 from tests.factories import CareTeamMemberFactory, StaffFactory, eligible_consultation_sign
+from tests.steps import signed_in
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from django.urls import reverse
 from ketaclinic.core.permissions import Role
 from ketaclinic.intake.assessment import treatment_resistance
 from ketaclinic.intake.models import PriorTrial
-from tests.conftest import signed_in
 from tests.factories import StaffFactory
-from tests.intake.test_dose_gate_consultation import FAILED_TRIAL, _consultation
+from tests.intake.steps import FAILED_TRIAL, consultation_filled_in
+from tests.steps import signed_in
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -32,7 +32,7 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 def test_a_misspelt_trial_and_an_augmentation_agent_are_shown_as_not_counted(prescriber, patient):
-    consultation = _consultation(prescriber, patient, diagnosis_codes=["F33.2"])
+    consultation = consultation_filled_in(prescriber, patient, diagnosis_codes=["F33.2"])
     client = signed_in(prescriber)
     kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
     add = reverse("consultations:trial_add", kwargs=kwargs)

@@ -6,18 +6,24 @@ import pytest
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
-from ketaclinic.measures import services
 from ketaclinic.measures.fhir import fhir_answers, response_bundle
+from ketaclinic.measures.services.links import (
+    questionnaire_link_answer,
+    questionnaire_link_confirm_identity,
+    questionnaire_link_create,
+    questionnaire_link_open,
+)
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import PatientAlert, SexAtBirth
-from tests.conftest import signed_in
 from tests.factories import PatientFactory
+from tests.steps import signed_in
 
 AUDIT_C_THREE = {1: 2, 2: 1, 3: 0}  # measures.md §2.8 worked example: total 3
 CSSRS_Q2_YES_UNFINISHED = {1: 1, 2: 1, 6: 0}  # Q3-Q5 should have been asked
 
 
 def staff_entry(nurse, patient, code: str, answers, source: str = "staff"):  # type: ignore[no-untyped-def]
-    return services.questionnaire_response_save(
+    return questionnaire_response_save(
         actor=nurse, patient=patient, instrument_code=code, answers=answers, source=source, complete=True
     )
 
@@ -28,10 +34,10 @@ def cssrs(nurse, patient, answers):  # type: ignore[no-untyped-def]
 
 
 def link_entry(nurse, patient, code: str, answers):  # type: ignore[no-untyped-def]
-    _link, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code=code)
-    opened = services.questionnaire_link_open(token=token)
-    assert services.questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
-    return services.questionnaire_link_answer(link=opened, answers=answers, complete=True)
+    _link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code=code)
+    opened = questionnaire_link_open(token=token)
+    assert questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
+    return questionnaire_link_answer(link=opened, answers=answers, complete=True)
 
 
 @pytest.mark.django_db

@@ -7,17 +7,18 @@ from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures import services
 from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.services.responses import questionnaire_response_save
+from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.patients.models import PatientAlert
-from tests.conftest import signed_in
 from tests.factories import PatientFactory, StaffFactory
+from tests.steps import signed_in
 
 WORKED_EXAMPLE = {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1}
 
 
 def record_phq9(actor, patient, answers):  # type: ignore[no-untyped-def]
-    return services.questionnaire_response_save(
+    return questionnaire_response_save(
         actor=actor, patient=patient, instrument_code="phq9", answers=answers, source="staff", complete=True
     )
 
@@ -144,10 +145,10 @@ def test_due_list_separates_overdue_from_upcoming(center, nurse):
 
     late, soon = PatientFactory(center=center, family_name="Late"), PatientFactory(center=center, family_name="Soon")
     today = timezone.localdate()
-    services.measurement_schedule_create(
+    measurement_schedule_create(
         actor=nurse, patient=late, instruments=["phq9"], course=CourseDates(baseline_on=today - dt.timedelta(days=10))
     )
-    services.measurement_schedule_create(
+    measurement_schedule_create(
         actor=nurse, patient=soon, instruments=["phq9"], course=CourseDates(baseline_on=today + dt.timedelta(days=2))
     )
     page = signed_in(nurse).get(reverse("measures:due_list")).content.decode()

@@ -10,16 +10,12 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.patients.consent_texts import TEXTS
-from ketaclinic.patients.consents import (
-    consent_current,
-    consent_document_publish,
-    consent_require_current,
-    consent_sign,
-)
 from ketaclinic.patients.models import ConsentSignature
+from ketaclinic.patients.selectors.consents import consent_current, consent_require_current
+from ketaclinic.patients.services.consents import consent_document_publish, consent_sign
 from ketaclinic.printing import sha256_of
-from tests.conftest import signed_in
 from tests.factories import StaffFactory
+from tests.steps import signed_in
 
 # A 1x1 PNG, as the signature pad would send.
 PNG = (

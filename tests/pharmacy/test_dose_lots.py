@@ -12,14 +12,13 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.pharmacy.models import DrugLot, StockMovement
 from ketaclinic.sessions.models import DoseAdministration
-from tests.conftest import signed_in
 from tests.factories import DrugLotFactory, DrugProductFactory, TreatmentCenterFactory
-from tests.sessions.test_administration import prepared
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from tests.sessions.steps import prepared
+from tests.steps import signed_in
 
 
 @pytest.mark.django_db
-def test_the_concentration_and_volume_come_from_the_lot_with_the_vial_count(session):  # noqa: F811
+def test_the_concentration_and_volume_come_from_the_lot_with_the_vial_count(session):
     lot = DrugLotFactory(center=session.patient.center, lot_number="KET-2291", units_on_hand=12)
     dose = prepared(session, lot=lot)
     # 0.5 mg/kg x 80 kg = 40 mg; 40 mg / 10 mg/mL (the lot's product) = 4 mL; 50 mg drawn: 1 vial of 100 mg
@@ -35,7 +34,7 @@ def test_the_concentration_and_volume_come_from_the_lot_with_the_vial_count(sess
 
 
 @pytest.mark.django_db
-def test_a_tenfold_weaker_vial_gives_ten_times_the_volume_not_a_typed_error(session):  # noqa: F811
+def test_a_tenfold_weaker_vial_gives_ten_times_the_volume_not_a_typed_error(session):
     """1 mg/mL cannot be typed against a 10 mg/mL vial: the strength is the lot's, so the volume follows it."""
     weak = DrugProductFactory(strength_mg_per_ml=Decimal("1"), unit_volume_ml=Decimal("50"))
     dose = prepared(session, lot=DrugLotFactory(center=session.patient.center, product=weak))
@@ -44,14 +43,14 @@ def test_a_tenfold_weaker_vial_gives_ten_times_the_volume_not_a_typed_error(sess
 
 
 @pytest.mark.django_db
-def test_the_dose_cannot_take_a_typed_concentration(session):  # noqa: F811
+def test_the_dose_cannot_take_a_typed_concentration(session):
     with pytest.raises(TypeError):
         prepared(session, concentration_mg_per_ml=Decimal("1"))
     assert not DoseAdministration.objects.exists()
 
 
 @pytest.mark.django_db
-def test_drawing_more_than_one_vial_counts_every_vial(session):  # noqa: F811
+def test_drawing_more_than_one_vial_counts_every_vial(session):
     small = DrugProductFactory(unit_volume_ml=Decimal("5"))  # 50 mg a vial
     lot = DrugLotFactory(center=session.patient.center, product=small, units_on_hand=3)
     dose = prepared(session, lot=lot, weight_kg=Decimal("250"), drawn_mg=Decimal("100"))  # capped at 100 mg
@@ -72,7 +71,7 @@ def test_drawing_more_than_one_vial_counts_every_vial(session):  # noqa: F811
     ],
 )
 def test_a_lot_that_is_out_of_date_empty_or_the_wrong_drug_is_refused_and_nothing_moves(
-    session,  # noqa: F811
+    session,
     lot_kwargs,
     code,
 ):
@@ -85,7 +84,7 @@ def test_a_lot_that_is_out_of_date_empty_or_the_wrong_drug_is_refused_and_nothin
 
 
 @pytest.mark.django_db
-def test_a_lot_held_at_another_center_is_refused(session):  # noqa: F811
+def test_a_lot_held_at_another_center_is_refused(session):
     lot = DrugLotFactory(center=TreatmentCenterFactory(organization=session.patient.center.organization))
     with pytest.raises(RuleViolation) as raised:
         prepared(session, lot=lot)
@@ -94,7 +93,7 @@ def test_a_lot_held_at_another_center_is_refused(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_more_vials_than_the_lot_holds_are_refused(session):  # noqa: F811
+def test_more_vials_than_the_lot_holds_are_refused(session):
     small = DrugProductFactory(unit_volume_ml=Decimal("5"))  # 50 mg a vial
     lot = DrugLotFactory(center=session.patient.center, product=small, units_on_hand=1)
     with pytest.raises(RuleViolation) as raised:
@@ -105,7 +104,7 @@ def test_more_vials_than_the_lot_holds_are_refused(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_the_dose_form_lists_only_usable_lots_and_the_flowsheet_shows_the_vials(session):  # noqa: F811
+def test_the_dose_form_lists_only_usable_lots_and_the_flowsheet_shows_the_vials(session):
     center = session.patient.center
     good = DrugLotFactory(center=center, lot_number="KET-GOOD")
     DrugLotFactory(center=center, lot_number="KET-OLD", expires_on=dt.date(2020, 1, 1))

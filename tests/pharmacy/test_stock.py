@@ -14,8 +14,8 @@ from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, DrugProduct, StockMovement
 from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, StaffFactory
+from tests.steps import signed_in
 
 EXPIRES = dt.date(2030, 6, 30)
 

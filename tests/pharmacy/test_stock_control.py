@@ -12,8 +12,8 @@ from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, StockMovement
 from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive, drug_product_ensure
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, StaffFactory
+from tests.steps import signed_in
 
 EXPIRES = dt.date(2030, 6, 30)
 

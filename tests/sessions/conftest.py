@@ -14,6 +14,7 @@ import time_machine
 from ketaclinic.core.permissions import Role
 from ketaclinic.sessions.models import RemsEnrollment
 from tests.factories import ChairFactory, PatientFactory, StaffFactory, StandInPlanFactory
+from tests.sessions.steps import signed_plan
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -45,4 +46,25 @@ def esketamine(center: Any) -> dict[str, Any]:
         "nurse": nurse,
         "chair": ChairFactory(room__center=center),
         "patient": patient,
+    }
+
+
+@pytest.fixture
+def second_nurse(center: Any) -> Any:
+    """A nurse of the same center who checks a dose with their password."""
+    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
+
+
+@pytest.fixture
+def setting(center: Any) -> dict[str, Any]:
+    """A prescriber, a nurse, a patient with a signed IV plan, and a chair, ready to book."""
+    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
+    nurse = StaffFactory(center=center, role=Role.NURSE)
+    patient = PatientFactory(center=center)
+    return {
+        "prescriber": prescriber,
+        "nurse": nurse,
+        "patient": patient,
+        "chair": ChairFactory(room__center=center),
+        "plan": signed_plan(prescriber, patient),
     }

@@ -14,8 +14,11 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.patients.services import pregnancy_test_record
-from ketaclinic.sessions.administration import (
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
+from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
+from ketaclinic.sessions.services.booking import treatment_session_close
+from ketaclinic.sessions.services.checklist import pre_session_check_record, pre_session_override
+from ketaclinic.sessions.services.dose import (
     device_given,
     dose_prepare,
     dose_start,
@@ -25,72 +28,22 @@ from ketaclinic.sessions.administration import (
     intervention_record,
     waste_record,
 )
-from ketaclinic.sessions.checklist import pre_session_check_record, pre_session_override
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
-from ketaclinic.sessions.services import rems_enrollment_record, treatment_session_close
-from tests.conftest import signed_in
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.rems import rems_enrollment_record
 from tests.factories import (
     PASSWORD,
-    DrugLotFactory,
-    DrugProductFactory,
     PatientFactory,
     StaffFactory,
     StandInPlanFactory,
     TreatmentSessionFactory,
     consent_on_file,
 )
-from tests.sessions.test_checklist import ALL_CONFIRMED, ready
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
-
-LOT = {"lot_number": "KET-2291", "lot_expires_on": dt.date(2030, 1, 31)}
-
-
-def lot_for(session, *, lot_number: str = LOT["lot_number"], lot_expires_on=LOT["lot_expires_on"]):  # type: ignore[no-untyped-def]  # noqa: F811
-    """A lot on the shelf of the session's center for its route: 10 mg/mL vials, or 28 mg devices."""
-    if not lot_number.strip():
-        return None  # nothing picked
-    esketamine = session.plan.route == "esketamine_nasal_spray"
-    product = DrugProductFactory(esketamine=esketamine)
-    return DrugLotFactory(
-        center=session.patient.center, product=product, lot_number=lot_number, expires_on=lot_expires_on
-    )
-
-
-@pytest.fixture
-def second_nurse(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
-
-
-def prepared(session, **changes):  # type: ignore[no-untyped-def]  # noqa: F811
-    """Prepare the dose from a lot on the center's shelf (``lot_number``/``lot_expires_on`` shape that lot)."""
-    lot_changes = {name: changes.pop(name) for name in ("lot_number", "lot_expires_on") if name in changes}
-    values = {"weight_kg": Decimal("80"), "drawn_mg": Decimal("50")}
-    lot = changes.pop("lot") if "lot" in changes else lot_for(session, **lot_changes)
-    return dose_prepare(actor=session.nurse, session=session, lot=lot, **(values | changes))
-
-
-def prepare_post(session):  # type: ignore[no-untyped-def]  # noqa: F811
-    """The dose form as the nurse submits it: 80 kg, 50 mg drawn from a lot picked from the list."""
-    return {"weight_kg": "80", "lot": str(lot_for(session).external_id), "drawn_mg": "50"}
-
-
-def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ignore[no-untyped-def]  # noqa: F811
-    """A dose started after a passed checklist and a second clinician's check, some minutes ago."""
-    began = timezone.now() - dt.timedelta(minutes=minutes_ago)
-    if minutes_ago:
-        # The session began with its dose; just after midnight that was yesterday's session.
-        session.ends_at, session.starts_at = began + (session.ends_at - session.starts_at), began
-        session.save(update_fields=["starts_at", "ends_at"])
-    with time_machine.travel(began):
-        ready(center, session)
-        pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
-        dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
-        return dose_start(actor=session.nurse, dose=dose)
+from tests.sessions.steps import ALL_CONFIRMED, lot_for, prepare_post, prepared, ready, running
+from tests.steps import signed_in
 
 
 @pytest.mark.django_db
-def test_the_iv_dose_comes_from_the_plan_and_todays_weight_with_its_arithmetic(session):  # noqa: F811
+def test_the_iv_dose_comes_from_the_plan_and_todays_weight_with_its_arithmetic(session):
     dose = prepared(session)
     # 0.5 mg/kg x 80 kg = 40 mg; 40 mg / 10 mg/mL = 4 mL; 4 mL over 40 min = 6 mL/h
     assert (dose.dose_mg, dose.volume_ml, dose.rate_ml_per_hour, dose.capped) == (
@@ -105,7 +58,7 @@ def test_the_iv_dose_comes_from_the_plan_and_todays_weight_with_its_arithmetic(s
 
 
 @pytest.mark.django_db
-def test_the_protocol_cap_holds_whatever_the_weight(session):  # noqa: F811
+def test_the_protocol_cap_holds_whatever_the_weight(session):
     dose = prepared(session, weight_kg=Decimal("250"), drawn_mg=Decimal("100"))
     assert (dose.calculated_mg, dose.dose_mg, dose.cap_mg, dose.capped) == (
         Decimal("125.00"),
@@ -116,7 +69,7 @@ def test_the_protocol_cap_holds_whatever_the_weight(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_a_dose_above_the_cap_even_around_the_service(session):  # noqa: F811
+def test_the_database_refuses_a_dose_above_the_cap_even_around_the_service(session):
     dose = prepared(session)
     dose.dose_mg = dose.cap_mg + 1
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -134,7 +87,7 @@ def test_the_database_refuses_a_dose_above_the_cap_even_around_the_service(sessi
         ({"lot_number": "  "}, "required"),
     ],
 )
-def test_impossible_inputs_are_refused_and_nothing_is_kept(session, changes, code):  # noqa: F811
+def test_impossible_inputs_are_refused_and_nothing_is_kept(session, changes, code):
     with pytest.raises(RuleViolation) as raised:
         prepared(session, **changes)
     assert code in (raised.value.code, raised.value.field)
@@ -142,14 +95,14 @@ def test_impossible_inputs_are_refused_and_nothing_is_kept(session, changes, cod
 
 
 @pytest.mark.django_db
-def test_one_dose_per_session(session):  # noqa: F811
+def test_one_dose_per_session(session):
     prepared(session)
     with pytest.raises(Conflict):
         prepared(session)
 
 
 @pytest.mark.django_db
-def test_a_second_clinician_verifies_with_their_password(session, second_nurse):  # noqa: F811
+def test_a_second_clinician_verifies_with_their_password(session, second_nurse):
     dose = prepared(session)
     with pytest.raises(RuleViolation) as raised:
         dose_verify(actor=session.nurse, dose=dose, password=PASSWORD)
@@ -163,7 +116,7 @@ def test_a_second_clinician_verifies_with_their_password(session, second_nurse):
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_a_self_verified_dose(session):  # noqa: F811
+def test_the_database_refuses_a_self_verified_dose(session):
     dose = prepared(session)
     dose.verified_by, dose.verified_at = session.nurse, timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -171,7 +124,7 @@ def test_the_database_refuses_a_self_verified_dose(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_front_desk_cannot_prepare_or_verify(center, session):  # noqa: F811
+def test_front_desk_cannot_prepare_or_verify(center, session):
     desk = StaffFactory(center=center, role=Role.FRONT_DESK, with_password=True)
     with pytest.raises(Forbidden):
         dose_prepare(actor=desk, session=session, weight_kg=80, drawn_mg=50, lot=lot_for(session))
@@ -180,7 +133,7 @@ def test_front_desk_cannot_prepare_or_verify(center, session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_the_dose_cannot_start_unverified_or_before_the_checklist_passes(center, session, second_nurse):  # noqa: F811
+def test_the_dose_cannot_start_unverified_or_before_the_checklist_passes(center, session, second_nurse):
     dose = prepared(session)
     with pytest.raises(Conflict) as raised:
         dose_start(actor=session.nurse, dose=dose)
@@ -201,7 +154,7 @@ def test_the_dose_cannot_start_unverified_or_before_the_checklist_passes(center,
 
 
 @pytest.mark.django_db
-def test_pause_resume_and_complete_are_timed_events(center, session, second_nurse):  # noqa: F811
+def test_pause_resume_and_complete_are_timed_events(center, session, second_nurse):
     dose = running(center, session, second_nurse)
     with pytest.raises(RuleViolation):
         dose_step(actor=session.nurse, dose=dose, step="pause")  # no reason
@@ -220,7 +173,7 @@ def test_pause_resume_and_complete_are_timed_events(center, session, second_nurs
 
 
 @pytest.mark.django_db
-def test_time_paused_does_not_count_towards_the_infusion(center, session, second_nurse):  # noqa: F811
+def test_time_paused_does_not_count_towards_the_infusion(center, session, second_nurse):
     dose = running(center, session, second_nurse, minutes_ago=45)
     with time_machine.travel(dose.started_at + dt.timedelta(minutes=20)):
         dose_step(actor=session.nurse, dose=dose, step="pause", reason="SBP 186, rechecking")
@@ -234,7 +187,7 @@ def test_time_paused_does_not_count_towards_the_infusion(center, session, second
 
 
 @pytest.mark.django_db
-def test_no_dose_starts_on_a_cancelled_session(center, session, second_nurse):  # noqa: F811
+def test_no_dose_starts_on_a_cancelled_session(center, session, second_nurse):
     ready(center, session)
     pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
@@ -248,7 +201,7 @@ def test_no_dose_starts_on_a_cancelled_session(center, session, second_nurse):  
 @pytest.mark.django_db
 def test_a_stop_records_what_was_given_and_waste_must_balance_with_a_witness(
     center,
-    session,  # noqa: F811
+    session,
     second_nurse,
 ):
     dose = running(center, session, second_nurse)
@@ -277,7 +230,7 @@ def test_a_stop_records_what_was_given_and_waste_must_balance_with_a_witness(
 @pytest.mark.django_db
 def test_an_intervention_names_drug_dose_route_reason_and_the_ordering_prescriber(
     center,
-    session,  # noqa: F811
+    session,
     second_nurse,
 ):
     with pytest.raises(RuleViolation) as raised:
@@ -304,7 +257,7 @@ def test_an_intervention_names_drug_dose_route_reason_and_the_ordering_prescribe
 
 
 @pytest.fixture
-def esketamine_session(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
+def esketamine_session(center, session):  # type: ignore[no-untyped-def]
     patient = PatientFactory(center=center)
     plan = StandInPlanFactory(
         patient=patient,
@@ -361,7 +314,7 @@ def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketam
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):  # noqa: F811
+def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     nurse = signed_in(session.nurse)
     response = nurse.post(
@@ -386,7 +339,7 @@ def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):  
 
 
 @pytest.mark.django_db
-def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(session, second_nurse):  # noqa: F811
+def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(session, second_nurse):
     wrong = prepared(session, weight_kg=Decimal("90"))  # the patient weighs 80 kg
     with pytest.raises(RuleViolation) as raised:
         dose_withdraw(actor=session.nurse, dose=wrong, reason="", witness=second_nurse, witness_password=PASSWORD)
@@ -416,7 +369,7 @@ def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(
 
 
 @pytest.mark.django_db
-def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):  # noqa: F811
+def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):
     dose = running(center, session, second_nurse)
     with pytest.raises(Conflict):
         dose_withdraw(
@@ -425,7 +378,7 @@ def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):  # n
 
 
 @pytest.mark.django_db
-def test_an_intervention_given_before_it_was_charted_keeps_its_time(center, session):  # noqa: F811
+def test_an_intervention_given_before_it_was_charted_keeps_its_time(center, session):
     # Half an hour into the session, charting what was given ten minutes ago (any time of day).
     now = (session.starts_at + dt.timedelta(minutes=30)).replace(second=0, microsecond=0)
     given = now - dt.timedelta(minutes=10)

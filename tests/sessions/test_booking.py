@@ -11,44 +11,12 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.sessions.models import TreatmentSession
-from ketaclinic.sessions.services import treatment_series_book, treatment_session_close
-from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
-from tests.conftest import signed_in
-from tests.factories import PASSWORD, ChairFactory, PatientFactory, StaffFactory, eligible_consultation_sign
+from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
+from tests.factories import ChairFactory, PatientFactory, StaffFactory
+from tests.sessions.steps import next_monday_at, signed_plan
+from tests.steps import signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
-
-
-def next_monday_at(hour: int) -> dt.datetime:
-    today = timezone.localdate()
-    monday = today + dt.timedelta(days=7 - today.weekday())
-    return dt.datetime.combine(monday, dt.time(hour), tzinfo=LA)
-
-
-def signed_plan(prescriber, patient):  # type: ignore[no-untyped-def]
-    eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    fields = plan_defaults(protocol_get("iv_racemic_ketamine")) | {
-        "indication": "TRD",
-        "goals": "Remission",
-        "measurement_instruments": ["phq9"],
-        "phase": "induction",
-        "re_evaluation_due_on": timezone.localdate() + dt.timedelta(days=30),
-    }
-    return treatment_plan_sign(actor=prescriber, patient=patient, fields=fields, password=PASSWORD)
-
-
-@pytest.fixture
-def setting(center):  # type: ignore[no-untyped-def]
-    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
-    nurse = StaffFactory(center=center, role=Role.NURSE)
-    patient = PatientFactory(center=center)
-    return {
-        "prescriber": prescriber,
-        "nurse": nurse,
-        "patient": patient,
-        "chair": ChairFactory(room__center=center),
-        "plan": signed_plan(prescriber, patient),
-    }
 
 
 @pytest.mark.django_db
@@ -251,7 +219,7 @@ def test_the_sessions_tab_books_the_series(setting):
 def test_esketamine_cannot_be_booked_until_the_rems_enrollment_is_on_file(center, setting):
     from decimal import Decimal
 
-    from ketaclinic.sessions.services import rems_enrollment_record
+    from ketaclinic.sessions.services.rems import rems_enrollment_record
     from tests.factories import StandInPlanFactory
 
     patient = PatientFactory(center=center)

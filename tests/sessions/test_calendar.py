@@ -8,14 +8,14 @@ import pytest
 from django.urls import reverse
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.selectors import CalendarBy, center_calendar
-from ketaclinic.sessions.services import treatment_series_book, treatment_session_close
-from tests.conftest import signed_in
+from ketaclinic.sessions.selectors.calendar import CalendarBy, center_calendar
+from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
 from tests.factories import ChairFactory, PatientFactory, StaffFactory, TreatmentCenterFactory
-from tests.sessions.test_booking import next_monday_at, setting, signed_plan  # noqa: F401 - fixture
+from tests.sessions.steps import next_monday_at, signed_plan
+from tests.steps import signed_in
 
 
-def book(setting, *, chair=None, nurse=None, at=None, count=1):  # type: ignore[no-untyped-def]  # noqa: F811
+def book(setting, *, chair=None, nurse=None, at=None, count=1):  # type: ignore[no-untyped-def]
     patient = PatientFactory(center=setting["chair"].room.center)
     return treatment_series_book(
         actor=setting["nurse"],
@@ -28,7 +28,7 @@ def book(setting, *, chair=None, nurse=None, at=None, count=1):  # type: ignore[
 
 
 @pytest.mark.django_db
-def test_the_week_places_each_session_on_its_local_day_by_chair_and_by_staff(center, setting):  # noqa: F811
+def test_the_week_places_each_session_on_its_local_day_by_chair_and_by_staff(center, setting):
     monday = next_monday_at(9)
     second_chair = ChairFactory(room=setting["chair"].room)
     other_nurse = StaffFactory(center=center, role=Role.NURSE, first_name="Kim", last_name="Ota")
@@ -46,7 +46,7 @@ def test_the_week_places_each_session_on_its_local_day_by_chair_and_by_staff(cen
 
 
 @pytest.mark.django_db
-def test_cancelled_sessions_stay_on_the_calendar_marked(center, setting):  # noqa: F811
+def test_cancelled_sessions_stay_on_the_calendar_marked(center, setting):
     (session,) = book(setting)
     treatment_session_close(actor=setting["nurse"], session=session, status="cancelled", reason="Flu")
     page = signed_in(setting["nurse"]).get(reverse("sessions:week") + f"?date={next_monday_at(9).date()}")
@@ -55,7 +55,7 @@ def test_cancelled_sessions_stay_on_the_calendar_marked(center, setting):  # noq
 
 
 @pytest.mark.django_db
-def test_the_week_page_shows_the_week_from_monday_and_toggles_by_staff(center, setting):  # noqa: F811
+def test_the_week_page_shows_the_week_from_monday_and_toggles_by_staff(center, setting):
     (session,) = book(setting, at=next_monday_at(9) + dt.timedelta(days=2))
     client = signed_in(setting["nurse"])
     wednesday = (next_monday_at(9) + dt.timedelta(days=2)).date()
@@ -67,7 +67,7 @@ def test_the_week_page_shows_the_week_from_monday_and_toggles_by_staff(center, s
 
 
 @pytest.mark.django_db
-def test_the_day_view_groups_by_staff_on_request(center, setting):  # noqa: F811
+def test_the_day_view_groups_by_staff_on_request(center, setting):
     (session,) = book(setting)
     page = signed_in(setting["nurse"]).get(reverse("sessions:day") + f"?date={next_monday_at(9).date()}&by=staff")
     body = page.content.decode()
@@ -76,7 +76,7 @@ def test_the_day_view_groups_by_staff_on_request(center, setting):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_another_centers_calendar_is_not_found(center, setting):  # noqa: F811
+def test_another_centers_calendar_is_not_found(center, setting):
     from ketaclinic.core.errors import NotFound
 
     with pytest.raises(NotFound):
@@ -87,7 +87,7 @@ def test_another_centers_calendar_is_not_found(center, setting):  # noqa: F811
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [1, 10])
-def test_week_query_count_is_flat(django_assert_num_queries, center, setting, count):  # noqa: F811
+def test_week_query_count_is_flat(django_assert_num_queries, center, setting, count):
     for n in range(count):
         book(
             setting, chair=ChairFactory(room=setting["chair"].room), nurse=StaffFactory(center=center, role=Role.NURSE)
@@ -103,14 +103,14 @@ def test_week_query_count_is_flat(django_assert_num_queries, center, setting, co
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "garbage", ""])
-def test_an_impossible_date_opens_today(setting, date):  # noqa: F811
+def test_an_impossible_date_opens_today(setting, date):
     client = signed_in(setting["nurse"])
     for name in ("sessions:day", "sessions:week"):
         assert client.get(reverse(name) + f"?date={date}&by=other").status_code == 200
 
 
 @pytest.mark.django_db
-def test_the_day_list_asks_about_reminders_only_for_sessions_still_ahead(center, setting):  # noqa: F811
+def test_the_day_list_asks_about_reminders_only_for_sessions_still_ahead(center, setting):
     from django.utils import timezone
 
     from tests.factories import StandInPlanFactory, TreatmentSessionFactory

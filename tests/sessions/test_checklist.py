@@ -5,41 +5,18 @@ import pytest
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures.services import questionnaire_response_save
-from ketaclinic.sessions.checklist import (
-    NURSE_ITEMS,
+from ketaclinic.sessions.services.checklist import (
     pre_session_check_record,
     pre_session_override,
     session_start_check,
 )
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from tests.factories import StaffFactory, consent_on_file
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
-
-ALL_CONFIRMED = dict.fromkeys(NURSE_ITEMS, True)
-
-
-def ready(center, session) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    """Consent, calm pre-dose vitals and today's PHQ-9, as the record would show them."""
-    patient = session.patient
-    consent_on_file(patient=patient, route="iv", witness=session.nurse)
-    vital_sign_record(
-        actor=session.nurse,
-        session=session,
-        values={"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98},
-    )
-    questionnaire_response_save(
-        actor=session.nurse,
-        patient=patient,
-        instrument_code="phq9",
-        answers=dict.fromkeys(range(1, 10), 1) | {9: 0},
-        source="staff",
-        complete=True,
-    )
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from tests.factories import StaffFactory
+from tests.sessions.steps import ALL_CONFIRMED, ready
 
 
 @pytest.mark.django_db
-def test_the_checklist_passes_when_the_nurse_confirms_and_the_record_agrees(center, session):  # noqa: F811
+def test_the_checklist_passes_when_the_nurse_confirms_and_the_record_agrees(center, session):
     ready(center, session)
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
@@ -48,7 +25,7 @@ def test_the_checklist_passes_when_the_nurse_confirms_and_the_record_agrees(cent
 
 
 @pytest.mark.django_db
-def test_missing_consent_blocks_the_start_and_says_so(center, session):  # noqa: F811
+def test_missing_consent_blocks_the_start_and_says_so(center, session):
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     assert set(check.open_items) == {"consent", "predose_vitals", "questionnaire"}
     with pytest.raises(RuleViolation, match="Current signed consent"):
@@ -56,7 +33,7 @@ def test_missing_consent_blocks_the_start_and_says_so(center, session):  # noqa:
 
 
 @pytest.mark.django_db
-def test_high_pre_dose_blood_pressure_fails_the_vitals_item(center, session):  # noqa: F811
+def test_high_pre_dose_blood_pressure_fails_the_vitals_item(center, session):
     ready(center, session)
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
@@ -65,7 +42,7 @@ def test_high_pre_dose_blood_pressure_fails_the_vitals_item(center, session):  #
 
 
 @pytest.mark.django_db
-def test_only_a_prescriber_overrides_one_item_with_a_written_reason(center, session):  # noqa: F811
+def test_only_a_prescriber_overrides_one_item_with_a_written_reason(center, session):
     ready(center, session)
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED | {"fasting": False})
     with pytest.raises(Forbidden):
@@ -91,7 +68,7 @@ def test_only_a_prescriber_overrides_one_item_with_a_written_reason(center, sess
 
 
 @pytest.mark.django_db
-def test_missing_consent_cannot_be_overridden_and_only_one_item_can(center, session):  # noqa: F811
+def test_missing_consent_cannot_be_overridden_and_only_one_item_can(center, session):
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation) as raised:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 
 import pytest
@@ -18,47 +17,28 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, NotFound
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS
+from ketaclinic.measures.services.links import MAX_IDENTITY_ATTEMPTS
 from ketaclinic.measures.tasks import send_measurement_reminders
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
-from ketaclinic.sessions.confirmations import (
+from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
+from ketaclinic.sessions.services.booking import treatment_session_close
+from ketaclinic.sessions.services.confirmations import (
     session_confirmation_answer,
     session_confirmation_open,
     session_confirmation_send,
     session_confirmations_queue,
 )
-from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
-from ketaclinic.sessions.services import treatment_session_close
 from ketaclinic.sessions.tasks import send_session_confirmations
-from ketaclinic.treatment.models import TreatmentPlan
-from tests.conftest import signed_in
 from tests.factories import (
     PatientFactory,
     StaffFactory,
-    StandInPlanFactory,
     TreatmentCenterFactory,
-    TreatmentSessionFactory,
 )
+from tests.sessions.steps import link_from, session_at, tomorrow_at
+from tests.steps import signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-
-
-def session_at(patient, starts_at: dt.datetime, **fields) -> TreatmentSession:  # type: ignore[no-untyped-def]
-    plan = TreatmentPlan.objects.filter(patient=patient).first() or StandInPlanFactory(patient=patient)
-    return TreatmentSessionFactory(plan=plan, starts_at=starts_at, **fields)
-
-
-def tomorrow_at(hour: int, minute: int = 0) -> dt.datetime:
-    """Tomorrow at the given local time in Buena Park, by the real clock (for links that must not expire)."""
-    tomorrow = timezone.now().astimezone(LA).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, dt.time(hour, minute), tzinfo=LA)
-
-
-def link_from(body: str) -> str:
-    match = re.search(r"https?://\S+?(/c/[^/\s]+/)", body)
-    assert match, body
-    return match.group(1)
 
 
 def token_of(url: str) -> str:

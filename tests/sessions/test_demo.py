@@ -24,7 +24,7 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
-from tests.conftest import signed_in
+from tests.steps import signed_in
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 # A Thursday lunchtime: the centers are open (8:00 to 18:00), with the morning behind them.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import urllib.error
@@ -11,69 +10,17 @@ import urllib.request
 import pytest
 from django.db import connections
 from django.test import Client
-from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.core.permissions import Role
 from ketaclinic.core.tokens import token_digest
-from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
-from tests.factories import ChairFactory, PatientFactory, StaffFactory, TreatmentCenterFactory
-from tests.treatment.test_plans import iv_plan
-
-TOKEN = "monitor-token-for-chair-1a-0123456789"
-
-
-@pytest.fixture
-def session(center):  # type: ignore[no-untyped-def]
-    from ketaclinic.treatment.services import treatment_plan_sign
-    from tests.factories import PASSWORD, eligible_consultation_sign
-
-    prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
-    patient = PatientFactory(center=center)
-    eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    plan = treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
-    now = timezone.now()
-    return TreatmentSession.objects.create(
-        patient=patient,
-        plan=plan,
-        chair=ChairFactory(room__center=center),
-        nurse=prescriber,
-        number_in_series=1,
-        starts_at=now,
-        ends_at=now + dt.timedelta(minutes=80),
-        booked_by=prescriber,
-        booked_at=now,
-    )
+from ketaclinic.sessions.models import MonitorDevice, VitalSign
+from tests.factories import TreatmentCenterFactory
+from tests.sessions.steps import TOKEN, batch, post
 
 
 @pytest.fixture
 def device(center):  # type: ignore[no-untyped-def]
     return MonitorDevice.objects.create(center=center, label="Chair 1A monitor", token_hash=token_digest(TOKEN))
-
-
-def batch(start: dt.datetime) -> dict:  # type: ignore[type-arg]
-    return {
-        "readings": [
-            {
-                "idempotency_key": f"r{n}",
-                "measured_at": (start + dt.timedelta(minutes=10 * n)).isoformat(),
-                "systolic_mmhg": 128 + 30 * n,
-                "diastolic_mmhg": 80,
-                "heart_rate_bpm": 72,
-                "spo2_percent": 98,
-            }
-            for n in range(3)
-        ]
-    }
-
-
-def post(client: Client, session, body, token: str = TOKEN):  # type: ignore[no-untyped-def]
-    return client.post(
-        f"/api/v1/sessions/{session.external_id}/vitals",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
 
 
 @pytest.mark.django_db

@@ -13,15 +13,19 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.administration import dose_step
-from ketaclinic.sessions.discharge import discharge_assess
-from ketaclinic.sessions.flowsheet import vital_sign_record
 from ketaclinic.sessions.models import SessionNote, SessionNoteAmendment, SignedRecordLocked, TreatmentSession
-from ketaclinic.sessions.notes import session_note_amend, session_note_draft, session_note_edit, session_note_sign
-from tests.conftest import signed_in
+from ketaclinic.sessions.services.discharge import discharge_assess
+from ketaclinic.sessions.services.dose import dose_step
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.notes import (
+    session_note_amend,
+    session_note_draft,
+    session_note_edit,
+    session_note_sign,
+)
 from tests.factories import PASSWORD, StaffFactory
-from tests.sessions.test_administration import running, second_nurse  # noqa: F401 - fixture
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from tests.sessions.steps import prepared, running
+from tests.steps import signed_in
 
 NURSE_SAYS_YES = {
     "alert_and_oriented": True,
@@ -33,14 +37,14 @@ NURSE_SAYS_YES = {
 CALM = {"systolic_mmhg": 128, "diastolic_mmhg": 80, "heart_rate_bpm": 74, "spo2_percent": 98}
 
 
-def completed_dose(center, session, nurse2):  # type: ignore[no-untyped-def]  # noqa: F811
+def completed_dose(center, session, nurse2):  # type: ignore[no-untyped-def]
     """An infusion that started 40 minutes ago and has just run its course."""
     dose = running(center, session, nurse2, minutes_ago=40)
     return dose_step(actor=session.nurse, dose=dose, step="complete")
 
 
 @pytest.mark.django_db
-def test_discharge_waits_for_the_observation_time_and_names_what_is_open(center, session, second_nurse):  # noqa: F811
+def test_discharge_waits_for_the_observation_time_and_names_what_is_open(center, session, second_nurse):
     completed_dose(center, session, second_nurse)
     vital_sign_record(actor=session.nurse, session=session, values=CALM)
     early = discharge_assess(actor=session.nurse, session=session, confirmed=NURSE_SAYS_YES, escort_name="Sam Lee")
@@ -60,7 +64,7 @@ def test_discharge_waits_for_the_observation_time_and_names_what_is_open(center,
 
 
 @pytest.mark.django_db
-def test_an_unconfirmed_criterion_keeps_the_patient_in_the_chair(center, session, second_nurse):  # noqa: F811
+def test_an_unconfirmed_criterion_keeps_the_patient_in_the_chair(center, session, second_nurse):
     completed_dose(center, session, second_nurse)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=45)):
         vital_sign_record(actor=session.nurse, session=session, values=CALM)
@@ -75,7 +79,7 @@ def test_an_unconfirmed_criterion_keeps_the_patient_in_the_chair(center, session
 
 
 @pytest.mark.django_db
-def test_discharge_needs_an_ended_dose_and_a_named_escort(center, session, second_nurse):  # noqa: F811
+def test_discharge_needs_an_ended_dose_and_a_named_escort(center, session, second_nurse):
     with pytest.raises(RuleViolation) as raised:
         discharge_assess(actor=session.nurse, session=session, confirmed=NURSE_SAYS_YES, escort_name="Sam")
     assert raised.value.code == "dose_not_ended"
@@ -86,7 +90,7 @@ def test_discharge_needs_an_ended_dose_and_a_named_escort(center, session, secon
 
 
 @pytest.mark.django_db
-def test_the_note_is_drafted_from_the_record(center, session, second_nurse):  # noqa: F811
+def test_the_note_is_drafted_from_the_record(center, session, second_nurse):
     completed_dose(center, session, second_nurse)
     vital_sign_record(actor=session.nurse, session=session, values=CALM | {"systolic_mmhg": 186})
     note = session_note_draft(actor=session.nurse, session=session)
@@ -99,7 +103,7 @@ def test_the_note_is_drafted_from_the_record(center, session, second_nurse):  # 
 
 
 @pytest.mark.django_db
-def test_a_signed_note_cannot_change_except_by_amendment(center, session, second_nurse):  # noqa: F811
+def test_a_signed_note_cannot_change_except_by_amendment(center, session, second_nurse):
     note = session_note_draft(actor=session.nurse, session=session)
     note = session_note_edit(actor=session.nurse, note=note, text="Uneventful infusion. Patient tolerated well.")
     with pytest.raises(Forbidden):
@@ -138,7 +142,7 @@ def test_a_signed_note_cannot_change_except_by_amendment(center, session, second
 
 
 @pytest.mark.django_db
-def test_amendments_need_a_reason_and_a_signed_note(session):  # noqa: F811
+def test_amendments_need_a_reason_and_a_signed_note(session):
     note = session_note_draft(actor=session.nurse, session=session)
     with pytest.raises(Conflict):
         session_note_amend(actor=session.nurse, note=note, text="x", reason="y", password=PASSWORD)
@@ -148,7 +152,7 @@ def test_amendments_need_a_reason_and_a_signed_note(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_a_therapist_may_read_but_not_sign_the_note(center, session):  # noqa: F811
+def test_a_therapist_may_read_but_not_sign_the_note(center, session):
     note = session_note_draft(actor=session.nurse, session=session)
     therapist = StaffFactory(center=center, role=Role.THERAPIST, with_password=True)
     with pytest.raises(Forbidden):
@@ -158,7 +162,7 @@ def test_a_therapist_may_read_but_not_sign_the_note(center, session):  # noqa: F
 
 
 @pytest.mark.django_db
-def test_the_note_is_written_signed_and_amended_over_http(session):  # noqa: F811
+def test_the_note_is_written_signed_and_amended_over_http(session):
     client = signed_in(session.nurse)
     kwargs = {"session_id": session.external_id}
     client.post(reverse("sessions:note", kwargs=kwargs), {"redraft": "1"})
@@ -182,7 +186,7 @@ def test_the_note_is_written_signed_and_amended_over_http(session):  # noqa: F81
 
 
 @pytest.mark.django_db
-def test_what_is_signed_is_the_text_the_signer_had_on_screen(center, session):  # noqa: F811
+def test_what_is_signed_is_the_text_the_signer_had_on_screen(center, session):
     note = session_note_draft(actor=session.nurse, session=session)
     on_screen = "Uneventful session. Escort: sister."
     # Meanwhile a colleague re-drafts the stored copy from the record.
@@ -194,9 +198,8 @@ def test_what_is_signed_is_the_text_the_signer_had_on_screen(center, session):  
 
 
 @pytest.mark.django_db
-def test_a_withdrawn_dose_stays_in_the_note(center, session, second_nurse):  # noqa: F811
-    from ketaclinic.sessions.administration import dose_withdraw
-    from tests.sessions.test_administration import prepared
+def test_a_withdrawn_dose_stays_in_the_note(center, session, second_nurse):
+    from ketaclinic.sessions.services.dose import dose_withdraw
 
     dose_withdraw(
         actor=session.nurse,
@@ -211,7 +214,7 @@ def test_a_withdrawn_dose_stays_in_the_note(center, session, second_nurse):  # n
 
 
 @pytest.mark.django_db
-def test_a_refused_signature_keeps_the_edited_text(session):  # noqa: F811
+def test_a_refused_signature_keeps_the_edited_text(session):
     client = signed_in(session.nurse)
     kwargs = {"session_id": session.external_id}
     client.post(reverse("sessions:note", kwargs=kwargs), {"redraft": "1"})

@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 
 from ketaclinic.core.errors import RuleViolation
-from ketaclinic.sessions.administration import dose_compute
 from ketaclinic.sessions.models import TreatmentSession
-from ketaclinic.sessions.services import treatment_series_book, treatment_session_close
-from tests.conftest import signed_in
+from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
+from ketaclinic.sessions.services.dose import dose_compute
+from tests.steps import signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 MONDAY_9 = dt.datetime(2026, 3, 9, 9, tzinfo=LA)

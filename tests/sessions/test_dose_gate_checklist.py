@@ -16,14 +16,13 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.models import QuestionnaireResponse
-from ketaclinic.measures.services import questionnaire_response_save
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import PatientAlert, SexAtBirth
-from ketaclinic.patients.services import (
-    patient_alert_acknowledge,
-    pregnancy_test_mark_entered_in_error,
-    pregnancy_test_record,
-)
-from ketaclinic.sessions.checklist import (
+from ketaclinic.patients.services.alerts import patient_alert_acknowledge
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_mark_entered_in_error, pregnancy_test_record
+from ketaclinic.sessions.models import DoseAdministration
+from ketaclinic.sessions.selectors.flowsheet import post_dose_blood_pressure
+from ketaclinic.sessions.services.checklist import (
     NURSE_ITEMS,
     RECORD_ITEMS,
     pre_session_check_record,
@@ -31,10 +30,7 @@ from ketaclinic.sessions.checklist import (
     session_start_check,
     suicide_risk_review_document,
 )
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from ketaclinic.sessions.models import DoseAdministration
-from ketaclinic.sessions.selectors import post_dose_blood_pressure
-from tests.conftest import signed_in
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from tests.factories import (
     PatientFactory,
     StaffFactory,
@@ -43,8 +39,8 @@ from tests.factories import (
     consent_on_file,
     protocol_settings_of,
 )
-from tests.sessions.test_checklist import ALL_CONFIRMED, ready
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from tests.sessions.steps import ALL_CONFIRMED, ready
+from tests.steps import signed_in
 
 # A weekday morning in Buena Park (15:12 UTC is 08:12 Pacific daylight time).
 MORNING = dt.datetime(2026, 6, 9, 15, 12, tzinfo=dt.UTC)
@@ -72,7 +68,7 @@ def esketamine_session(center, *, sex: str = SexAtBirth.FEMALE, settings: dict |
         min_observation_minutes=120,
         **({"protocol_settings": settings} if settings is not None else {}),
     )
-    session = TreatmentSessionFactory(plan=plan, nurse=prescriber)  # noqa: F811
+    session = TreatmentSessionFactory(plan=plan, nurse=prescriber)
     consent_on_file(patient=patient, route="esketamine_nasal_spray", witness=prescriber)
     questionnaire_response_save(
         actor=prescriber, patient=patient, instrument_code="phq9", answers=PHQ9_CALM, source="staff", complete=True
@@ -80,7 +76,7 @@ def esketamine_session(center, *, sex: str = SexAtBirth.FEMALE, settings: dict |
     return session
 
 
-def negative_test(session, at=None):  # type: ignore[no-untyped-def]  # noqa: F811
+def negative_test(session, at=None):  # type: ignore[no-untyped-def]
     return pregnancy_test_record(
         actor=session.nurse,
         patient=session.patient,
@@ -243,7 +239,7 @@ def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limi
 
 
 @pytest.mark.django_db
-def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, center, session):  # noqa: F811
+def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, center, session):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=2))
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 150, "diastolic_mmhg": 95})
@@ -259,7 +255,7 @@ def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, cen
 # --- item 2: suicide risk ------------------------------------------------------------------------
 
 
-def cssrs_high(session):  # type: ignore[no-untyped-def]  # noqa: F811
+def cssrs_high(session):  # type: ignore[no-untyped-def]
     """C-SSRS worked example (b): Q6 yes within the past 3 months is high."""
     return questionnaire_response_save(
         actor=session.nurse,
@@ -272,7 +268,7 @@ def cssrs_high(session):  # type: ignore[no-untyped-def]  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(clock, center, session):  # noqa: F811
+def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(clock, center, session):
     ready(center, session)
     response = cssrs_high(session)
     assert response.severity == "high"
@@ -294,7 +290,7 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
 
 
 @pytest.mark.django_db
-def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, center, session):  # noqa: F811
+def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, center, session):
     ready(center, session)
     check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
@@ -314,7 +310,7 @@ def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, ce
 
 
 @pytest.mark.django_db
-def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, session):  # noqa: F811
+def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, session):
     ready(center, session)
     PatientAlert.objects.create(
         patient=session.patient,
@@ -329,7 +325,7 @@ def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, 
 
 
 @pytest.mark.django_db
-def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_review(clock, center, session):  # noqa: F811
+def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_review(clock, center, session):
     ready(center, session)
     # A result stored with its verdict but no alert (imported, or raised before alerts existed).
     response = QuestionnaireResponse.objects.create(
@@ -466,7 +462,7 @@ def test_the_40_minute_bp_is_flagged_missed_after_its_window(center, clock):
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_prompts_the_40_minute_bp_for_esketamine_only(center, session, clock):  # noqa: F811
+def test_the_flowsheet_prompts_the_40_minute_bp_for_esketamine_only(center, session, clock):
     eske = esketamine_session(center)
     page = signed_in(eske.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": eske.external_id}))
     assert page.status_code == 200 and "BP due at" not in page.content.decode()  # no dose yet
@@ -504,7 +500,7 @@ def test_a_nurse_records_a_pregnancy_test_on_its_page_and_the_checklist_shows_it
 def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_there(
     clock,
     center,
-    session,  # noqa: F811
+    session,
 ):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=1))

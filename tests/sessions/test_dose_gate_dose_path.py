@@ -14,10 +14,10 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, StockMovement
 from ketaclinic.pharmacy.selectors import drug_lots_for_route
 from ketaclinic.pharmacy.services import drug_product_ensure
-from ketaclinic.sessions.administration import dose_compute, dose_prepare, dose_start, dose_verify
-from ketaclinic.sessions.checklist import pre_session_check_record
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
-from ketaclinic.sessions.plans import protocol_setting
+from ketaclinic.sessions.protocol_settings import protocol_setting
+from ketaclinic.sessions.services.checklist import pre_session_check_record
+from ketaclinic.sessions.services.dose import dose_compute, dose_prepare, dose_start, dose_verify
 from ketaclinic.treatment.services import treatment_plan_sign
 from tests.factories import (
     PASSWORD,
@@ -31,19 +31,12 @@ from tests.factories import (
     eligible_consultation_sign,
     protocol_settings_of,
 )
-from tests.sessions.test_administration import lot_for, prepared
-from tests.sessions.test_checklist import ALL_CONFIRMED, ready
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
-from tests.treatment.test_plans import iv_plan
+from tests.sessions.steps import ALL_CONFIRMED, lot_for, prepared, ready
+from tests.treatment.steps import iv_plan
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 WEDNESDAY_10 = dt.datetime(2026, 12, 2, 10, tzinfo=LA)
 MONDAY_10 = dt.datetime(2026, 12, 7, 10, tzinfo=LA)
-
-
-@pytest.fixture
-def second_nurse(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
 
 
 def signed_session(center, *, starts_at: dt.datetime) -> TreatmentSession:  # type: ignore[no-untyped-def]
@@ -115,7 +108,7 @@ def test_a_dose_prepared_for_todays_session_is_not_verified_or_started_another_d
 
 
 @pytest.mark.django_db
-def test_an_iv_weight_outside_the_protocols_range_is_refused(session):  # noqa: F811
+def test_an_iv_weight_outside_the_protocols_range_is_refused(session):
     with pytest.raises(RuleViolation) as raised:
         prepared(session, weight_kg=Decimal("340"), drawn_mg=Decimal("100"))
     assert raised.value.field == "weight_kg" and "250" in str(raised.value)
@@ -239,7 +232,7 @@ def test_840_mg_typed_for_84_draws_nothing(center):
 
 
 @pytest.mark.django_db
-def test_an_iv_dose_draws_at_most_its_whole_vials(session):  # noqa: F811
+def test_an_iv_dose_draws_at_most_its_whole_vials(session):
     with pytest.raises(RuleViolation) as raised:
         prepared(session, drawn_mg=Decimal("150"))  # 40 mg from 100 mg vials: 1 vial
     assert raised.value.code == "drawn_above_units" and "at most 100 mg, 1 vial of 10 mg/mL x 10 mL" in str(
@@ -252,7 +245,7 @@ def test_an_iv_dose_draws_at_most_its_whole_vials(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_the_100_mg_per_ml_vial_is_not_offered_or_drawn_for_iv(session):  # noqa: F811
+def test_the_100_mg_per_ml_vial_is_not_offered_or_drawn_for_iv(session):
     strong = drug_product_ensure(key="ketamine_100mg_ml_5ml")
     assert strong.iv_needs_dilution and "diluti" in strong.iv_needs_dilution_source
     center = session.patient.center

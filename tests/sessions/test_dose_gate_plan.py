@@ -11,25 +11,19 @@ from django.utils import timezone
 
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.administration import dose_start, dose_verify
-from ketaclinic.sessions.checklist import pre_session_check_record
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
+from ketaclinic.sessions.services.checklist import pre_session_check_record
+from ketaclinic.sessions.services.dose import dose_start, dose_verify
 from ketaclinic.treatment.services import treatment_plan_sign
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, ChairFactory, PatientFactory, StaffFactory, eligible_consultation_sign
-from tests.sessions.test_administration import prepared
-from tests.sessions.test_checklist import ALL_CONFIRMED, ready
-from tests.treatment.test_plans import iv_plan
+from tests.sessions.steps import ALL_CONFIRMED, prepare_post, prepared, ready
+from tests.steps import signed_in
+from tests.treatment.steps import iv_plan
 
 
 @pytest.fixture
 def prescriber(center):  # type: ignore[no-untyped-def]
     return StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
-
-
-@pytest.fixture
-def second_nurse(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
 
 
 @pytest.fixture
@@ -156,6 +150,4 @@ def test_the_nurse_sees_why_the_dose_of_an_ended_course_is_refused(booked, presc
 
 
 def prepare_form(session):  # type: ignore[no-untyped-def]
-    from tests.sessions.test_administration import prepare_post
-
     return prepare_post(session)

@@ -10,16 +10,18 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.flowsheet import chair_board, flowsheet_get, vital_sign_record
-from ketaclinic.sessions.ingestion import vital_signs_ingest
 from ketaclinic.sessions.models import MonitorDevice, VitalSign
-from tests.conftest import signed_in
+from ketaclinic.sessions.selectors.board import chair_board
+from ketaclinic.sessions.selectors.flowsheet import flowsheet_get
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.ingestion import vital_signs_ingest
 from tests.factories import AllergyFactory, PatientAlertFactory, StaffFactory
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from tests.sessions.steps import running
+from tests.steps import signed_in
 
 
 @pytest.mark.django_db
-def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(session):  # noqa: F811
+def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(session):
     nurse = session.nurse
     sign = vital_sign_record(actor=nurse, session=session, values={"systolic_mmhg": 130, "spo2_percent": 89})
     assert sign.source == "hand" and sign.recorded_by == nurse
@@ -29,7 +31,7 @@ def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(sessio
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("values", "code"), [({}, "empty_reading"), ({"heart_rate_bpm": 900}, "bad_reading")])
-def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code):  # noqa: F811
+def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code):
     with pytest.raises(RuleViolation) as raised:
         vital_sign_record(actor=session.nurse, session=session, values=values)
     assert raised.value.code == code
@@ -37,7 +39,7 @@ def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code)
 
 
 @pytest.mark.django_db
-def test_front_desk_cannot_record_vitals(center, session):  # noqa: F811
+def test_front_desk_cannot_record_vitals(center, session):
     with pytest.raises(Forbidden):
         vital_sign_record(
             actor=StaffFactory(center=center, role=Role.FRONT_DESK), session=session, values={"heart_rate_bpm": 70}
@@ -45,7 +47,7 @@ def test_front_desk_cannot_record_vitals(center, session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_a_due_reading_not_taken_is_flagged_late(session):  # noqa: F811
+def test_a_due_reading_not_taken_is_flagged_late(session):
     vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 70})
     assert not flowsheet_get(actor=session.nurse, session_id=session.external_id).is_late
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=13)):
@@ -54,7 +56,7 @@ def test_a_due_reading_not_taken_is_flagged_late(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_monitor_and_hand_readings_show_together_labelled_by_source(center, session):  # noqa: F811
+def test_monitor_and_hand_readings_show_together_labelled_by_source(center, session):
     device = MonitorDevice.objects.create(center=center, label="Chair monitor", token_hash="x" * 64)
     vital_signs_ingest(
         device=device,
@@ -70,7 +72,7 @@ def test_monitor_and_hand_readings_show_together_labelled_by_source(center, sess
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_refreshes_as_a_fragment_for_htmx(session):  # noqa: F811
+def test_the_flowsheet_refreshes_as_a_fragment_for_htmx(session):
     page = signed_in(session.nurse).get(
         reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}), HTTP_HX_REQUEST="true"
     )
@@ -80,7 +82,7 @@ def test_the_flowsheet_refreshes_as_a_fragment_for_htmx(session):  # noqa: F811
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [1, 30])
-def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count):  # noqa: F811
+def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count):
     for n in range(count):
         vital_sign_record(
             actor=session.nurse,
@@ -100,7 +102,7 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
 
 
 @pytest.mark.django_db
-def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, session):  # noqa: F811
+def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, session):
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
     (line,) = chair_board(actor=session.nurse, center_id=center.pk)
     assert line.session == session and line.alert_count == 1
@@ -111,9 +113,7 @@ def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, ses
 
 
 @pytest.mark.django_db
-def test_the_board_counts_minutes_from_the_dose_and_names_the_stage(center, session):  # noqa: F811
-    from tests.sessions.test_administration import running
-
+def test_the_board_counts_minutes_from_the_dose_and_names_the_stage(center, session):
     second = StaffFactory(center=center, role=Role.NURSE, with_password=True)
     running(center, session, second, minutes_ago=12)
     (line,) = chair_board(actor=session.nurse, center_id=center.pk)
@@ -121,7 +121,7 @@ def test_the_board_counts_minutes_from_the_dose_and_names_the_stage(center, sess
 
 
 @pytest.mark.django_db
-def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(center, session):  # noqa: F811
+def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(center, session):
     from ketaclinic.sessions.models import PreSessionCheck
 
     nurse = StaffFactory(center=center, role=Role.NURSE)
@@ -144,7 +144,7 @@ def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(
 
 
 @pytest.mark.django_db
-def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(session):  # noqa: F811
+def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(session):
     vital_sign_record(actor=session.nurse, session=session, values={"nausea": 1, "side_effects": "queasy"})
     vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 120, "diastolic_mmhg": 76})
     sign = vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175})
@@ -152,12 +152,12 @@ def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(se
 
 
 @pytest.mark.django_db
-def test_a_reading_charted_late_keeps_the_time_it_was_taken(center, session):  # noqa: F811
+def test_a_reading_charted_late_keeps_the_time_it_was_taken(center, session):
     with time_machine.travel(session.starts_at + dt.timedelta(minutes=30)):  # at any time of day
         charted_late(center, session)
 
 
-def charted_late(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
+def charted_late(center, session):  # type: ignore[no-untyped-def]
     taken = timezone.now().astimezone(center.zone) - dt.timedelta(minutes=7)
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     signed_in(session.nurse).post(url, {"heart_rate_bpm": "72", "taken_at": f"{taken:%H:%M}"})
@@ -173,7 +173,7 @@ def charted_late(center, session):  # type: ignore[no-untyped-def]  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_a_reading_long_before_the_session_is_refused(session):  # noqa: F811
+def test_a_reading_long_before_the_session_is_refused(session):
     with pytest.raises(RuleViolation) as raised:
         vital_sign_record(
             actor=session.nurse,
@@ -185,7 +185,7 @@ def test_a_reading_long_before_the_session_is_refused(session):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_links_to_the_series_and_the_fhir_download(session):  # noqa: F811
+def test_the_flowsheet_links_to_the_series_and_the_fhir_download(session):
     page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
     body = page.content.decode()
     assert reverse("sessions:fhir", kwargs={"session_id": session.external_id}) in body
@@ -194,7 +194,7 @@ def test_the_flowsheet_links_to_the_series_and_the_fhir_download(session):  # no
 
 
 @pytest.mark.django_db
-def test_the_flowsheet_carries_the_patient_banner(session):  # noqa: F811
+def test_the_flowsheet_carries_the_patient_banner(session):
     """Where the dose is given: two identifiers, allergies with the reaction, open alerts and why."""
     patient = session.patient
     AllergyFactory(patient=patient, substance="Ondansetron", reaction="hives")

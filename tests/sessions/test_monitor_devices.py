@@ -10,7 +10,7 @@ from django.test import Client
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.sessions.models import MonitorDevice, VitalSign
-from tests.sessions.test_device_api import batch, post, session  # noqa: F401 - the fixture
+from tests.sessions.steps import batch, post
 
 
 def run(*args: str) -> str:
@@ -20,7 +20,7 @@ def run(*args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_a_registered_monitor_posts_with_its_token_until_retired(center, session):  # noqa: F811
+def test_a_registered_monitor_posts_with_its_token_until_retired(center, session):
     printed = run("register", center.slug, "Chair 1A monitor")
     token = printed.split("Token (shown once; configure the monitor with it): ")[1].strip()
     device = MonitorDevice.objects.get()

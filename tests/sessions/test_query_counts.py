@@ -9,13 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.administration import intervention_record
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from ketaclinic.sessions.notes import session_note_amend, session_note_draft, session_note_sign
-from tests.conftest import signed_in
+from ketaclinic.sessions.services.dose import intervention_record
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.notes import session_note_amend, session_note_draft, session_note_sign
 from tests.factories import PASSWORD, ChairFactory, StaffFactory, StandInPlanFactory, TreatmentSessionFactory
-from tests.sessions.test_administration import running
-from tests.sessions.test_device_api import session  # noqa: F401 - the fixture
+from tests.sessions.steps import running
+from tests.steps import signed_in
 
 
 def queries_for(client, url, django_assert_max_num_queries, ceiling):  # type: ignore[no-untyped-def]
@@ -30,7 +29,7 @@ def queries_for(client, url, django_assert_max_num_queries, ceiling):  # type: i
 def test_a_full_flowsheet_costs_the_same_whatever_its_length(
     django_assert_max_num_queries,
     center,
-    session,  # noqa: F811
+    session,
     size,
 ):
     nurse2 = StaffFactory(center=center, role=Role.NURSE, with_password=True)
@@ -65,7 +64,7 @@ def test_a_full_flowsheet_costs_the_same_whatever_its_length(
 def test_the_chair_board_costs_the_same_however_many_chairs_are_busy(
     django_assert_max_num_queries,
     center,
-    session,  # noqa: F811
+    session,
     size,
 ):
     for _n in range(size - 1):
@@ -81,7 +80,7 @@ def test_the_chair_board_costs_the_same_however_many_chairs_are_busy(
 def test_the_patient_sessions_tab_costs_the_same_however_long_the_series(
     django_assert_max_num_queries,
     center,
-    session,  # noqa: F811
+    session,
     size,
 ):
     for n in range(1, size):

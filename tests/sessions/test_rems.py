@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import uuid
 import zoneinfo
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -16,30 +14,25 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.monitoring import check_reading
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake.models import Consultation
 from ketaclinic.sessions.models import (
-    DischargeAssessment,
-    DoseAdministration,
-    RemsEnrollment,
     RemsMonitoringForm,
     RemsSubmission,
-    SessionEvent,
     SignedRecordLocked,
     TreatmentSession,
     VitalSign,
 )
-from ketaclinic.sessions.rems import (
+from ketaclinic.sessions.selectors.rems import rems_queue
+from ketaclinic.sessions.services.rems import (
     rems_form_open,
     rems_form_refill,
     rems_form_save,
     rems_form_sign,
     rems_form_submit,
-    rems_queue,
 )
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, StandInPlanFactory, TreatmentSessionFactory
+from tests.sessions.steps import esketamine_session, reading
+from tests.steps import signed_in
 
-ESKETAMINE = "esketamine_nasal_spray"
 # What only the nurse can answer, so a complete form can be signed.
 NURSE_ANSWERS = {
     "ready_to_leave_minute": "95",
@@ -49,94 +42,6 @@ NURSE_ANSWERS = {
     "vitals_acceptable_before": "yes",
     "vitals_acceptable_at_completion": "yes",
 }
-
-
-def esketamine_session(*, center, nurse, starts_at=None, **fields) -> TreatmentSession:  # type: ignore[no-untyped-def]
-    patient = fields.pop("patient", None) or PatientFactory(center=center)
-    plan = fields.pop("plan", None) or StandInPlanFactory(
-        patient=patient, route=ESKETAMINE, protocol_key="esketamine_trd_us", signer=StaffFactory(center=center)
-    )
-    starts_at = starts_at or timezone.now() - dt.timedelta(days=2)
-    return TreatmentSessionFactory(plan=plan, nurse=nurse, starts_at=starts_at, **fields)
-
-
-def reading(session, minute, **values) -> VitalSign:  # type: ignore[no-untyped-def]
-    return VitalSign.objects.create(
-        session=session,
-        measured_at=session.starts_at + dt.timedelta(minutes=minute),
-        source=VitalSign.Source.HAND,
-        recorded_by=session.nurse,
-        idempotency_key=f"test-{uuid.uuid4()}",
-        **values,
-    )
-
-
-def record_a_session(session: TreatmentSession, *, verifier) -> None:  # type: ignore[no-untyped-def]
-    """84 mg in three devices from minute 10, readings every so often, discharged at minute 135."""
-    at = session.starts_at
-    reading(
-        session,
-        5,
-        systolic_mmhg=128,
-        diastolic_mmhg=82,
-        heart_rate_bpm=72,
-        spo2_percent=98,
-        respiratory_rate=14,
-        moaas=5,
-    )
-    dose = DoseAdministration.objects.create(
-        session=session, drug="esketamine", route=ESKETAMINE, protocol_key="esketamine_trd_us",
-        cap_mg=Decimal("84"), dose_mg=Decimal("84"), device_count=3, rule_version="2026.1",
-        lot_number="ESK24A17", lot_expires_on=dt.date(2027, 6, 30), drawn_mg=Decimal("84"), given_mg=Decimal("84"),
-        prepared_by=session.nurse, prepared_at=at, verified_by=verifier, verified_at=at + dt.timedelta(minutes=8),
-        status=DoseAdministration.Status.COMPLETED, started_at=at + dt.timedelta(minutes=10),
-        ended_at=at + dt.timedelta(minutes=20),
-    )  # fmt: skip
-    for number, minute in enumerate((10, 15, 20), start=1):
-        SessionEvent.objects.create(
-            session=session, dose=dose, kind=SessionEvent.Kind.DEVICE_GIVEN, device_number=number,
-            occurred_at=at + dt.timedelta(minutes=minute), recorded_by=session.nurse, recorded_at=at,
-        )  # fmt: skip
-    reading(session, 25, systolic_mmhg=150, diastolic_mmhg=90, spo2_percent=97, moaas=4, dissociation=1)
-    reading(session, 47, systolic_mmhg=146, diastolic_mmhg=90)
-    reading(session, 52, systolic_mmhg=142, diastolic_mmhg=88, spo2_percent=97, respiratory_rate=14)
-    reading(session, 90, spo2_percent=96, dissociation=0)
-    reading(session, 130, systolic_mmhg=126, diastolic_mmhg=80, spo2_percent=98, moaas=5, dissociation=0)
-    DischargeAssessment.objects.create(
-        session=session, criteria={"vitals_near_baseline": {"ok": True, "how": "126/80"}}, criteria_version="test",
-        assessed_by=session.nurse, assessed_at=at + dt.timedelta(minutes=135), discharged=True,
-    )  # fmt: skip
-    session.status = TreatmentSession.Status.COMPLETED
-    session.save()
-
-
-@pytest.fixture
-def rems_nurse(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(
-        center=center,
-        role=Role.NURSE,
-        with_password=True,
-        first_name="Dana",
-        last_name="Okafor",
-        email="dana@example.org",
-    )
-
-
-@pytest.fixture
-def recorded(center, rems_nurse):  # type: ignore[no-untyped-def]
-    patient = PatientFactory(center=center, given_name="Marisol", family_name="Quintero", middle_name="")
-    session = esketamine_session(center=center, nurse=rems_nurse, patient=patient)
-    record_a_session(session, verifier=StaffFactory(center=center, role=Role.NURSE))
-    RemsEnrollment.objects.create(
-        patient=patient, enrollment_reference="PT-4471", enrolled_on=session.starts_at.date() - dt.timedelta(days=30),
-        recorded_by=rems_nurse, recorded_at=timezone.now(),
-    )  # fmt: skip
-    Consultation.objects.create(
-        patient=patient, prescriber=StaffFactory(center=center, role=Role.PRESCRIBER), started_at=timezone.now(),
-        status=Consultation.Status.SIGNED, medication_classes=["benzodiazepine"], are_medications_reconciled=True,
-    )  # fmt: skip
-    session.refresh_from_db()
-    return session
 
 
 def complete(form: RemsMonitoringForm, actor) -> RemsMonitoringForm:  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import CeilingSignOff, plan_defaults, protocol_get, treatment_plan_sign
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, StaffFactory, TreatmentSessionFactory, eligible_consultation_sign
+from tests.steps import signed_in
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ from django.utils import timezone
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake import consultation_services
+from ketaclinic.intake.services.consultation import consultation_update
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import plans_due_for_re_evaluation
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
-from tests.conftest import signed_in
 from tests.factories import PASSWORD, StaffFactory, eligible_consultation_sign
+from tests.steps import signed_in
+from tests.treatment.steps import iv_plan
 
 
 @pytest.fixture
@@ -26,20 +27,6 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def eligible_for_iv(prescriber, patient):  # type: ignore[no-untyped-def]
     return eligible_consultation_sign(prescriber=prescriber, patient=patient)[1]
-
-
-def iv_plan(**changes):  # type: ignore[no-untyped-def]
-    return (
-        plan_defaults(protocol_get("iv_racemic_ketamine"))
-        | {
-            "indication": "Treatment-resistant depression",
-            "goals": "PHQ-9 below 10 within 3 weeks",
-            "measurement_instruments": ["phq9"],
-            "re_evaluation_due_on": timezone.localdate() + dt.timedelta(days=21),
-            "phase": "induction",
-        }
-        | changes
-    )
 
 
 @pytest.mark.django_db
@@ -167,9 +154,7 @@ def test_a_plan_cannot_rest_on_a_decision_the_consultation_has_outgrown(patient,
     from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 
     history = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True, "has_recent_myocardial_infarction": True}
-    consultation_services.consultation_update(
-        actor=prescriber, consultation=eligible_for_iv.consultation, fields={"history": history}
-    )
+    consultation_update(actor=prescriber, consultation=eligible_for_iv.consultation, fields={"history": history})
     with pytest.raises(RuleViolation) as raised:
         treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
     assert raised.value.code == "decision_outdated"
