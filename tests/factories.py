@@ -141,7 +141,7 @@ class PatientAlertFactory(factory.django.DjangoModelFactory):
 
 def substance_screens_record(*, actor, patient) -> None:  # type: ignore[no-untyped-def]
     """Negative AUDIT-C and DAST-10, so the substance-use rule can be assessed."""
-    from ketaclinic.measures.services import questionnaire_response_save
+    from ketaclinic.measures.services.responses import questionnaire_response_save
 
     for code, items in (("audit_c", 3), ("dast10", 10)):
         questionnaire_response_save(
@@ -156,12 +156,13 @@ def substance_screens_record(*, actor, patient) -> None:  # type: ignore[no-unty
 
 def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fields):  # type: ignore[no-untyped-def]
     """A consultation with every history question answered 'no' and a signed 'eligible' decision."""
-    from ketaclinic.intake import consultation_services
     from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+    from ketaclinic.intake.services.consultation import consultation_start, consultation_update
+    from ketaclinic.intake.services.decision import eligibility_decision_sign
 
     substance_screens_record(actor=prescriber, patient=patient)
-    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
-    consultation_services.consultation_update(
+    consultation = consultation_start(actor=prescriber, patient=patient)
+    consultation_update(
         actor=prescriber,
         consultation=consultation,
         fields={
@@ -172,7 +173,7 @@ def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fiel
         }
         | fields,
     )
-    decision = consultation_services.eligibility_decision_sign(
+    decision = eligibility_decision_sign(
         actor=prescriber,
         consultation=consultation,
         route=route,
@@ -253,7 +254,8 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
 def consent_on_file(*, patient, route: str, witness):  # type: ignore[no-untyped-def]
     """Publish the demo consent text for the route (if none is) and have the patient sign it."""
     from ketaclinic.patients.consent_texts import TEXTS
-    from ketaclinic.patients.consents import consent_document_current, consent_document_publish, consent_sign
+    from ketaclinic.patients.selectors.consents import consent_document_current
+    from ketaclinic.patients.services.consents import consent_document_publish, consent_sign
 
     if consent_document_current(organization_id=patient.organization_id, route=route) is None:
         title, body = TEXTS[route]

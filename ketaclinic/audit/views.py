@@ -21,8 +21,8 @@ from ketaclinic.audit.selectors import audit_entry_list
 from ketaclinic.audit.services import EntryFacts, audit_event_record
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.patients.selectors import emergency_access_get, emergency_access_list
-from ketaclinic.patients.services import emergency_access_review
+from ketaclinic.patients.selectors.emergency_access import emergency_access_get, emergency_access_list
+from ketaclinic.patients.services.emergency_access import emergency_access_review
 
 CSV_COLUMNS = (
     "at", "kind", "action", "actor", "role", "center", "patient_mrn", "object_type", "object_id",

@@ -28,7 +28,7 @@ from ketaclinic.clinics.models import (
     TreatmentCenter,
 )
 from ketaclinic.patients.models import Allergy, CareTeamMember, GenderIdentity, Patient, SexAtBirth
-from ketaclinic.patients.services import mrn_allocate
+from ketaclinic.patients.services.registration import mrn_allocate
 
 DEMO_PASSWORD = "ketaclinic-demo"  # noqa: S105 - printed for the demo; never used outside it
 DEMO_ORGANIZATION_SLUG = "orange-county-ketamine-care"

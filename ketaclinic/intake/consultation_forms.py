@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from ketaclinic.core import eligibility
 from ketaclinic.core.antidepressants import ANTIDEPRESSANTS
 from ketaclinic.intake.consultation_sections import HISTORY_SECTIONS
-from ketaclinic.intake.consultation_services import TRIAL_FIELDS
 from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTrial
+from ketaclinic.intake.services.consultation import TRIAL_FIELDS
 
 TRI_STATE = [("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))]
 CLASS_LABELS = {

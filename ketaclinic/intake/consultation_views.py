@@ -13,14 +13,21 @@ from ketaclinic.clinics.authorization import can
 from ketaclinic.core import eligibility
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.intake import consultation_services as services
 from ketaclinic.intake.assessment import evaluations, treatment_resistance
 from ketaclinic.intake.consultation_forms import ConsultationForm, DecisionForm, PriorTrialForm
-from ketaclinic.intake.letters import consultation_letter_render
 from ketaclinic.intake.models import Consultation
-from ketaclinic.intake.selectors import consultation_get, consultation_latest, decisions_for, prior_trials_for
+from ketaclinic.intake.selectors.consultations import (
+    consultation_get,
+    consultation_latest,
+    decisions_for,
+    prior_trials_for,
+)
+from ketaclinic.intake.services.consultation import consultation_start, consultation_update, prior_trial_add
+from ketaclinic.intake.services.decision import eligibility_decision_sign
+from ketaclinic.intake.services.letters import consultation_letter_render
 from ketaclinic.patients.models import Patient, TreatmentRoute
-from ketaclinic.patients.selectors import care_team_member_get, patient_chart_get
+from ketaclinic.patients.selectors.care_team import care_team_member_get
+from ketaclinic.patients.selectors.patients import patient_chart_get
 from ketaclinic.patients.views import chart_context
 
 
@@ -54,7 +61,7 @@ def consultation_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     consultation = consultation_latest(actor=request.user, patient=patient)
     if request.method == "POST" and consultation is None:
-        consultation = services.consultation_start(actor=request.user, patient=patient)
+        consultation = consultation_start(actor=request.user, patient=patient)
         return redirect(
             "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
         )
@@ -77,9 +84,7 @@ def consultation_record_view(request: HttpRequest, patient_id: UUID, consultatio
         form = ConsultationForm(request.POST, instance=consultation)
         if form.is_valid():
             with form_errors_from(form):
-                services.consultation_update(
-                    actor=request.user, consultation=consultation, fields=form.service_fields()
-                )
+                consultation_update(actor=request.user, consultation=consultation, fields=form.service_fields())
                 messages.success(request, _("Consultation saved."))
                 return redirect(
                     "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
@@ -97,7 +102,7 @@ def prior_trial_add_view(request: HttpRequest, patient_id: UUID, consultation_id
     form = PriorTrialForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.prior_trial_add(actor=request.user, consultation=consultation, fields=form.cleaned_data)
+            prior_trial_add(actor=request.user, consultation=consultation, fields=form.cleaned_data)
             messages.success(request, _("Trial added."))
             return redirect(
                 "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
@@ -113,7 +118,7 @@ def decision_sign_view(request: HttpRequest, patient_id: UUID, consultation_id: 
     form = DecisionForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.eligibility_decision_sign(
+            eligibility_decision_sign(
                 actor=request.user,
                 consultation=consultation,
                 route=form.cleaned_data["route"],

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.intake.models import ConsultationRequest
-from ketaclinic.intake.services import REQUEST_FIELDS
+from ketaclinic.intake.services.inquiries import REQUEST_FIELDS
 from ketaclinic.patients.forms import DateInput
 from ketaclinic.patients.models import Language, SexAtBirth
 

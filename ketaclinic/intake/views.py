@@ -14,14 +14,20 @@ from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.intake import services
 from ketaclinic.intake.forms import BookingForm, ConsultationRequestForm, IntakeUpdateForm, RegisterForm
 from ketaclinic.intake.models import ConsultationRequest
-from ketaclinic.intake.selectors import (
+from ketaclinic.intake.selectors.inquiries import (
     center_public_get,
     consultation_clinicians,
     consultation_request_get,
     consultation_request_list,
+)
+from ketaclinic.intake.services.inquiries import (
+    consultation_request_book,
+    consultation_request_register,
+    consultation_request_submit,
+    consultation_request_update,
+    inquiry_form_token,
 )
 
 
@@ -29,10 +35,10 @@ from ketaclinic.intake.selectors import (
 def consultation_request_view(request: HttpRequest, center_slug: str) -> HttpResponse:
     """The public form a person fills in to ask a center for a consultation."""
     center = center_public_get(slug=center_slug)
-    form = ConsultationRequestForm(request.POST or None, initial={"form_token": services.inquiry_form_token()})
+    form = ConsultationRequestForm(request.POST or None, initial={"form_token": inquiry_form_token()})
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.consultation_request_submit(
+            consultation_request_submit(
                 center=center,
                 fields=form.cleaned_data,
                 form_token=form.cleaned_data["form_token"],
@@ -41,7 +47,7 @@ def consultation_request_view(request: HttpRequest, center_slug: str) -> HttpRes
             )
             return render(request, "intake/request_received.html", {"center": center})
         form.data = form.data.copy()
-        form.data["form_token"] = services.inquiry_form_token()
+        form.data["form_token"] = inquiry_form_token()
     return render(request, "intake/request_form.html", {"center": center, "form": form})
 
 
@@ -76,7 +82,7 @@ def detail_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
     form = IntakeUpdateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.consultation_request_update(
+            consultation_request_update(
                 actor=request.user, inquiry=inquiry, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
             )
             messages.success(request, _("Request updated."))
@@ -92,9 +98,7 @@ def register_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
     form = RegisterForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            patient = services.consultation_request_register(
-                actor=request.user, inquiry=inquiry, fields=form.cleaned_data
-            )
+            patient = consultation_request_register(actor=request.user, inquiry=inquiry, fields=form.cleaned_data)
             messages.success(request, _("Registered with record number %(mrn)s.") % {"mrn": patient.mrn})
             return redirect("intake:detail", request_id=inquiry.external_id)
     return render(request, "intake/detail.html", _detail_context(request, inquiry, register_form=form), status=422)
@@ -107,7 +111,7 @@ def book_view(request: HttpRequest, request_id: UUID) -> HttpResponse:
     form = BookingForm(request.POST, clinicians=consultation_clinicians(center_id=inquiry.center_id))
     if form.is_valid():
         with form_errors_from(form):
-            services.consultation_request_book(
+            consultation_request_book(
                 actor=request.user,
                 inquiry=inquiry,
                 consultation_at=form.cleaned_data["consultation_at"],

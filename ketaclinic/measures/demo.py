@@ -11,7 +11,8 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.measurement_schedule import CourseDates
-from ketaclinic.measures.services import measurement_schedule_create, questionnaire_response_save
+from ketaclinic.measures.services.responses import questionnaire_response_save
+from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.patients.models import Patient
 
 # Days after baseline when the demo patients answered: baseline, the day after the first

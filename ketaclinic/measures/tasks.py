@@ -6,11 +6,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services import (
-    measurement_reminders_queue,
-    outgoing_message_send,
-    risk_alerts_escalate_overdue,
-)
+from ketaclinic.measures.services.reminders import measurement_reminders_queue, outgoing_message_send
+from ketaclinic.measures.services.risk import risk_alerts_escalate_overdue
 
 
 @task

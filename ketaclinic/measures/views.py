@@ -18,7 +18,6 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.core.measurement_schedule import CourseDates, is_overdue
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.measures import services
 from ketaclinic.measures.forms import (
     AcknowledgeForm,
     InstrumentChoiceForm,
@@ -29,21 +28,23 @@ from ketaclinic.measures.forms import (
     WordingForm,
 )
 from ketaclinic.measures.models import ResponseSource
-from ketaclinic.measures.selectors import (
-    instrument_wordings_loaded,
-    measurements_due_at_center,
-    measurements_due_for_patient,
+from ketaclinic.measures.selectors.instrument_wording import instrument_wordings_loaded
+from ketaclinic.measures.selectors.responses import (
     questionnaire_response_get,
     questionnaire_responses_completed,
     questionnaire_responses_in_progress,
-    risk_alert_get,
-    risk_alert_queue,
 )
+from ketaclinic.measures.selectors.risk import risk_alert_get, risk_alert_queue
+from ketaclinic.measures.selectors.schedules import measurements_due_at_center, measurements_due_for_patient
+from ketaclinic.measures.services.instrument_wording import instrument_wording_load, questionnaire_text
+from ketaclinic.measures.services.links import questionnaire_link_create, questionnaire_link_url
+from ketaclinic.measures.services.responses import instrument_get, questionnaire_response_save
+from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.measures.trajectories import trajectories_from
 from ketaclinic.measures.wording import LANGUAGES, QuestionnaireText
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import patient_chart_get, patient_get
-from ketaclinic.patients.services import patient_alert_acknowledge
+from ketaclinic.patients.selectors.patients import patient_chart_get, patient_get
+from ketaclinic.patients.services.alerts import patient_alert_acknowledge
 from ketaclinic.patients.views import chart_context
 
 
@@ -93,7 +94,7 @@ def response_view(request: HttpRequest, patient_id: UUID, response_id: UUID) -> 
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
     response = questionnaire_response_get(actor=request.user, patient=patient, response_id=response_id)
     instrument = library.instrument(response.instrument_code)
-    text = services.questionnaire_text(
+    text = questionnaire_text(
         instrument=instrument, organization_id=patient.organization_id, language=response.language
     ) or QuestionnaireText(language=response.language, items={})
     answers = response.answers_by_item
@@ -119,13 +120,13 @@ def response_fhir_view(request: HttpRequest, patient_id: UUID, response_id: UUID
 def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> HttpResponse:
     """Staff key in a patient's answers, or a clinician rates a scale; progress can be saved."""
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    instrument = services.instrument_get(code)
+    instrument = instrument_get(code)
     existing = None
     if request.GET.get("response") or request.POST.get("response"):
         existing = questionnaire_response_get(
             actor=request.user, patient=patient, response_id=request.GET.get("response") or request.POST["response"]
         )
-    text = services.questionnaire_text(instrument=instrument, organization_id=patient.organization_id, language="en")
+    text = questionnaire_text(instrument=instrument, organization_id=patient.organization_id, language="en")
     clinician_rated = instrument.completed_by is library.CompletedBy.CLINICIAN
     form = QuestionnaireForm(
         request.POST or None,
@@ -140,7 +141,7 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
     if request.method == "POST" and form.is_valid() and source_form.is_valid():
         complete = "submit" in request.POST
         with form_errors_from(form):
-            response = services.questionnaire_response_save(
+            response = questionnaire_response_save(
                 actor=request.user,
                 patient=patient,
                 instrument_code=instrument.code,
@@ -183,13 +184,13 @@ def link_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     form = LinkRequestForm(request.POST, instruments=_patient_instruments())
     if form.is_valid():
         with form_errors_from(form):
-            link, token = services.questionnaire_link_create(
+            link, token = questionnaire_link_create(
                 actor=request.user,
                 patient=patient,
                 instrument_code=form.cleaned_data["instrument"],
                 language=form.cleaned_data["language"],
             )
-            url = services.questionnaire_link_url(token)
+            url = questionnaire_link_url(token)
             qr = segno.make(url, error="m").svg_data_uri(scale=6)
             context = chart_context(
                 request,
@@ -214,7 +215,7 @@ def schedule_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse
     if form.is_valid():
         with form_errors_from(form):
             data = form.cleaned_data
-            rows = services.measurement_schedule_create(
+            rows = measurement_schedule_create(
                 actor=request.user,
                 patient=patient,
                 instruments=data["instruments"],
@@ -284,13 +285,13 @@ def instrument_list_view(request: HttpRequest) -> HttpResponse:
 @staff_view(Perm.INSTRUMENT_WORDING_LOAD, action="instrument_wording.load_opened")
 def wording_load_view(request: HttpRequest, code: str) -> HttpResponse:
     center = active_center_get(actor=request.user, session=request.session)
-    instrument = services.instrument_get(code)
+    instrument = instrument_get(code)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
     form = WordingForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.instrument_wording_load(
+            instrument_wording_load(
                 actor=request.user,
                 organization_id=center.organization_id,
                 center_id=center.pk,

@@ -14,9 +14,10 @@ from ketaclinic.clinics.authorization import can
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.patients.consents import consent_current, consent_document_current, consent_sign
 from ketaclinic.patients.models import ConsentSignature, TreatmentRoute
-from ketaclinic.patients.selectors import consent_signature_get, patient_chart_get, patient_get
+from ketaclinic.patients.selectors.consents import consent_current, consent_document_current, consent_signature_get
+from ketaclinic.patients.selectors.patients import patient_chart_get, patient_get
+from ketaclinic.patients.services.consents import consent_sign
 from ketaclinic.patients.views import chart_context
 
 

@@ -4,7 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert, PregnancyTest
-from ketaclinic.patients.services import CARE_TEAM_FIELDS, PATIENT_FIELDS
+from ketaclinic.patients.services.care_team import CARE_TEAM_FIELDS
+from ketaclinic.patients.services.registration import PATIENT_FIELDS
 
 
 class DateInput(forms.DateInput):

@@ -17,7 +17,6 @@ from ketaclinic.clinics.authorization import can, require
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.patients import services
 from ketaclinic.patients.chart_tabs import CHART_TABS
 from ketaclinic.patients.forms import (
     AllergyForm,
@@ -31,15 +30,25 @@ from ketaclinic.patients.forms import (
     ResolutionForm,
 )
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import (
-    allergy_get,
-    care_team_member_get,
+from ketaclinic.patients.selectors.allergies import allergy_get
+from ketaclinic.patients.selectors.care_team import care_team_member_get
+from ketaclinic.patients.selectors.patients import (
     patient_chart_get,
     patient_find_for_emergency,
     patient_get,
     patient_list,
-    pregnancy_tests_for,
 )
+from ketaclinic.patients.selectors.pregnancy_tests import pregnancy_tests_for
+from ketaclinic.patients.services.alerts import patient_alert_raise, patient_alert_resolve
+from ketaclinic.patients.services.allergies import allergy_mark_entered_in_error, allergy_record
+from ketaclinic.patients.services.care_team import (
+    care_team_member_add,
+    care_team_member_mark_entered_in_error,
+    care_team_member_update,
+)
+from ketaclinic.patients.services.emergency_access import emergency_access_grant
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
+from ketaclinic.patients.services.registration import patient_create, patient_update
 
 PAGE_SIZE = 25
 
@@ -63,7 +72,7 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and center is not None:
         with form_errors_from(form):
-            patient = services.patient_create(actor=request.user, center=center, fields=form.cleaned_data)
+            patient = patient_create(actor=request.user, center=center, fields=form.cleaned_data)
             messages.success(request, _("Patient registered with record number %(mrn)s.") % {"mrn": patient.mrn})
             return redirect(patient)
     return render(request, "patients/patient_form.html", {"form": form, "center": center, "patient": None})
@@ -99,7 +108,7 @@ def patient_edit_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # The form has written its values onto ``patient``; the service reloads it under a lock.
         with form_errors_from(form):
-            services.patient_update(actor=request.user, patient=patient, fields=form.cleaned_data)
+            patient_update(actor=request.user, patient=patient, fields=form.cleaned_data)
             messages.success(request, _("Patient details saved."))
             return redirect(patient)
     return render(request, "patients/patient_form.html", {"form": form, "center": patient.center, "patient": patient})
@@ -122,7 +131,7 @@ def care_team_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     form = CareTeamMemberForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.care_team_member_add(actor=request.user, patient=patient, fields=form.cleaned_data)
+            care_team_member_add(actor=request.user, patient=patient, fields=form.cleaned_data)
             messages.success(request, _("Care team member added."))
             return redirect("patients:care_team", patient_id=patient.external_id)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
@@ -139,7 +148,7 @@ def care_team_edit_view(request: HttpRequest, patient_id: UUID, member_id: UUID)
     error_form = ReasonForm()
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.care_team_member_update(actor=request.user, member=member, fields=form.cleaned_data)
+            care_team_member_update(actor=request.user, member=member, fields=form.cleaned_data)
             messages.success(request, _("Care team member saved."))
             return redirect("patients:care_team", patient_id=patient.external_id)
     context = {"patient": patient, "member": member, "form": form, "error_form": error_form}
@@ -154,7 +163,7 @@ def care_team_error_view(request: HttpRequest, patient_id: UUID, member_id: UUID
     form = ReasonForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.care_team_member_mark_entered_in_error(
+            care_team_member_mark_entered_in_error(
                 actor=request.user, member=member, reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("Care team entry marked as entered in error."))
@@ -170,7 +179,7 @@ def allergy_add_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     form = AllergyForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.allergy_record(actor=request.user, patient=patient, **form.cleaned_data)
+            allergy_record(actor=request.user, patient=patient, **form.cleaned_data)
             messages.success(request, _("Allergy recorded."))
             return redirect(patient)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
@@ -185,7 +194,7 @@ def allergy_error_view(request: HttpRequest, patient_id: UUID, allergy_id: UUID)
     allergy = allergy_get(actor=request.user, patient=patient, allergy_id=allergy_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        services.allergy_mark_entered_in_error(actor=request.user, allergy=allergy, reason=form.cleaned_data["reason"])
+        allergy_mark_entered_in_error(actor=request.user, allergy=allergy, reason=form.cleaned_data["reason"])
         messages.success(request, _("Allergy marked as entered in error."))
     else:
         messages.error(request, _("Say why the allergy entry was wrong."))
@@ -199,7 +208,7 @@ def alert_raise_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     form = PatientAlertForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.patient_alert_raise(actor=request.user, patient=patient, **form.cleaned_data)
+            patient_alert_raise(actor=request.user, patient=patient, **form.cleaned_data)
             messages.success(request, _("Alert added to the banner."))
             return redirect(patient)
     patient = patient_chart_get(actor=request.user, patient_id=patient_id)
@@ -216,7 +225,7 @@ def alert_resolve_view(request: HttpRequest, patient_id: UUID, alert_id: UUID) -
     if alert is None:
         messages.error(request, _("That alert is no longer open."))
     elif form.is_valid():
-        services.patient_alert_resolve(actor=request.user, alert=alert, resolution=form.cleaned_data["resolution"])
+        patient_alert_resolve(actor=request.user, alert=alert, resolution=form.cleaned_data["resolution"])
         messages.success(request, _("Alert resolved."))
     else:
         messages.error(request, _("Say how the alert was resolved."))
@@ -239,7 +248,7 @@ def emergency_access_view(request: HttpRequest) -> HttpResponse:
             patient = patient_find_for_emergency(
                 actor=request.user, mrn=form.cleaned_data["mrn"], date_of_birth=form.cleaned_data["date_of_birth"]
             )
-            services.emergency_access_grant(actor=request.user, patient=patient, reason=form.cleaned_data["reason"])
+            emergency_access_grant(actor=request.user, patient=patient, reason=form.cleaned_data["reason"])
             messages.warning(request, _("Emergency access granted. It is recorded and will be reviewed."))
             return redirect(patient)
     return render(request, "patients/emergency_access.html", {"form": form})
@@ -252,7 +261,7 @@ def pregnancy_tests_view(request: HttpRequest, patient_id: UUID) -> HttpResponse
     form = PregnancyTestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.pregnancy_test_record(actor=request.user, patient=patient, **form.cleaned_data)
+            pregnancy_test_record(actor=request.user, patient=patient, **form.cleaned_data)
             messages.success(request, _("Pregnancy test recorded."))
             return redirect("patients:pregnancy_tests", patient_id=patient.external_id)
     context = {"patient": patient, "form": form, "tests": pregnancy_tests_for(actor=request.user, patient=patient)}

@@ -20,10 +20,16 @@ from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.instruments.risk import risk_findings
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.measures import services
 from ketaclinic.measures.forms import DateOfBirthForm, QuestionnaireForm
 from ketaclinic.measures.models import QuestionnaireLink
 from ketaclinic.measures.scoring import patient_score
+from ketaclinic.measures.services.instrument_wording import questionnaire_text
+from ketaclinic.measures.services.links import (
+    questionnaire_link_answer,
+    questionnaire_link_confirm_identity,
+    questionnaire_link_open,
+)
+from ketaclinic.measures.wording import QuestionnaireText
 
 CONFIRMED_KEY = "ketaclinic_confirmed_links"
 
@@ -43,7 +49,7 @@ def identity_confirmed_remember(request: HttpRequest, key: str, external_id: UUI
 @never_cache
 def questionnaire_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        link = services.questionnaire_link_open(token=token)
+        link = questionnaire_link_open(token=token)
     except NotFound as error:
         return render(request, "portal/link_dead.html", {"message": error.message}, status=404)
     with translation.override(link.language):
@@ -55,7 +61,7 @@ def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrumen
         identity = DateOfBirthForm(request.POST or None)
         if request.method == "POST" and identity.is_valid():
             born = identity.cleaned_data["date_of_birth"]
-            if services.questionnaire_link_confirm_identity(link=link, date_of_birth=born):
+            if questionnaire_link_confirm_identity(link=link, date_of_birth=born):
                 identity_confirmed_remember(request, CONFIRMED_KEY, link.external_id)
                 return _questionnaire_page(request, link, instrument)
             identity.add_error("date_of_birth", _("That date of birth does not match our records."))
@@ -66,7 +72,7 @@ def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrumen
         if form.is_valid():
             complete = "submit" in request.POST
             with form_errors_from(form):
-                response = services.questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
+                response = questionnaire_link_answer(link=link, answers=form.answers(), complete=complete)
                 if complete:
                     result = patient_score(
                         instrument=instrument, answers=response.answers_by_item, patient=link.patient
@@ -82,8 +88,8 @@ def _questionnaire_step(request: HttpRequest, link: QuestionnaireLink, instrumen
     return _questionnaire_page(request, link, instrument)
 
 
-def _text(link: QuestionnaireLink, instrument: library.Instrument) -> services.QuestionnaireText | None:
-    return services.questionnaire_text(
+def _text(link: QuestionnaireLink, instrument: library.Instrument) -> QuestionnaireText | None:
+    return questionnaire_text(
         instrument=instrument, organization_id=link.patient.organization_id, language=link.language
     )
 

@@ -24,8 +24,8 @@ from ketaclinic.clinics.authorization import can, require
 from ketaclinic.core import dosing
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
-from ketaclinic.patients.consents import consent_current
 from ketaclinic.patients.models import TreatmentRoute
+from ketaclinic.patients.selectors.consents import consent_current
 from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, DrugProduct
 from ketaclinic.pharmacy.services import lot_for_dose, stock_draw
 from ketaclinic.sessions.checklist import session_start_check

@@ -26,10 +26,10 @@ from ketaclinic.core.instruments.definitions import FlagLevel
 from ketaclinic.core.instruments.risk import items_behind
 from ketaclinic.core.permissions import Perm
 from ketaclinic.measures.models import QuestionnaireResponse
-from ketaclinic.measures.services import instrument_get
-from ketaclinic.patients.consents import consent_current
+from ketaclinic.measures.services.responses import instrument_get
 from ketaclinic.patients.models import PatientAlert, PregnancyTest, SexAtBirth
-from ketaclinic.patients.services import patient_alert_acknowledge, patient_alert_raise
+from ketaclinic.patients.selectors.consents import consent_current
+from ketaclinic.patients.services.alerts import patient_alert_acknowledge, patient_alert_raise
 from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession, VitalSign
 from ketaclinic.sessions.plans import plan_in_force, protocol_setting
 from ketaclinic.treatment.models import TreatmentPlan

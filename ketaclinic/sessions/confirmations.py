@@ -23,7 +23,8 @@ from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, NotFound
 from ketaclinic.core.tokens import token_digest
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services import MAX_IDENTITY_ATTEMPTS, outgoing_message_deliver, outgoing_message_mark
+from ketaclinic.measures.services.links import MAX_IDENTITY_ATTEMPTS
+from ketaclinic.measures.services.reminders import outgoing_message_deliver, outgoing_message_mark
 from ketaclinic.measures.wording import patient_language
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession

@@ -33,12 +33,15 @@ from ketaclinic.clinics.models import Chair, Room, TreatmentCenter
 from ketaclinic.core.discharge import DISCHARGE_RULES, observation_time_passed, vitals_near_baseline
 from ketaclinic.core.monitoring import MEASURES
 from ketaclinic.core.scheduling import session_length
-from ketaclinic.intake import consultation_services
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
+from ketaclinic.intake.services.consultation import consultation_start, consultation_update
+from ketaclinic.intake.services.decision import eligibility_decision_sign
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services import outgoing_message_mark, questionnaire_response_save
-from ketaclinic.patients.consents import consent_current, consent_sign
+from ketaclinic.measures.services.reminders import outgoing_message_mark
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import Patient, TreatmentRoute
+from ketaclinic.patients.selectors.consents import consent_current
+from ketaclinic.patients.services.consents import consent_sign
 from ketaclinic.pharmacy.models import DrugLot
 from ketaclinic.pharmacy.services import drug_lot_receive, stock_draw
 from ketaclinic.sessions.administration import dose_compute, drawn_from_line, with_drawn_from
@@ -109,8 +112,8 @@ def _eligible_plan(
             actor=prescriber, patient=patient, instrument_code=code, answers=dict.fromkeys(range(1, items + 1), 0),
             source="staff", complete=True,
         )  # fmt: skip
-    consultation = consultation_services.consultation_start(actor=prescriber, patient=patient)
-    consultation_services.consultation_update(
+    consultation = consultation_start(actor=prescriber, patient=patient)
+    consultation_update(
         actor=prescriber,
         consultation=consultation,
         fields={
@@ -125,7 +128,7 @@ def _eligible_plan(
             "height_cm": 170,
         },
     )
-    consultation_services.eligibility_decision_sign(
+    eligibility_decision_sign(
         actor=prescriber, consultation=consultation, route=route, decision="eligible",
         reason="Treatment-resistant depression; no contraindication found.", justifications={},
         password=DEMO_PASSWORD,

@@ -20,7 +20,7 @@ from ketaclinic.core.monitoring import THRESHOLDS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import patient_chart_get
+from ketaclinic.patients.selectors.patients import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.sessions import services
 from ketaclinic.sessions.chart_views import chart_forms, charted_at

@@ -19,7 +19,7 @@ from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import Forbidden
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
-from ketaclinic.patients.selectors import patient_chart_get
+from ketaclinic.patients.selectors.patients import patient_chart_get
 from ketaclinic.patients.views import chart_context
 from ketaclinic.treatment import services
 from ketaclinic.treatment.forms import PlanForm

@@ -15,7 +15,8 @@ from django.db import connection
 
 from ketaclinic.audit.services import audit_seal_all
 from ketaclinic.core.permissions import Role
-from ketaclinic.patients import services
+from ketaclinic.patients.services.allergies import allergy_record
+from ketaclinic.patients.services.registration import patient_update
 from tests.factories import PatientFactory, StaffFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +67,8 @@ def test_backup_restores_every_row_and_an_intact_audit_chain(center, tmp_path, e
     nurse = StaffFactory(center=center, role=Role.NURSE)
     for n in range(5):
         patient = PatientFactory(center=center)
-        services.allergy_record(actor=nurse, patient=patient, substance=f"Drug {n}")
-        services.patient_update(actor=nurse, patient=patient, fields={"phone": f"(714) 555-01{n:02d}"})
+        allergy_record(actor=nurse, patient=patient, substance=f"Drug {n}")
+        patient_update(actor=nurse, patient=patient, fields={"phone": f"(714) 555-01{n:02d}"})
     audit_seal_all()
     backup = tmp_path / "ketaclinic.backup"
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures.services import questionnaire_response_save
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import PatientAlert, SexAtBirth
-from ketaclinic.patients.services import pregnancy_test_record
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
 from ketaclinic.sessions.checklist import NURSE_ITEMS
 from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent
 from ketaclinic.sessions.services import rems_enrollment_record

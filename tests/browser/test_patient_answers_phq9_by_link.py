@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures import services
+from ketaclinic.measures.services.links import questionnaire_link_create, questionnaire_link_url
+from ketaclinic.measures.services.responses import questionnaire_response_save
 from tests.factories import PASSWORD, PatientFactory, StaffFactory
 
 PHONE = {"width": 390, "height": 844}
@@ -34,7 +35,7 @@ def test_patient_completes_phq9_on_a_phone_and_the_clinician_sees_it(live_server
     settings.KETACLINIC_PUBLIC_URL = live_server.url
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, username="dr.beach", with_password=True)
     patient = PatientFactory(center=center, given_name="Camila", family_name="Reyes")
-    services.questionnaire_response_save(
+    questionnaire_response_save(
         actor=prescriber,
         patient=patient,
         instrument_code="phq9",
@@ -42,11 +43,11 @@ def test_patient_completes_phq9_on_a_phone_and_the_clinician_sees_it(live_server
         source="staff",
         complete=True,
     )
-    _, token = services.questionnaire_link_create(actor=prescriber, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=prescriber, patient=patient, instrument_code="phq9")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    phone.goto(services.questionnaire_link_url(token))
+    phone.goto(questionnaire_link_url(token))
     phone.get_by_label("Your date of birth").fill(patient.date_of_birth.isoformat())
     phone.get_by_role("button", name="Continue").click()
     for number, answer in ANSWERS.items():

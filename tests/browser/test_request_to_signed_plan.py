@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from ketaclinic.core.permissions import Role
 from ketaclinic.intake.consultation_sections import HISTORY_SECTIONS
 from ketaclinic.patients.consent_texts import TEXTS
-from ketaclinic.patients.consents import consent_document_publish
+from ketaclinic.patients.services.consents import consent_document_publish
 from ketaclinic.treatment.models import TreatmentPlan
 from tests.factories import PASSWORD, StaffFactory
 

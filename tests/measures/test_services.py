@@ -12,12 +12,21 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.measurement_schedule import CourseDates
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures import services
 from ketaclinic.measures.models import MeasurementDue, OutgoingMessage, QuestionnaireLink, QuestionnaireResponse
+from ketaclinic.measures.services.instrument_wording import instrument_wording_load
+from ketaclinic.measures.services.links import (
+    questionnaire_link_answer,
+    questionnaire_link_confirm_identity,
+    questionnaire_link_create,
+    questionnaire_link_open,
+)
+from ketaclinic.measures.services.responses import questionnaire_response_save
+from ketaclinic.measures.services.risk import risk_alerts_escalate_overdue
+from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.measures.tasks import send_measurement_reminders
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
 from ketaclinic.patients.models import PatientAlert
-from ketaclinic.patients.services import patient_alert_acknowledge
+from ketaclinic.patients.services.alerts import patient_alert_acknowledge
 from tests.factories import StaffFactory
 
 WORKED_EXAMPLE = {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1}  # measures.md §2.1
@@ -25,7 +34,7 @@ NOT_AT_ALL = dict.fromkeys(range(1, 10), 0)
 
 
 def phq9(actor, patient, answers=WORKED_EXAMPLE, complete=True, **kwargs):  # type: ignore[no-untyped-def]
-    return services.questionnaire_response_save(
+    return questionnaire_response_save(
         actor=actor,
         patient=patient,
         instrument_code="phq9",
@@ -97,7 +106,7 @@ def test_an_impossible_answer_is_refused_and_nothing_is_saved(patient, nurse):
 def test_clinician_rated_scales_need_a_rater(center, patient):
     madrs = dict.fromkeys(range(1, 11), 1)
     with pytest.raises(Forbidden):
-        services.questionnaire_response_save(
+        questionnaire_response_save(
             actor=StaffFactory(center=center, role=Role.FRONT_DESK),
             patient=patient,
             instrument_code="madrs",
@@ -107,10 +116,10 @@ def test_clinician_rated_scales_need_a_rater(center, patient):
         )
     nurse = StaffFactory(center=center, role=Role.NURSE)
     with pytest.raises(RuleViolation):
-        services.questionnaire_response_save(
+        questionnaire_response_save(
             actor=nurse, patient=patient, instrument_code="madrs", answers=madrs, source="staff", complete=True
         )
-    rated = services.questionnaire_response_save(
+    rated = questionnaire_response_save(
         actor=nurse, patient=patient, instrument_code="madrs", answers=madrs, source="clinician", complete=True
     )
     assert rated.total == 10
@@ -118,52 +127,50 @@ def test_clinician_rated_scales_need_a_rater(center, patient):
 
 @pytest.mark.django_db
 def test_link_walkthrough_identity_partial_save_and_single_use(patient, nurse):
-    link, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
     assert QuestionnaireLink.objects.get().token_hash != token  # only a hash is stored
-    opened = services.questionnaire_link_open(token=token)
-    assert not services.questionnaire_link_confirm_identity(link=opened, date_of_birth=dt.date(2000, 1, 1))
-    assert services.questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
-    services.questionnaire_link_answer(link=opened, answers={1: 2}, complete=False)
-    response = services.questionnaire_link_answer(
-        link=services.questionnaire_link_open(token=token), answers=NOT_AT_ALL, complete=True
-    )
+    opened = questionnaire_link_open(token=token)
+    assert not questionnaire_link_confirm_identity(link=opened, date_of_birth=dt.date(2000, 1, 1))
+    assert questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
+    questionnaire_link_answer(link=opened, answers={1: 2}, complete=False)
+    response = questionnaire_link_answer(link=questionnaire_link_open(token=token), answers=NOT_AT_ALL, complete=True)
     assert response.source == "patient"
     assert response.entered_by is None
     assert response.total == 0
     assert QuestionnaireResponse.objects.count() == 1
     with pytest.raises(NotFound):
-        services.questionnaire_link_open(token=token)
+        questionnaire_link_open(token=token)
     labels = set(AuditEntry.objects.filter(patient=patient).values_list("actor_label", flat=True))
     assert f"patient via link {link.external_id}" in labels
 
 
 @pytest.mark.django_db
 def test_link_locks_after_five_wrong_birth_dates(patient, nurse):
-    _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
     for _attempt in range(5):
-        services.questionnaire_link_confirm_identity(
-            link=services.questionnaire_link_open(token=token), date_of_birth=dt.date(1900, 1, 1)
+        questionnaire_link_confirm_identity(
+            link=questionnaire_link_open(token=token), date_of_birth=dt.date(1900, 1, 1)
         )
     with pytest.raises(NotFound) as raised:
-        services.questionnaire_link_open(token=token)
+        questionnaire_link_open(token=token)
     assert raised.value.code == "link_locked"
 
 
 @pytest.mark.django_db
 def test_link_expires(patient, nurse):
-    _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="gad7", valid_hours=2)
+    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="gad7", valid_hours=2)
     with time_machine.travel(timezone.now() + dt.timedelta(hours=3)), pytest.raises(NotFound):
-        services.questionnaire_link_open(token=token)
+        questionnaire_link_open(token=token)
 
 
 @pytest.mark.django_db
 def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse):
     with pytest.raises(RuleViolation) as raised:
-        services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
+        questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
     assert raised.value.code == "wording_missing"
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     texts = {n: f"Licensed wording of item {n}" for n in range(1, 17)}
-    services.instrument_wording_load(
+    instrument_wording_load(
         actor=admin,
         organization_id=center.organization_id,
         center_id=center.pk,
@@ -173,7 +180,7 @@ def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse)
         instructions="",
         licence_reference="Permission letter 2026-11",
     )
-    link, _ = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
+    link, _ = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
     assert link.instrument_code == "qids_sr16"
 
 
@@ -181,7 +188,7 @@ def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse)
 def test_wording_load_needs_every_item_and_a_licence(center):
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     with pytest.raises(RuleViolation) as raised:
-        services.instrument_wording_load(
+        instrument_wording_load(
             actor=admin,
             organization_id=center.organization_id,
             center_id=center.pk,
@@ -203,9 +210,9 @@ def test_unacknowledged_risk_alert_escalates_by_email_after_the_organizations_ti
     center.organization.save()
     phq9(nurse, patient)
     alert = PatientAlert.objects.get()
-    assert services.risk_alerts_escalate_overdue(now=alert.raised_at + dt.timedelta(minutes=19)) == []
+    assert risk_alerts_escalate_overdue(now=alert.raised_at + dt.timedelta(minutes=19)) == []
     with django_capture_on_commit_callbacks(execute=True):
-        escalated = services.risk_alerts_escalate_overdue(now=alert.raised_at + dt.timedelta(minutes=21))
+        escalated = risk_alerts_escalate_overdue(now=alert.raised_at + dt.timedelta(minutes=21))
     assert escalated == [alert]
     (message,) = mail.outbox
     assert message.to == [prescriber.email]
@@ -221,7 +228,7 @@ def test_acknowledged_alerts_do_not_escalate(center, patient, nurse):
     with pytest.raises(RuleViolation):
         patient_alert_acknowledge(actor=nurse, alert=alert, action_taken=" ")
     patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="Called patient; C-SSRS negative; safety plan.")
-    assert services.risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=1)) == []
+    assert risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=1)) == []
     entry = AuditEntry.objects.get(action="patient_alert.acknowledged")
     assert entry.changes["action_taken"][1].startswith("Called patient")
 
@@ -241,7 +248,7 @@ def test_front_desk_cannot_acknowledge_risk_alerts(center, patient, nurse):
 def test_schedule_creates_due_items_and_completing_one_closes_it(patient, center):
     nurse = StaffFactory(center=center, role=Role.NURSE)
     today = timezone.localdate()
-    rows = services.measurement_schedule_create(
+    rows = measurement_schedule_create(
         actor=nurse,
         patient=patient,
         instruments=["phq9", "gad7"],
@@ -259,7 +266,7 @@ def test_reminders_send_a_working_link_by_email_and_text(patient, nurse):
     patient.email, patient.phone = "ana@example.com", "(714) 555-0142"
     patient.save()
     today = timezone.localdate()
-    services.measurement_schedule_create(
+    measurement_schedule_create(
         actor=StaffFactory(center=patient.center, role=Role.PRESCRIBER),
         patient=patient,
         instruments=["phq9"],
@@ -271,7 +278,7 @@ def test_reminders_send_a_working_link_by_email_and_text(patient, nurse):
     (text,) = MemoryTextMessageBackend.outbox
     assert text.to == "(714) 555-0142"
     token = email.body.split("/q/")[1].split("/")[0]
-    assert services.questionnaire_link_open(token=token).patient == patient
+    assert questionnaire_link_open(token=token).patient == patient
     assert set(OutgoingMessage.objects.values_list("status", flat=True)) == {"sent"}
     assert send_measurement_reminders.enqueue().return_value == {"sent": 0, "failed": 0}  # once per due item
 
@@ -281,7 +288,7 @@ def test_reminders_run_through_the_database_task_worker(settings, patient, cente
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     patient.email, patient.phone = "ana@example.com", ""
     patient.save()
-    services.measurement_schedule_create(
+    measurement_schedule_create(
         actor=StaffFactory(center=center, role=Role.NURSE),
         patient=patient,
         instruments=["gad7"],
@@ -315,7 +322,7 @@ def test_a_risk_answer_in_a_saved_draft_raises_the_alert_once(patient, nurse):
 def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patients_link(patient, nurse):
     draft = phq9(nurse, patient, answers={1: 1}, complete=False)
     with pytest.raises(Conflict) as raised:
-        services.questionnaire_response_save(
+        questionnaire_response_save(
             actor=nurse,
             patient=patient,
             instrument_code="gad7",
@@ -325,8 +332,8 @@ def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patien
             response=draft,
         )
     assert raised.value.code == "response_mismatch"
-    link, _token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
-    by_link = services.questionnaire_link_answer(link=link, answers={1: 1}, complete=False)
+    link, _token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    by_link = questionnaire_link_answer(link=link, answers={1: 1}, complete=False)
     with pytest.raises(Conflict) as on_link:
         phq9(nurse, patient, answers=NOT_AT_ALL, response=by_link)
     assert on_link.value.code == "response_on_link"
@@ -334,7 +341,7 @@ def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patien
 
 @pytest.mark.django_db
 def test_resolved_risk_alerts_are_not_escalated_and_only_clinicians_resolve_them(center, patient, nurse):
-    from ketaclinic.patients.services import patient_alert_resolve
+    from ketaclinic.patients.services.alerts import patient_alert_resolve
 
     phq9(nurse, patient)
     alert = PatientAlert.objects.get()
@@ -345,15 +352,15 @@ def test_resolved_risk_alerts_are_not_escalated_and_only_clinicians_resolve_them
     assert raised.value.code == "not_acknowledged"
     patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="Called; safe; plan reviewed.")
     patient_alert_resolve(actor=nurse, alert=PatientAlert.objects.get(), resolution="C-SSRS negative.")
-    assert services.risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=2)) == []
+    assert risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=2)) == []
 
 
 @pytest.mark.django_db
 def test_identity_lock_is_checked_again_under_the_lock(patient, nurse):
     """A guess sent with a link object read before the fifth miss is refused all the same."""
-    _link, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
-    stale = services.questionnaire_link_open(token=token)
+    _link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    stale = questionnaire_link_open(token=token)
     for _attempt in range(5):
-        services.questionnaire_link_confirm_identity(link=stale, date_of_birth=dt.date(1900, 1, 1))
+        questionnaire_link_confirm_identity(link=stale, date_of_birth=dt.date(1900, 1, 1))
     with pytest.raises(NotFound):
-        services.questionnaire_link_confirm_identity(link=stale, date_of_birth=patient.date_of_birth)
+        questionnaire_link_confirm_identity(link=stale, date_of_birth=patient.date_of_birth)

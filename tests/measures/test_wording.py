@@ -5,7 +5,7 @@ import pytest
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments import instrument
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures import services
+from ketaclinic.measures.services.instrument_wording import instrument_wording_load
 from ketaclinic.measures.wording import bundled_text, parse_option_labels
 from tests.factories import StaffFactory
 
@@ -31,7 +31,7 @@ def test_phq9_ships_its_english_wording_but_no_spanish():
 @pytest.mark.django_db
 def test_bundled_english_cannot_be_overwritten_by_a_load(center):
     with pytest.raises(RuleViolation) as raised:
-        services.instrument_wording_load(
+        instrument_wording_load(
             actor=StaffFactory(center=center, role=Role.CENTER_ADMIN), organization_id=center.organization_id,
             center_id=center.pk, instrument_code="phq9", language="en",
             item_texts={n: "x" for n in range(1, 11)}, instructions="", licence_reference="n/a",

@@ -12,7 +12,7 @@ from ketaclinic.audit.records import HistoryBypassed
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.patients.models import PregnancyTest
-from ketaclinic.patients.services import pregnancy_test_mark_entered_in_error, pregnancy_test_record
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_mark_entered_in_error, pregnancy_test_record
 from tests.factories import PatientFactory, StaffFactory
 
 NOON = dt.datetime(2026, 3, 10, 20, 0, tzinfo=dt.UTC)

@@ -6,7 +6,12 @@ import pytest
 
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Role
-from ketaclinic.patients.selectors import parse_date_of_birth, patient_find_for_emergency, patient_get, patient_list
+from ketaclinic.patients.selectors.patients import (
+    parse_date_of_birth,
+    patient_find_for_emergency,
+    patient_get,
+    patient_list,
+)
 from tests.factories import PatientFactory, StaffFactory
 
 

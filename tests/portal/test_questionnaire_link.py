@@ -9,8 +9,9 @@ from django.urls import reverse
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments import instrument
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures import services
 from ketaclinic.measures.models import QuestionnaireResponse
+from ketaclinic.measures.services.instrument_wording import instrument_wording_load
+from ketaclinic.measures.services.links import questionnaire_link_create
 from ketaclinic.measures.wording import parse_option_labels
 from ketaclinic.patients.models import PatientAlert
 from tests.factories import StaffFactory
@@ -22,7 +23,7 @@ def link_url(token: str) -> str:
 
 @pytest.fixture
 def phq9_link(patient, nurse):  # type: ignore[no-untyped-def]
-    _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
     return link_url(token)
 
 
@@ -83,14 +84,14 @@ def test_an_unknown_link_says_so_without_detail():
 def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_translation(center, patient, nurse):
 
     with pytest.raises(RuleViolation) as raised:
-        services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+        questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
     assert raised.value.code == "wording_missing"
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     labels = parse_option_labels(
         "0 = Para nada\n1 = Varios días\n2 = Más de la mitad\n3 = Casi a diario\n10.0 = Nada difícil",
         instrument("phq9"),
     )
-    services.instrument_wording_load(
+    instrument_wording_load(
         actor=admin,
         organization_id=center.organization_id,
         center_id=center.pk,
@@ -101,7 +102,7 @@ def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_transla
         licence_reference="PHQ Screeners, traducción al español de EE. UU.",
         option_labels=labels,
     )
-    _, token = services.questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
     client = Client()
     identity = client.get(link_url(token)).content.decode()
     assert "confirme su fecha de nacimiento" in identity and "¿Necesita ayuda ahora mismo?" in identity

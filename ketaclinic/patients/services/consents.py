@@ -1,4 +1,4 @@
-"""Informed consent: versioned documents per route, signatures with a PDF copy."""
+"""Informed consent: versioned documents per route published, and signatures with a PDF copy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,45 +16,14 @@ from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import ConsentDocument, ConsentSignature, Patient, TreatmentRoute
+from ketaclinic.patients.selectors.consents import consent_document_current
 from ketaclinic.printing import pdf_from_template, sha256_of
 from ketaclinic.validation import validated
 
 DRAWN_SIGNATURE = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
+
+
 MAX_DRAWN_SIGNATURE_CHARS = 400_000
-
-
-def _current_documents(*, organization_id: int, route: str) -> QuerySet[ConsentDocument]:
-    return ConsentDocument.objects.filter(organization_id=organization_id, route=route).order_by("-version")
-
-
-def consent_document_current(*, organization_id: int, route: str) -> ConsentDocument | None:
-    return _current_documents(organization_id=organization_id, route=route).first()
-
-
-def consent_current(*, patient: Patient, route: str) -> ConsentSignature | None:
-    """The patient's signature on the current version for the route, if they have one.
-
-    A new version of the document makes earlier signatures out of date. One query: the
-    session checklist and the start of each dose ask this.
-    """
-    document = _current_documents(organization_id=patient.organization_id, route=route).values("pk")[:1]
-    return (
-        ConsentSignature.objects.in_use()
-        .filter(patient_id=patient.pk, document_id=Subquery(document), withdrawn_at__isnull=True)
-        .order_by("-signed_at")
-        .first()
-    )
-
-
-def consent_require_current(*, patient: Patient, route: str) -> ConsentSignature:
-    """Raise unless current consent is on file: a session cannot start without it."""
-    signature = consent_current(patient=patient, route=route)
-    if signature is None:
-        raise RuleViolation(
-            _("No current signed consent for %(route)s.") % {"route": TreatmentRoute(route).label},
-            code="consent_missing",
-        )
-    return signature
 
 
 @transaction.atomic

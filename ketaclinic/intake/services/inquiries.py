@@ -19,7 +19,7 @@ from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.models import ConsultationRequest
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.services import patient_create
+from ketaclinic.patients.services.registration import patient_create
 from ketaclinic.validation import validated
 
 REQUEST_FIELDS = (

@@ -1,3 +1,5 @@
+"""Reads of intake: centers as the public sees them, consultation requests, and who holds consultations."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +13,7 @@ from ketaclinic.clinics.authorization import center_ids_for
 from ketaclinic.clinics.models import StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
-from ketaclinic.intake.models import Consultation, ConsultationRequest, EligibilityDecision, PriorTrial
+from ketaclinic.intake.models import ConsultationRequest
 
 
 def center_public_get(*, slug: str) -> TreatmentCenter:
@@ -43,32 +45,3 @@ def consultation_clinicians(*, center_id: int) -> QuerySet[User]:
     """Prescribers of the center, who hold consultations."""
     staff = StaffRole.objects.filter(center_id=center_id, role=Role.PRESCRIBER, is_active=True).values("user_id")
     return User.objects.filter(pk__in=staff, is_active=True).order_by("last_name", "first_name")
-
-
-def consultation_latest(*, actor: Any, patient: Any) -> Consultation | None:
-    """The patient's newest consultation (the caller scoped the patient)."""
-    return Consultation.objects.in_use().filter(patient_id=patient.pk).order_by("-started_at").first()
-
-
-def consultation_get(*, actor: Any, patient: Any, consultation_id: UUID | str) -> Consultation:
-    try:
-        return (
-            Consultation.objects.in_use()
-            .select_related("prescriber")
-            .get(patient_id=patient.pk, external_id=consultation_id)
-        )
-    except (Consultation.DoesNotExist, ValueError):
-        raise NotFound(_("Consultation not found."), code="consultation_not_found") from None
-
-
-def prior_trials_for(*, actor: Any, consultation: Consultation) -> list[PriorTrial]:
-    return list(PriorTrial.objects.in_use().filter(consultation_id=consultation.pk).order_by("created_at", "pk"))
-
-
-def decisions_for(*, actor: Any, consultation: Consultation) -> list[EligibilityDecision]:
-    return list(
-        EligibilityDecision.objects.in_use()
-        .filter(consultation_id=consultation.pk)
-        .select_related("signed_by")
-        .order_by("-signed_at")
-    )

@@ -13,7 +13,7 @@ from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.assessment import treatment_resistance
 from ketaclinic.intake.models import Consultation, EligibilityDecision
-from ketaclinic.intake.selectors import prior_trials_for
+from ketaclinic.intake.selectors.consultations import prior_trials_for
 from ketaclinic.patients.models import CareTeamMember
 from ketaclinic.printing import pdf_from_template, sha256_of
 from ketaclinic.treatment.services import plan_current

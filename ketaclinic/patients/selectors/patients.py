@@ -19,15 +19,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.clinics.authorization import center_ids_for, organization_ids_for
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
-from ketaclinic.patients.models import (
-    Allergy,
-    CareTeamMember,
-    ConsentSignature,
-    EmergencyAccess,
-    Patient,
-    PatientAlert,
-    PregnancyTest,
-)
+from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -150,51 +142,3 @@ def patient_find_for_emergency(*, actor: Any, mrn: str, date_of_birth: dt.date) 
             _("No patient in your organization has that record number and date of birth."),
             code="patient_not_found",
         ) from None
-
-
-def allergy_get(*, actor: Any, patient: Patient, allergy_id: UUID | str) -> Allergy:
-    try:
-        return Allergy.objects.in_use().get(patient=patient, external_id=allergy_id)
-    except (Allergy.DoesNotExist, ValueError):
-        raise NotFound(_("Allergy not found."), code="allergy_not_found") from None
-
-
-def care_team_member_get(*, actor: Any, patient: Patient, member_id: UUID | str) -> CareTeamMember:
-    try:
-        return CareTeamMember.objects.in_use().get(patient=patient, external_id=member_id)
-    except (CareTeamMember.DoesNotExist, ValueError):
-        raise NotFound(_("Care team member not found."), code="care_team_member_not_found") from None
-
-
-def emergency_access_list(*, actor: Any, pending_review_only: bool = False) -> QuerySet[EmergencyAccess]:
-    """Grants to patients of the centers the actor audits, newest first."""
-    grants = EmergencyAccess.objects.filter(patient__center_id__in=center_ids_for(actor, Perm.AUDIT_REVIEW))
-    if pending_review_only:
-        grants = grants.filter(reviewed_at__isnull=True)
-    return grants.select_related("actor", "patient", "patient__center", "reviewed_by").order_by("-granted_at")
-
-
-def emergency_access_get(*, actor: Any, grant_id: UUID | str) -> EmergencyAccess:
-    try:
-        return emergency_access_list(actor=actor).get(external_id=grant_id)
-    except (EmergencyAccess.DoesNotExist, ValueError):
-        raise NotFound(_("Emergency access grant not found."), code="grant_not_found") from None
-
-
-def consent_signature_get(*, actor: Any, patient: Patient, signature_id: UUID | str) -> ConsentSignature:
-    try:
-        return ConsentSignature.objects.in_use().get(patient_id=patient.pk, external_id=signature_id)
-    except (ConsentSignature.DoesNotExist, ValueError):
-        raise NotFound(_("Consent not found."), code="consent_not_found") from None
-
-
-def pregnancy_tests_for(*, actor: Any, patient: Patient) -> QuerySet[PregnancyTest]:
-    """A patient's pregnancy tests, newest first, those entered in error included and marked."""
-    return PregnancyTest.objects.filter(patient=patient).select_related("recorded_by").order_by("-tested_at", "-pk")
-
-
-def pregnancy_test_get(*, actor: Any, patient: Patient, test_id: UUID | str) -> PregnancyTest:
-    try:
-        return PregnancyTest.objects.in_use().get(patient=patient, external_id=test_id)
-    except (PregnancyTest.DoesNotExist, ValueError):
-        raise NotFound(_("Pregnancy test not found."), code="pregnancy_test_not_found") from None

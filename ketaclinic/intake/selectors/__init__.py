@@ -1,0 +1,1 @@
+"""Reads of intake: inquiries, and a patient's consultations."""

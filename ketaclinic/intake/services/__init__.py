@@ -1,0 +1,1 @@
+"""Every write of intake: inquiries, the consultation, the eligibility decision, the letter."""

@@ -1,0 +1,1 @@
+"""Reads of measurement-based care, the patient scoped by the patient selectors first."""

@@ -1,0 +1,1 @@
+"""Every read of patient data; patients.py holds the center-scoping rule the others rely on."""

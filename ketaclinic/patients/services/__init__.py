@@ -1,0 +1,1 @@
+"""Every write to a patient's record, one module per part of the record."""
