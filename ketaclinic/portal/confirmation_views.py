@@ -18,8 +18,8 @@ from ketaclinic.measures.forms import DateOfBirthForm
 from ketaclinic.measures.wording import patient_language
 from ketaclinic.portal.forms import SessionConfirmationForm
 from ketaclinic.portal.views import identity_confirmed, identity_confirmed_remember
-from ketaclinic.sessions import confirmations as services
 from ketaclinic.sessions.models import SessionConfirmation
+from ketaclinic.sessions.services import confirmations as services
 
 CONFIRMED_KEY = "ketaclinic_confirmed_session_confirmations"
 

@@ -9,8 +9,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
-from ketaclinic.sessions.ingestion import device_for_token, device_session_get, vital_signs_ingest
 from ketaclinic.sessions.models import MonitorDevice
+from ketaclinic.sessions.selectors.devices import device_for_token, device_session_get
+from ketaclinic.sessions.services.ingestion import vital_signs_ingest
 
 
 class DeviceToken(HttpBearer):

@@ -25,8 +25,6 @@ from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.pharmacy.models import DrugLot
 from ketaclinic.pharmacy.selectors import drug_lots_for_route
-from ketaclinic.sessions import administration, discharge, notes
-from ketaclinic.sessions.flowsheet import Flowsheet, flowsheet_get
 from ketaclinic.sessions.forms import (
     AmendmentForm,
     DischargeForm,
@@ -40,7 +38,10 @@ from ketaclinic.sessions.forms import (
     WithdrawForm,
 )
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
-from ketaclinic.sessions.selectors import center_nurses, center_prescribers
+from ketaclinic.sessions.selectors.center import center_nurses, center_prescribers
+from ketaclinic.sessions.selectors.flowsheet import Flowsheet, flowsheet_get
+from ketaclinic.sessions.services import discharge, notes
+from ketaclinic.sessions.services import dose as administration
 
 
 def _back(sheet: Flowsheet, anchor: str = "") -> HttpResponse:

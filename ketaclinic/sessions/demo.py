@@ -44,10 +44,6 @@ from ketaclinic.patients.selectors.consents import consent_current
 from ketaclinic.patients.services.consents import consent_sign
 from ketaclinic.pharmacy.models import DrugLot
 from ketaclinic.pharmacy.services import drug_lot_receive, stock_draw
-from ketaclinic.sessions.administration import dose_compute, drawn_from_line, with_drawn_from
-from ketaclinic.sessions.checklist import NURSE_ITEMS
-from ketaclinic.sessions.confirmations import session_confirmation_answer, session_confirmations_queue
-from ketaclinic.sessions.flowsheet import vital_sign_record
 from ketaclinic.sessions.models import (
     DischargeAssessment,
     DoseAdministration,
@@ -57,9 +53,19 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
-from ketaclinic.sessions.notes import content_digest, session_note_text
-from ketaclinic.sessions.rems import rems_form_open, rems_form_save, rems_form_sign, rems_form_submit
-from ketaclinic.sessions.services import dosing_minutes, rems_enrollment_record
+from ketaclinic.sessions.services.booking import dosing_minutes
+from ketaclinic.sessions.services.checklist import NURSE_ITEMS
+from ketaclinic.sessions.services.confirmations import session_confirmation_answer, session_confirmations_queue
+from ketaclinic.sessions.services.dose import dose_compute, drawn_from_line, with_drawn_from
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.notes import content_digest, session_note_text
+from ketaclinic.sessions.services.rems import (
+    rems_enrollment_record,
+    rems_form_open,
+    rems_form_save,
+    rems_form_sign,
+    rems_form_submit,
+)
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ketaclinic.audit.access import staff_view
 from ketaclinic.core.permissions import Perm
 from ketaclinic.fhir.sessions import session_bundle
-from ketaclinic.sessions.selectors import session_get
+from ketaclinic.sessions.selectors.session import session_get
 
 FHIR_JSON = "application/fhir+json"
 

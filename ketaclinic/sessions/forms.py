@@ -66,7 +66,7 @@ class VitalSignForm(forms.Form):
 
 class ChecklistForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from ketaclinic.sessions.checklist import NURSE_ITEMS
+        from ketaclinic.sessions.services.checklist import NURSE_ITEMS
 
         super().__init__(*args, **kwargs)
         for item, label in NURSE_ITEMS.items():

@@ -21,23 +21,25 @@ from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.sessions.models import RemsMonitoringForm, TreatmentSession
-from ketaclinic.sessions.rems import (
-    RemsFormInvalid,
+from ketaclinic.sessions.rems_forms import RemsSignForm, RemsSubmissionForm, RemsValuesForm
+from ketaclinic.sessions.selectors.rems import (
     form_definition,
     is_esketamine,
     rems_form_for_session,
-    rems_form_open,
     rems_form_preview,
-    rems_form_refill,
     rems_form_rows,
-    rems_form_save,
-    rems_form_sign,
-    rems_form_submit,
     rems_queue,
     rems_submissions,
 )
-from ketaclinic.sessions.rems_forms import RemsSignForm, RemsSubmissionForm, RemsValuesForm
-from ketaclinic.sessions.selectors import session_get
+from ketaclinic.sessions.selectors.session import session_get
+from ketaclinic.sessions.services.rems import (
+    RemsFormInvalid,
+    rems_form_open,
+    rems_form_refill,
+    rems_form_save,
+    rems_form_sign,
+    rems_form_submit,
+)
 
 
 def _esketamine_session(request: HttpRequest, session_id: UUID) -> TreatmentSession:

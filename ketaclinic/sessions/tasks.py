@@ -6,7 +6,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.sessions.confirmations import (
+from ketaclinic.sessions.services.confirmations import (
     session_confirmation_send,
     session_confirmations_queue,
     session_confirmations_to_send,

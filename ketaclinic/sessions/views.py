@@ -22,9 +22,15 @@ from ketaclinic.http_errors import form_errors_from
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors.patients import patient_chart_get
 from ketaclinic.patients.views import chart_context
-from ketaclinic.sessions import services
 from ketaclinic.sessions.chart_views import chart_forms, charted_at
-from ketaclinic.sessions.checklist import (
+from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
+from ketaclinic.sessions.selectors.board import chair_board
+from ketaclinic.sessions.selectors.calendar import CalendarBy, center_calendar
+from ketaclinic.sessions.selectors.center import center_chairs, center_nurses
+from ketaclinic.sessions.selectors.flowsheet import Flowsheet, flowsheet_get
+from ketaclinic.sessions.selectors.session import latest_check, latest_confirmations, session_get, sessions_for_patient
+from ketaclinic.sessions.services import booking
+from ketaclinic.sessions.services.checklist import (
     NURSE_ITEMS,
     RECORD_ITEMS,
     open_items_no_override_passes,
@@ -32,18 +38,7 @@ from ketaclinic.sessions.checklist import (
     pre_session_override,
     suicide_risk_review_document,
 )
-from ketaclinic.sessions.flowsheet import Flowsheet, chair_board, flowsheet_get, vital_sign_record
-from ketaclinic.sessions.forms import ChecklistForm, OverrideForm, SeriesBookingForm, SessionCloseForm, VitalSignForm
-from ketaclinic.sessions.selectors import (
-    CalendarBy,
-    center_calendar,
-    center_chairs,
-    center_nurses,
-    latest_check,
-    latest_confirmations,
-    session_get,
-    sessions_for_patient,
-)
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.treatment.services import plan_current
 
 
@@ -104,7 +99,7 @@ def _patient_sessions_page(request: HttpRequest, patient: Patient) -> HttpRespon
     )
     if request.method == "POST" and plan is not None and form.is_valid():
         with form_errors_from(form):
-            booked = services.treatment_series_book(
+            booked = booking.treatment_series_book(
                 actor=request.user,
                 plan=plan,
                 chair=form.cleaned_data["chair"],
@@ -134,7 +129,7 @@ def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     form = SessionCloseForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            services.treatment_session_close(
+            booking.treatment_session_close(
                 actor=request.user,
                 session=session,
                 status=form.cleaned_data["status"],

@@ -21,9 +21,9 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import PatientAlert, SexAtBirth
 from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
-from ketaclinic.sessions.checklist import NURSE_ITEMS
 from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent
-from ketaclinic.sessions.services import rems_enrollment_record
+from ketaclinic.sessions.services.checklist import NURSE_ITEMS
+from ketaclinic.sessions.services.rems import rems_enrollment_record
 from tests.factories import (
     PASSWORD,
     DrugLotFactory,

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.utils import timezone
-from ketaclinic.sessions.services.checklist import NURSE_ITEMS
 from playwright.sync_api import Browser, Page, expect
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.sessions.models import DoseAdministration, SessionNote, TreatmentSession, VitalSign
+from ketaclinic.sessions.services.checklist import NURSE_ITEMS
 from tests.factories import PASSWORD, DrugLotFactory, StaffFactory, consent_on_file
 
 SCREENSHOTS = Path("var/screenshots")

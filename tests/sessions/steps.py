@@ -16,9 +16,6 @@ from decimal import Decimal
 import time_machine
 from django.test import Client
 from django.utils import timezone
-from ketaclinic.sessions.services.checklist import NURSE_ITEMS, pre_session_check_record
-from ketaclinic.sessions.services.dose import dose_prepare, dose_start, dose_verify
-from ketaclinic.sessions.services.flowsheet import vital_sign_record
 
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.sessions.models import (
@@ -28,6 +25,9 @@ from ketaclinic.sessions.models import (
     TreatmentSession,
     VitalSign,
 )
+from ketaclinic.sessions.services.checklist import NURSE_ITEMS, pre_session_check_record
+from ketaclinic.sessions.services.dose import dose_prepare, dose_start, dose_verify
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
 from tests.factories import (

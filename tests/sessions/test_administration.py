@@ -10,6 +10,12 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
+from ketaclinic.core.permissions import Role
+from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
+from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
 from ketaclinic.sessions.services.booking import treatment_session_close
 from ketaclinic.sessions.services.checklist import pre_session_check_record, pre_session_override
 from ketaclinic.sessions.services.dose import (
@@ -24,12 +30,6 @@ from ketaclinic.sessions.services.dose import (
 )
 from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.sessions.services.rems import rems_enrollment_record
-
-from ketaclinic.audit.models import AuditEntry
-from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
-from ketaclinic.core.permissions import Role
-from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_record
-from ketaclinic.sessions.models import DoseAdministration, PreSessionCheck, SessionEvent, TreatmentSession
 from tests.factories import (
     PASSWORD,
     PatientFactory,

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import pytest
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.errors import Forbidden, RuleViolation
+from ketaclinic.core.permissions import Role
 from ketaclinic.sessions.services.checklist import (
     pre_session_check_record,
     pre_session_override,
     session_start_check,
 )
 from ketaclinic.sessions.services.flowsheet import vital_sign_record
-
-from ketaclinic.audit.models import AuditEntry
-from ketaclinic.core.errors import Forbidden, RuleViolation
-from ketaclinic.core.permissions import Role
 from tests.factories import StaffFactory
 from tests.sessions.steps import ALL_CONFIRMED, ready
 

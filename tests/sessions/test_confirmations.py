@@ -12,13 +12,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from ketaclinic.sessions.services.booking import treatment_session_close
-from ketaclinic.sessions.services.confirmations import (
-    session_confirmation_answer,
-    session_confirmation_open,
-    session_confirmation_send,
-    session_confirmations_queue,
-)
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, NotFound
@@ -28,6 +21,13 @@ from ketaclinic.measures.services.links import MAX_IDENTITY_ATTEMPTS
 from ketaclinic.measures.tasks import send_measurement_reminders
 from ketaclinic.measures.text_messages import MemoryTextMessageBackend
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
+from ketaclinic.sessions.services.booking import treatment_session_close
+from ketaclinic.sessions.services.confirmations import (
+    session_confirmation_answer,
+    session_confirmation_open,
+    session_confirmation_send,
+    session_confirmations_queue,
+)
 from ketaclinic.sessions.tasks import send_session_confirmations
 from tests.factories import (
     PatientFactory,

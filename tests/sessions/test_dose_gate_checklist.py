@@ -11,16 +11,6 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from ketaclinic.sessions.selectors.flowsheet import post_dose_blood_pressure
-from ketaclinic.sessions.services.checklist import (
-    NURSE_ITEMS,
-    RECORD_ITEMS,
-    pre_session_check_record,
-    pre_session_override,
-    session_start_check,
-    suicide_risk_review_document,
-)
-from ketaclinic.sessions.services.flowsheet import vital_sign_record
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
@@ -31,6 +21,16 @@ from ketaclinic.patients.models import PatientAlert, SexAtBirth
 from ketaclinic.patients.services.alerts import patient_alert_acknowledge
 from ketaclinic.patients.services.pregnancy_tests import pregnancy_test_mark_entered_in_error, pregnancy_test_record
 from ketaclinic.sessions.models import DoseAdministration
+from ketaclinic.sessions.selectors.flowsheet import post_dose_blood_pressure
+from ketaclinic.sessions.services.checklist import (
+    NURSE_ITEMS,
+    RECORD_ITEMS,
+    pre_session_check_record,
+    pre_session_override,
+    session_start_check,
+    suicide_risk_review_document,
+)
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from tests.factories import (
     PatientFactory,
     StaffFactory,

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.flowsheet import vital_sign_record
-from ketaclinic.sessions.ingestion import vital_signs_ingest
 from ketaclinic.sessions.models import DoseAdministration, MonitorDevice
+from ketaclinic.sessions.services.flowsheet import vital_sign_record
+from ketaclinic.sessions.services.ingestion import vital_signs_ingest
 from tests.factories import StaffFactory, TreatmentSessionFactory
 
 # 10:00 in Buena Park, inside opening hours; no test here reads the wall clock.

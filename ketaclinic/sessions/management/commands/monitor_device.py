@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import DomainError
-from ketaclinic.sessions.devices import monitor_device_register, monitor_device_retire
 from ketaclinic.sessions.models import MonitorDevice
+from ketaclinic.sessions.services.devices import monitor_device_register, monitor_device_retire
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Which plan a session is dosed under, and that plan's protocol settings.
+"""Which plan a session is dosed under, looked up under a lock on the patient's row.
 
 Read afresh at every step of a dose (checklist, prepare, verify, start): a prescriber may sign a
 new version of the plan at any moment.
@@ -6,18 +6,15 @@ new version of the plan at any moment.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.treatment.models import TreatmentPlan
-from ketaclinic.treatment.services import plan_current, protocol_setting_as_signed
+from ketaclinic.treatment.services import plan_current
 
 # A plan in one of these phases doses nobody: the course is paused or over.
 _NOT_DOSING = {
@@ -68,21 +65,3 @@ def plan_in_force(*, session: TreatmentSession) -> TreatmentPlan:
             code="plan_route_changed",
         )
     return current
-
-
-def protocol_setting(plan: TreatmentPlan, name: str) -> dict[str, Any] | None:
-    """A protocol setting as signed into the plan, else the library's for the plan's protocol.
-
-    Plans signed before a setting existed do not carry it in their snapshot.
-    """
-    signed = (plan.protocol_settings or {}).get(name)
-    if signed is not None:
-        return dict(signed)
-    protocol = PROTOCOL_DEFAULTS.get(plan.protocol_key)
-    if protocol is None:
-        return None
-    try:
-        setting = protocol.setting(name)
-    except KeyError:
-        return None
-    return protocol_setting_as_signed(setting)

@@ -14,8 +14,8 @@ from ketaclinic.core.discharge import DISCHARGE_RULES, Answer, observation_time_
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.monitoring import MEASURES
 from ketaclinic.core.permissions import Perm
-from ketaclinic.sessions.ingestion import baseline_of
 from ketaclinic.sessions.models import DischargeAssessment, DoseAdministration, TreatmentSession, VitalSign
+from ketaclinic.sessions.selectors.baseline import baseline_of
 
 ENDED = (DoseAdministration.Status.COMPLETED, DoseAdministration.Status.STOPPED)
 

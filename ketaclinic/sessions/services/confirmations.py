@@ -28,7 +28,7 @@ from ketaclinic.measures.services.reminders import outgoing_message_deliver, out
 from ketaclinic.measures.wording import patient_language
 from ketaclinic.patients.models import Patient
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
-from ketaclinic.sessions.selectors import day_bounds
+from ketaclinic.sessions.selectors.calendar import day_bounds
 
 
 def _channel_for(patient: Patient) -> tuple[str, str] | None:

@@ -1,9 +1,9 @@
-"""Vital signs posted by monitors: authenticated per device, idempotent per reading."""
+"""Vital signs posted by monitors: stored once per reading, however often a retry sends it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,92 +11,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
-from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
+from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.monitoring import MEASURES, check_reading, implausible
-from ketaclinic.core.tokens import token_digest
-from ketaclinic.sessions.models import DoseAdministration, MonitorDevice, TreatmentSession, VitalSign
+from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
+from ketaclinic.sessions.selectors.baseline import PreDose, session_baseline, session_pre_dose
 
 MAX_BATCH = 500
-
-
-def device_for_token(token: str) -> MonitorDevice | None:
-    return MonitorDevice.objects.filter(token_hash=token_digest(token), is_active=True).first()
-
-
-def device_session_get(*, device: MonitorDevice, session_id: Any) -> TreatmentSession:
-    """A session at the device's own center; any other answers like one that does not exist."""
-    try:
-        return TreatmentSession.objects.select_related("patient").get(
-            external_id=session_id, patient__center_id=device.center_id
-        )
-    except (TreatmentSession.DoesNotExist, ValueError):
-        raise NotFound(_("Session not found."), code="session_not_found") from None
-
-
-def session_baseline(session: TreatmentSession) -> dict[str, Any]:
-    """The baseline of a session's readings so far (see ``baseline_of``)."""
-    started = (
-        DoseAdministration.objects.in_use()
-        .filter(session=session, started_at__isnull=False)
-        .values_list("started_at", flat=True)
-        .first()
-    )
-    return baseline_of(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"), started)
-
-
-def baseline_of(readings: Iterable[VitalSign], dose_started_at: dt.datetime | None) -> dict[str, Any]:
-    """Each measure's first value, from before the dose where there is one.
-
-    Per measure, so an entry with only a side effect or only a blood pressure does not leave the
-    other measures without a baseline. The rise-over-baseline alerts and discharge compare to it.
-    ``readings`` are in time order.
-    """
-    readings = list(readings)
-    before = [r for r in readings if dose_started_at is not None and r.measured_at <= dose_started_at] or readings
-    return {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
-
-
-@dataclass(frozen=True, slots=True)
-class PreDose:
-    """Each measure's latest value at or before the dose started: what later readings fall from.
-
-    The esketamine label counts any fall of MOAA/S from the pre-dose level as sedation, so the
-    level is the one rated just before the dose, not the session's first (``baseline_of``).
-    """
-
-    dose_started_at: dt.datetime | None
-    latest: dict[str, tuple[dt.datetime, Any]] = field(default_factory=dict)
-
-    def for_reading_at(self, measured_at: dt.datetime) -> dict[str, Any]:
-        """The levels a reading is compared with; none before the dose has started."""
-        if self.dose_started_at is None or measured_at <= self.dose_started_at:
-            return {}
-        return {measure: value for measure, (_at, value) in self.latest.items()}
-
-    def with_reading(self, measured_at: dt.datetime, values: dict[str, Any]) -> PreDose:
-        if self.dose_started_at is None or measured_at > self.dose_started_at:
-            return self
-        latest = dict(self.latest)
-        for measure, value in values.items():
-            if value is not None and (measure not in latest or latest[measure][0] <= measured_at):
-                latest[measure] = (measured_at, value)
-        return PreDose(self.dose_started_at, latest)
-
-
-def session_pre_dose(session: TreatmentSession) -> PreDose:
-    started = (
-        DoseAdministration.objects.in_use()
-        .filter(session=session, started_at__isnull=False)
-        .values_list("started_at", flat=True)
-        .first()
-    )
-    pre_dose = PreDose(started)
-    if started is None:
-        return pre_dose
-    rows = VitalSign.objects.in_use().filter(session=session, measured_at__lte=started).order_by("measured_at")
-    for row in rows.values("measured_at", *MEASURES):
-        pre_dose = pre_dose.with_reading(row["measured_at"], {m: row[m] for m in MEASURES})
-    return pre_dose
 
 
 def vital_sign_store(

@@ -28,10 +28,11 @@ from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.patients.selectors.consents import consent_current
 from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, DrugProduct
 from ketaclinic.pharmacy.services import lot_for_dose, stock_draw
-from ketaclinic.sessions.checklist import session_start_check
-from ketaclinic.sessions.flowsheet import SESSION_LEAD_TIME
 from ketaclinic.sessions.models import DoseAdministration, SessionEvent, TreatmentSession
-from ketaclinic.sessions.plans import plan_in_force, protocol_setting
+from ketaclinic.sessions.protocol_settings import protocol_setting
+from ketaclinic.sessions.services.checklist import session_start_check
+from ketaclinic.sessions.services.flowsheet import SESSION_LEAD_TIME
+from ketaclinic.sessions.services.plans import plan_in_force
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.selectors import esketamine_given_before
 from ketaclinic.validation import validated

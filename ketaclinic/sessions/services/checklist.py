@@ -31,7 +31,8 @@ from ketaclinic.patients.models import PatientAlert, PregnancyTest, SexAtBirth
 from ketaclinic.patients.selectors.consents import consent_current
 from ketaclinic.patients.services.alerts import patient_alert_acknowledge, patient_alert_raise
 from ketaclinic.sessions.models import PreSessionCheck, TreatmentSession, VitalSign
-from ketaclinic.sessions.plans import plan_in_force, protocol_setting
+from ketaclinic.sessions.protocol_settings import protocol_setting
+from ketaclinic.sessions.services.plans import plan_in_force
 from ketaclinic.treatment.models import TreatmentPlan
 
 # Lazy, so each label is translated when it is shown, in the reader's language.

@@ -116,7 +116,7 @@ def _reason_against(
     return None if too_frequent is None else (too_frequent, "too_frequent")
 
 
-# A plan in one of these phases books nothing: the course is paused or over (sessions/plans.py
+# A plan in one of these phases books nothing: the course is paused or over (sessions/services/plans.py
 # refuses to dose under them for the same reason).
 _NOT_BOOKING = {
     TreatmentPlan.Phase.ENDED: ("course_ended", gettext_lazy("ended the course")),
@@ -227,25 +227,3 @@ def treatment_session_close(*, actor: Any, session: TreatmentSession, status: st
         actor=actor, instance=session, action=f"treatment_session.{status}", before=before, reason=reason
     )
     return session
-
-
-@transaction.atomic
-def rems_enrollment_record(
-    *, actor: Any, patient: Patient, enrollment_reference: str, enrolled_on: dt.date
-) -> RemsEnrollment:
-    require(actor, Perm.SESSION_BOOK, center_id=patient.center_id)
-    if not enrollment_reference.strip():
-        raise RuleViolation(_("Give the REMS enrollment reference."), code="reference_required")
-    if enrolled_on > timezone.localdate():
-        raise RuleViolation(_("The enrollment date cannot be in the future."), code="enrolled_in_future")
-    enrollment = RemsEnrollment(
-        patient=patient,
-        enrollment_reference=enrollment_reference.strip(),
-        enrolled_on=enrolled_on,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    validated(enrollment)
-    enrollment.save()
-    audit_change_since(actor=actor, instance=enrollment, action="rems_enrollment.recorded", before={})
-    return enrollment
