@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "ketaclinic.treatment",
     "ketaclinic.sessions",
     "ketaclinic.pharmacy",
+    "ketaclinic.demo",
 ]
 
 MIDDLEWARE = [

@@ -5,9 +5,9 @@ from django.core.management import call_command
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.verification import audit_chain_verify
-from ketaclinic.clinics.demo import demo_patients_build
 from ketaclinic.clinics.models import StaffRole, TreatmentCenter
 from ketaclinic.core.permissions import Role
+from ketaclinic.demo.network import demo_patients_build
 from ketaclinic.patients.models import CareTeamMember, Patient
 
 

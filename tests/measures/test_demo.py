@@ -8,9 +8,9 @@ import zoneinfo
 import pytest
 import time_machine
 
-from ketaclinic.clinics.demo import demo_network_build, demo_patients_build
 from ketaclinic.clinics.models import OpeningHours
-from ketaclinic.measures.demo import demo_measures_build
+from ketaclinic.demo.network import demo_network_build, demo_patients_build
+from ketaclinic.demo.questionnaires import demo_measures_build
 from ketaclinic.measures.models import QuestionnaireResponse
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")

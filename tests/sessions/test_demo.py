@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.clinics.demo import demo_network_build, demo_patients_build
 from ketaclinic.clinics.models import OpeningHours
-from ketaclinic.sessions.demo import demo_sessions_build
+from ketaclinic.demo.network import demo_network_build, demo_patients_build
+from ketaclinic.demo.sessions import demo_sessions_build
 from ketaclinic.sessions.models import (
     DoseAdministration,
     RemsMonitoringForm,

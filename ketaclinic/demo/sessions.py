@@ -28,11 +28,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.clinics.demo import CENTERS, DEMO_PASSWORD, SEED_AUTHOR
 from ketaclinic.clinics.models import Chair, Room, TreatmentCenter
 from ketaclinic.core.discharge import DISCHARGE_RULES, observation_time_passed, vitals_near_baseline
 from ketaclinic.core.monitoring import MEASURES
 from ketaclinic.core.scheduling import session_length
+from ketaclinic.demo.network import CENTERS, DEMO_PASSWORD, SEED_AUTHOR
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update
 from ketaclinic.intake.services.decision import eligibility_decision_sign

@@ -6,10 +6,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ketaclinic.audit.services import audit_seal_all
-from ketaclinic.clinics.demo import DEMO_PASSWORD, demo_logins, demo_network_build, demo_patients_build
-from ketaclinic.measures.demo import demo_measures_build
+from ketaclinic.demo.network import DEMO_PASSWORD, demo_logins, demo_network_build, demo_patients_build
+from ketaclinic.demo.questionnaires import demo_measures_build
+from ketaclinic.demo.sessions import demo_sessions_build
 from ketaclinic.patients.models import Patient
-from ketaclinic.sessions.demo import demo_sessions_build
 
 
 class Command(BaseCommand):

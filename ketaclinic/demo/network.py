@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.records import ChangeAuthor
-from ketaclinic.clinics import demo_data as data
 from ketaclinic.clinics.models import (
     Chair,
     OpeningHours,
@@ -27,6 +26,7 @@ from ketaclinic.clinics.models import (
     StaffRoleKind,
     TreatmentCenter,
 )
+from ketaclinic.demo import people as data
 from ketaclinic.patients.models import Allergy, CareTeamMember, GenderIdentity, Patient, SexAtBirth
 from ketaclinic.patients.services.registration import mrn_allocate
 
