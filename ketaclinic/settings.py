@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "ketaclinic.treatment",
     "ketaclinic.sessions",
     "ketaclinic.pharmacy",
+    "ketaclinic.messaging",
     "ketaclinic.demo",
 ]
 
@@ -239,7 +240,7 @@ MAILERS: dict[str, dict[str, object]] = {
     }
 }
 KETACLINIC_SMS_BACKEND = os.environ.get(
-    "KETACLINIC_SMS_BACKEND", "ketaclinic.measures.text_messages.ConsoleTextMessageBackend"
+    "KETACLINIC_SMS_BACKEND", "ketaclinic.messaging.sending.ConsoleTextMessageBackend"
 )
 # Where links in messages to patients point (the public address of this installation).
 KETACLINIC_PUBLIC_URL = os.environ.get("KETACLINIC_PUBLIC_URL", "http://127.0.0.1:8000")

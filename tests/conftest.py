@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.intake.models import Consultation
-from ketaclinic.measures.text_messages import MemoryTextMessageBackend
+from ketaclinic.messaging.sending import MemoryTextMessageBackend
 from ketaclinic.sessions.models import RemsEnrollment, TreatmentSession
 from tests.factories import (
     PASSWORD,
@@ -73,7 +73,7 @@ def _fast_and_quiet(settings):  # type: ignore[no-untyped-def]
     settings.AXES_ENABLED = True
     # Tasks run in-process, at once; tests of the database worker switch back to it.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.KETACLINIC_SMS_BACKEND = "ketaclinic.measures.text_messages.MemoryTextMessageBackend"
+    settings.KETACLINIC_SMS_BACKEND = "ketaclinic.messaging.sending.MemoryTextMessageBackend"
     MemoryTextMessageBackend.outbox.clear()
 
 

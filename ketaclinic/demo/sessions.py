@@ -17,7 +17,6 @@ bulk-created with their history, as the services would have written them.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 import zoneinfo
 from dataclasses import dataclass, field, replace
@@ -37,8 +36,9 @@ from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update
 from ketaclinic.intake.services.decision import eligibility_decision_sign
 from ketaclinic.measures.models import OutgoingMessage
-from ketaclinic.measures.services.reminders import outgoing_message_mark
 from ketaclinic.measures.services.responses import questionnaire_response_save
+from ketaclinic.messaging.confirmations import session_confirmations_queue
+from ketaclinic.messaging.sending import outgoing_message_mark
 from ketaclinic.patients.models import Patient, TreatmentRoute
 from ketaclinic.patients.selectors.consents import consent_current
 from ketaclinic.patients.services.consents import consent_sign
@@ -55,8 +55,8 @@ from ketaclinic.sessions.models import (
 )
 from ketaclinic.sessions.services.booking import dosing_minutes
 from ketaclinic.sessions.services.checklist import NURSE_ITEMS
-from ketaclinic.sessions.services.confirmations import session_confirmation_answer, session_confirmations_queue
-from ketaclinic.sessions.services.dose import dose_compute, drawn_from_line, with_drawn_from
+from ketaclinic.sessions.services.confirmations import session_confirmation_answer
+from ketaclinic.sessions.services.dose import dose_result, dose_row
 from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.sessions.services.notes import content_digest, session_note_text
 from ketaclinic.sessions.services.rems import (
@@ -240,25 +240,17 @@ def _dose(
 ) -> DoseAdministration:
     plan, product = session.plan, lot.product
     if plan.route == TreatmentRoute.IV:
-        values = dose_compute(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=product.strength_mg_per_ml)
+        result = dose_result(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=product.strength_mg_per_ml)
     else:
-        values = dose_compute(plan=plan)
-    units = math.ceil(values["dose_mg"] / product.unit_mg)
-    values["steps"] = with_drawn_from(values, drawn_from_line(values, product, units, lot))
+        result = dose_result(plan=plan)
     first = timeline.dose_minutes[0]
     status = Dose.RUNNING if timeline.ended is None else Dose.COMPLETED
-    return DoseAdministration(
+    return dose_row(
         session=session,
         plan=plan,
-        drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
-        route=plan.route,
-        protocol_key=plan.protocol_key,
-        weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        result=result,
         lot=lot,
-        lot_number=lot.lot_number,
-        lot_expires_on=lot.expires_on,
-        units_drawn=units,
-        drawn_mg=values["dose_mg"],
+        drawn_mg=result.dose_mg,
         prepared_by=session.nurse,
         prepared_at=_at(session, first - 6),
         verified_by=verifier,
@@ -266,8 +258,7 @@ def _dose(
         status=status,
         started_at=_at(session, first),
         ended_at=_at(session, timeline.ended) if timeline.ended is not None else None,
-        given_mg=values["dose_mg"] if timeline.ended is not None else None,
-        **values,
+        given_mg=result.dose_mg if timeline.ended is not None else None,
     )
 
 

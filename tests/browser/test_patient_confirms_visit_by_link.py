@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from ketaclinic.core.permissions import Role
-from ketaclinic.measures.text_messages import MemoryTextMessageBackend
+from ketaclinic.messaging.sending import MemoryTextMessageBackend
+from ketaclinic.messaging.tasks import send_session_confirmations
 from ketaclinic.sessions.models import SessionConfirmation
 from ketaclinic.sessions.services.confirmations import session_confirmation_answer
-from ketaclinic.sessions.tasks import send_session_confirmations
 from tests.factories import PASSWORD, PatientFactory, StaffFactory
 from tests.sessions.steps import link_from, session_at, tomorrow_at
 

@@ -23,8 +23,8 @@ from ketaclinic.measures.services.links import (
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.measures.services.risk import risk_alerts_escalate_overdue
 from ketaclinic.measures.services.schedules import measurement_schedule_create
-from ketaclinic.measures.tasks import send_measurement_reminders
-from ketaclinic.measures.text_messages import MemoryTextMessageBackend
+from ketaclinic.messaging.sending import MemoryTextMessageBackend
+from ketaclinic.messaging.tasks import send_measurement_reminders
 from ketaclinic.patients.models import PatientAlert
 from ketaclinic.patients.services.alerts import patient_alert_acknowledge
 from tests.factories import StaffFactory

@@ -18,17 +18,12 @@ from ketaclinic.core.errors import Conflict, NotFound
 from ketaclinic.core.permissions import Role
 from ketaclinic.measures.models import OutgoingMessage
 from ketaclinic.measures.services.links import MAX_IDENTITY_ATTEMPTS
-from ketaclinic.measures.tasks import send_measurement_reminders
-from ketaclinic.measures.text_messages import MemoryTextMessageBackend
+from ketaclinic.messaging.confirmations import session_confirmation_send, session_confirmations_queue
+from ketaclinic.messaging.sending import MemoryTextMessageBackend
+from ketaclinic.messaging.tasks import send_measurement_reminders, send_session_confirmations
 from ketaclinic.sessions.models import SessionConfirmation, TreatmentSession
 from ketaclinic.sessions.services.booking import treatment_session_close
-from ketaclinic.sessions.services.confirmations import (
-    session_confirmation_answer,
-    session_confirmation_open,
-    session_confirmation_send,
-    session_confirmations_queue,
-)
-from ketaclinic.sessions.tasks import send_session_confirmations
+from ketaclinic.sessions.services.confirmations import session_confirmation_answer, session_confirmation_open
 from tests.factories import (
     PatientFactory,
     StaffFactory,

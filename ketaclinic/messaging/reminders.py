@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ketaclinic.measures.models import MeasurementDue, OutgoingMessage
 from ketaclinic.measures.services.links import questionnaire_link_create, questionnaire_link_url
-from ketaclinic.measures.text_messages import TextMessage, text_message_backend
 from ketaclinic.measures.wording import patient_language
+from ketaclinic.messaging.sending import outgoing_message_deliver
+from ketaclinic.messaging.texts import questionnaire_reminder_body, questionnaire_reminder_subject
 
 
 @transaction.atomic
@@ -38,13 +37,19 @@ def measurement_reminders_queue(*, today: dt.date) -> list[OutgoingMessage]:
                         due=due,
                         channel=channel,
                         to=address,
-                        subject=_("A short questionnaire from your care team"),
+                        subject=questionnaire_reminder_subject(),
                     )
                 )
         due.reminded_at = timezone.now()
         due.save(update_fields=["reminded_at"])
     OutgoingMessage.objects.bulk_create(queued)
     return queued
+
+
+def measurement_reminders_to_send() -> list[OutgoingMessage]:
+    """Queued questionnaire reminders; messages without a due item are session confirmations."""
+    queued = OutgoingMessage.objects.filter(status=OutgoingMessage.Status.QUEUED, due__isnull=False)
+    return list(queued.select_related("patient", "due"))
 
 
 def outgoing_message_send(*, message: OutgoingMessage) -> OutgoingMessage:
@@ -59,28 +64,7 @@ def outgoing_message_send(*, message: OutgoingMessage) -> OutgoingMessage:
             language=patient_language(message.patient),
             due=due,
         )
-    body = _(
-        "Hello from your care team. Please answer a short questionnaire before your next visit: %(url)s "
-        "The link works once and expires in %(hours)s hours. If you are in crisis, call or text 988."
-    ) % {"url": questionnaire_link_url(token), "hours": settings.KETACLINIC_QUESTIONNAIRE_LINK_HOURS}
+    body = questionnaire_reminder_body(
+        url=questionnaire_link_url(token), hours=settings.KETACLINIC_QUESTIONNAIRE_LINK_HOURS
+    )
     return outgoing_message_deliver(message=message, body=body)
-
-
-def outgoing_message_deliver(*, message: OutgoingMessage, body: str) -> OutgoingMessage:
-    """Send a message's body by its channel; a transport failure is recorded on the message."""
-    try:
-        if message.channel == OutgoingMessage.Channel.EMAIL:
-            send_mail(message.subject, body, None, [message.to], fail_silently=False)
-        else:
-            text_message_backend().send(TextMessage(to=message.to, body=body))
-    except Exception as error:  # noqa: BLE001 - any transport failure is recorded on the message
-        outgoing_message_mark(message, OutgoingMessage.Status.FAILED, error=f"{type(error).__name__}: {error}")
-        return message
-    outgoing_message_mark(message, OutgoingMessage.Status.SENT)
-    return message
-
-
-def outgoing_message_mark(message: OutgoingMessage, status: str, *, error: str = "") -> None:
-    message.status, message.error = status, error
-    message.sent_at = timezone.now() if status == OutgoingMessage.Status.SENT else None
-    message.save(update_fields=["status", "error", "sent_at"])

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ketaclinic.measures.tasks import escalate_unacknowledged_risk_alerts, send_measurement_reminders
-from ketaclinic.sessions.tasks import send_session_confirmations
+from ketaclinic.measures.tasks import escalate_unacknowledged_risk_alerts
+from ketaclinic.messaging.tasks import send_measurement_reminders, send_session_confirmations
 
 
 class Command(BaseCommand):
