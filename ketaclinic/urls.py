@@ -14,7 +14,7 @@ from ketaclinic.patients import views as patient_views
 from ketaclinic.pharmacy import views as pharmacy_views
 from ketaclinic.portal import confirmation_views
 from ketaclinic.portal import views as portal_views
-from ketaclinic.sessions import chart_views, fhir_views, rems_views
+from ketaclinic.sessions import chart_views, rems_views
 from ketaclinic.sessions import views as session_views
 from ketaclinic.treatment import views as treatment_views
 
@@ -110,11 +110,6 @@ measure_urls = (
             measure_views.response_view,
             name="response",
         ),
-        path(
-            "patients/<uuid:patient_id>/responses/<uuid:response_id>/fhir/",
-            measure_views.response_fhir_view,
-            name="response_fhir",
-        ),
     ],
     "measures",
 )
@@ -156,7 +151,6 @@ session_urls = (
         path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
         path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
         path("<uuid:session_id>/flowsheet/", session_views.flowsheet_view, name="flowsheet"),
-        path("<uuid:session_id>/fhir/", fhir_views.session_fhir_view, name="fhir"),
         path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
         path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
         path(
@@ -202,6 +196,7 @@ urlpatterns = [
     path("intake/", include(intake_urls)),
     path("plans/", include(treatment_urls)),
     path("sessions/", include(session_urls)),
+    path("", include("ketaclinic.fhir.urls")),
     path("pharmacy/", include(pharmacy_urls)),
     path("api/v1/", api_urls()),
     path("patients/<uuid:patient_id>/consultation/", include(consultation_urls)),

@@ -4,13 +4,15 @@ from uuid import UUID
 
 import segno
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core import instruments as library
@@ -52,12 +54,12 @@ def _patient_instruments() -> list[library.Instrument]:
     return [i for i in library.all_instruments() if i.completed_by is not library.CompletedBy.CLINICIAN]
 
 
-def _measures_context(request: HttpRequest, patient: Patient, **extra: object) -> dict[str, object]:
-    responses = list(questionnaire_responses_completed(actor=request.user, patient=patient))
+def _measures_context(request: StaffRequest, patient: Patient, **extra: object) -> dict[str, object]:
+    responses = list(questionnaire_responses_completed(actor=request.actor, patient=patient))
     trajectories = trajectories_from(responses)
     time_zone = patient.center.time_zone
     today = timezone.localdate()
-    dues = list(measurements_due_for_patient(actor=request.user, patient=patient)[:8])
+    dues = list(measurements_due_for_patient(actor=request.actor, patient=patient)[:8])
     return chart_context(
         request,
         patient,
@@ -65,7 +67,7 @@ def _measures_context(request: HttpRequest, patient: Patient, **extra: object) -
         trajectories=trajectories,
         charts=[(t, t.chart_data(time_zone=time_zone)) for t in trajectories],
         recent=list(reversed(responses))[:20],
-        in_progress=list(questionnaire_responses_in_progress(actor=request.user, patient=patient)[:10]),
+        in_progress=list(questionnaire_responses_in_progress(actor=request.actor, patient=patient)[:10]),
         dues=[
             (due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues
         ],
@@ -75,24 +77,24 @@ def _measures_context(request: HttpRequest, patient: Patient, **extra: object) -
         or ScheduleForm(
             instruments=_patient_instruments(), initial={"baseline_on": today, "instruments": ["phq9", "gad7"]}
         ),
-        can_enter=can(request.user, Perm.MEASURE_ENTER, center_id=patient.center_id)
-        or can(request.user, Perm.MEASURE_RATE, center_id=patient.center_id),
-        can_send_link=can(request.user, Perm.MEASURE_LINK_SEND, center_id=patient.center_id),
-        can_schedule=can(request.user, Perm.MEASURE_SCHEDULE, center_id=patient.center_id),
+        can_enter=can(request.actor, Perm.MEASURE_ENTER, center_id=patient.center_id)
+        or can(request.actor, Perm.MEASURE_RATE, center_id=patient.center_id),
+        can_send_link=can(request.actor, Perm.MEASURE_LINK_SEND, center_id=patient.center_id),
+        can_schedule=can(request.actor, Perm.MEASURE_SCHEDULE, center_id=patient.center_id),
         **extra,
     )
 
 
-@staff_view(Perm.MEASURE_VIEW, action="measures.viewed")
-def patient_measures_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.MEASURES_VIEWED)
+def patient_measures_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     return render(request, "measures/patient_measures.html", _measures_context(request, patient))
 
 
-@staff_view(Perm.MEASURE_VIEW, action="questionnaire_response.viewed")
-def response_view(request: HttpRequest, patient_id: UUID, response_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    response = questionnaire_response_get(actor=request.user, patient=patient, response_id=response_id)
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.QUESTIONNAIRE_RESPONSE_VIEWED)
+def response_view(request: StaffRequest, patient_id: UUID, response_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    response = questionnaire_response_get(actor=request.actor, patient=patient, response_id=response_id)
     instrument = library.instrument(response.instrument_code)
     text = questionnaire_text(
         instrument=instrument, organization_id=patient.organization_id, language=response.language
@@ -107,24 +109,15 @@ def response_view(request: HttpRequest, patient_id: UUID, response_id: UUID) -> 
     return render(request, "measures/response_detail.html", context)
 
 
-@staff_view(Perm.MEASURE_VIEW, action="questionnaire_response.exported")
-def response_fhir_view(request: HttpRequest, patient_id: UUID, response_id: UUID) -> HttpResponse:
-    from ketaclinic.measures.fhir import response_bundle
-
-    patient = patient_get(actor=request.user, patient_id=patient_id)
-    response = questionnaire_response_get(actor=request.user, patient=patient, response_id=response_id)
-    return JsonResponse(response_bundle(response), json_dumps_params={"indent": 2})
-
-
-@staff_view(Perm.MEASURE_VIEW, action="questionnaire_response.entry_opened")
-def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> HttpResponse:
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.QUESTIONNAIRE_RESPONSE_ENTRY_OPENED)
+def response_enter_view(request: StaffRequest, patient_id: UUID, code: str) -> HttpResponse:
     """Staff key in a patient's answers, or a clinician rates a scale; progress can be saved."""
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     instrument = instrument_get(code)
     existing = None
     if request.GET.get("response") or request.POST.get("response"):
         existing = questionnaire_response_get(
-            actor=request.user, patient=patient, response_id=request.GET.get("response") or request.POST["response"]
+            actor=request.actor, patient=patient, response_id=request.GET.get("response") or request.POST["response"]
         )
     text = questionnaire_text(instrument=instrument, organization_id=patient.organization_id, language="en")
     clinician_rated = instrument.completed_by is library.CompletedBy.CLINICIAN
@@ -142,7 +135,7 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
         complete = "submit" in request.POST
         with form_errors_from(form):
             response = questionnaire_response_save(
-                actor=request.user,
+                actor=request.actor,
                 patient=patient,
                 instrument_code=instrument.code,
                 answers=form.answers(),
@@ -168,24 +161,24 @@ def response_enter_view(request: HttpRequest, patient_id: UUID, code: str) -> Ht
     return render(request, "measures/response_form.html", context)
 
 
-@staff_view(Perm.MEASURE_VIEW, action="measures.entry_chosen")
-def response_start_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.user, patient_id=patient_id)
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.MEASURES_ENTRY_CHOSEN)
+def response_start_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_get(actor=request.actor, patient_id=patient_id)
     form = InstrumentChoiceForm(request.GET, instruments=list(library.all_instruments()))
     if form.is_valid():
         return redirect("measures:enter", patient_id=patient.external_id, code=form.cleaned_data["instrument"])
     return redirect("measures:patient", patient_id=patient.external_id)
 
 
-@staff_view(Perm.MEASURE_LINK_SEND, action="questionnaire_link.created")
+@staff_view(Perm.MEASURE_LINK_SEND, action=AuditAction.QUESTIONNAIRE_LINK_CREATED)
 @require_POST
-def link_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+def link_create_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     form = LinkRequestForm(request.POST, instruments=_patient_instruments())
     if form.is_valid():
         with form_errors_from(form):
             link, token = questionnaire_link_create(
-                actor=request.user,
+                actor=request.actor,
                 patient=patient,
                 instrument_code=form.cleaned_data["instrument"],
                 language=form.cleaned_data["language"],
@@ -207,16 +200,16 @@ def link_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     )
 
 
-@staff_view(Perm.MEASURE_SCHEDULE, action="measurement_schedule.created")
+@staff_view(Perm.MEASURE_SCHEDULE, action=AuditAction.MEASUREMENT_SCHEDULE_CREATED)
 @require_POST
-def schedule_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+def schedule_create_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     form = ScheduleForm(request.POST, instruments=_patient_instruments())
     if form.is_valid():
         with form_errors_from(form):
             data = form.cleaned_data
             rows = measurement_schedule_create(
-                actor=request.user,
+                actor=request.actor,
                 patient=patient,
                 instruments=data["instruments"],
                 course=CourseDates(
@@ -231,11 +224,11 @@ def schedule_create_view(request: HttpRequest, patient_id: UUID) -> HttpResponse
     return render(request, "measures/patient_measures.html", context, status=422)
 
 
-@staff_view(Perm.MEASURE_VIEW, action="measures.due_list_viewed")
-def due_list_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.MEASURES_DUE_LIST_VIEWED)
+def due_list_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
     today = timezone.localdate()
-    dues = measurements_due_at_center(actor=request.user, center_id=center.pk if center else None, today=today)[:300]
+    dues = measurements_due_at_center(actor=request.actor, center_id=center.pk if center else None, today=today)[:300]
     rows = [
         (due, is_overdue(due_on=due.due_on, overdue_after_days=due.overdue_after_days, today=today)) for due in dues
     ]
@@ -244,47 +237,47 @@ def due_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/due_list.html", {"overdue": overdue, "upcoming": upcoming, "today": today})
 
 
-@staff_view(Perm.MEASURE_VIEW, action="risk_alerts.queue_viewed")
-def alert_queue_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
-    alerts = list(risk_alert_queue(actor=request.user, center_id=center.pk if center else None)[:200])
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.RISK_ALERTS_QUEUE_VIEWED)
+def alert_queue_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
+    alerts = list(risk_alert_queue(actor=request.actor, center_id=center.pk if center else None)[:200])
     context = {
         "alerts": alerts,
         "form": AcknowledgeForm(),
-        "can_acknowledge": can(request.user, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=center.pk if center else None),
+        "can_acknowledge": can(request.actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=center.pk if center else None),
     }
     return render(request, "measures/alert_queue.html", context)
 
 
-@staff_view(Perm.RISK_ALERT_ACKNOWLEDGE, action="patient_alert.acknowledged")
+@staff_view(Perm.RISK_ALERT_ACKNOWLEDGE, action=AuditAction.PATIENT_ALERT_ACKNOWLEDGED)
 @require_POST
-def alert_acknowledge_view(request: HttpRequest, alert_id: UUID) -> HttpResponse:
-    alert = risk_alert_get(actor=request.user, alert_id=alert_id)
+def alert_acknowledge_view(request: StaffRequest, alert_id: UUID) -> HttpResponse:
+    alert = risk_alert_get(actor=request.actor, alert_id=alert_id)
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            patient_alert_acknowledge(actor=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"])
+            patient_alert_acknowledge(actor=request.actor, alert=alert, action_taken=form.cleaned_data["action_taken"])
             messages.success(request, _("Alert acknowledged."))
             return redirect("measures:alert_queue")
     messages.error(request, _("Say what was done about the alert."))
     return redirect("measures:alert_queue")
 
 
-@staff_view(Perm.MEASURE_VIEW, action="instruments.viewed")
-def instrument_list_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
-    loaded = instrument_wordings_loaded(actor=request.user, organization_id=center.organization_id) if center else {}
+@staff_view(Perm.MEASURE_VIEW, action=AuditAction.INSTRUMENTS_VIEWED)
+def instrument_list_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
+    loaded = instrument_wordings_loaded(actor=request.actor, organization_id=center.organization_id) if center else {}
     rows = []
     for instrument in library.all_instruments():
         wording = {language: loaded.get((instrument.code, language)) for language in LANGUAGES}
         rows.append((instrument, wording))
-    context = {"rows": rows, "can_load": can(request.user, Perm.INSTRUMENT_WORDING_LOAD)}
+    context = {"rows": rows, "can_load": can(request.actor, Perm.INSTRUMENT_WORDING_LOAD)}
     return render(request, "measures/instrument_list.html", context)
 
 
-@staff_view(Perm.INSTRUMENT_WORDING_LOAD, action="instrument_wording.load_opened")
-def wording_load_view(request: HttpRequest, code: str) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
+@staff_view(Perm.INSTRUMENT_WORDING_LOAD, action=AuditAction.INSTRUMENT_WORDING_LOAD_OPENED)
+def wording_load_view(request: StaffRequest, code: str) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
     instrument = instrument_get(code)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
@@ -292,7 +285,7 @@ def wording_load_view(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             instrument_wording_load(
-                actor=request.user,
+                actor=request.actor,
                 organization_id=center.organization_id,
                 center_id=center.pk,
                 instrument_code=instrument.code,

@@ -444,7 +444,7 @@ def test_session_bundle_query_count_does_not_grow_with_readings(django_assert_nu
 @pytest.mark.django_db
 def test_fhir_download_gives_a_nurse_of_the_center_a_valid_bundle(session, nurse, prescriber):
     full_session(session, nurse, prescriber, readings=2)
-    url = reverse("sessions:fhir", kwargs={"session_id": session.external_id})
+    url = reverse("fhir:session", kwargs={"session_id": session.external_id})
 
     response = signed_in(nurse).get(url)
 
@@ -459,7 +459,7 @@ def test_fhir_download_gives_a_nurse_of_the_center_a_valid_bundle(session, nurse
 @pytest.mark.django_db
 def test_fhir_download_of_another_centers_session_is_not_found(session, other_center):
     outsider = StaffFactory(center=other_center, role=Role.NURSE)
-    url = reverse("sessions:fhir", kwargs={"session_id": session.external_id})
+    url = reverse("fhir:session", kwargs={"session_id": session.external_id})
 
     assert signed_in(outsider).get(url).status_code == 404
     assert not AuditEntry.objects.filter(action="session.fhir_exported").exists()
@@ -470,7 +470,7 @@ def test_fhir_download_of_another_centers_session_is_not_found(session, other_ce
 def test_fhir_download_query_count_is_flat(django_assert_num_queries, session, nurse, prescriber, readings):
     full_session(session, nurse, prescriber, readings=readings)
     client = signed_in(nurse)
-    url = reverse("sessions:fhir", kwargs={"session_id": session.external_id})
+    url = reverse("fhir:session", kwargs={"session_id": session.external_id})
     client.get(url)
 
     # session, user, roles, the session with patient and chair, plan, nurse, doses, readings, access entry
@@ -483,5 +483,5 @@ def test_fhir_download_of_a_session_entered_in_error_is_not_found(session, nurse
     session.entered_in_error_at = timezone.now()
     session.save()
 
-    url = reverse("sessions:fhir", kwargs={"session_id": session.external_id})
+    url = reverse("fhir:session", kwargs={"session_id": session.external_id})
     assert signed_in(nurse).get(url).status_code == 404

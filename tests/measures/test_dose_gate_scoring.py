@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
-from ketaclinic.measures.fhir import fhir_answers, response_bundle
+from ketaclinic.fhir.responses import fhir_answers, response_bundle
 from ketaclinic.measures.services.links import (
     questionnaire_link_answer,
     questionnaire_link_confirm_identity,

@@ -100,7 +100,7 @@ def test_link_page_shows_a_qr_code_and_the_link_once(center, nurse, patient):
 def test_fhir_export_is_a_valid_r4_bundle_with_the_loinc_total(center, nurse, patient):
     stored = record_phq9(nurse, patient, WORKED_EXAMPLE)
     url = reverse(
-        "measures:response_fhir", kwargs={"patient_id": patient.external_id, "response_id": stored.external_id}
+        "fhir:response", kwargs={"patient_id": patient.external_id, "response_id": stored.external_id}
     )
     body = signed_in(nurse).get(url).json()
     bundle = Bundle.model_validate(body)

@@ -188,7 +188,7 @@ def test_a_reading_long_before_the_session_is_refused(session):
 def test_the_flowsheet_links_to_the_series_and_the_fhir_download(session):
     page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
     body = page.content.decode()
-    assert reverse("sessions:fhir", kwargs={"session_id": session.external_id}) in body
+    assert reverse("fhir:session", kwargs={"session_id": session.external_id}) in body
     assert reverse("sessions:patient", kwargs={"patient_id": session.patient.external_id}) in body
     assert "REMS monitoring form" not in body  # an IV session has none
 
