@@ -13,12 +13,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
-from ketaclinic.clinics.authorization import center_ids_for, require, role_label_for
+from ketaclinic.clinics.actors import Actor, request_actor
 from ketaclinic.core.permissions import Perm
 
 
@@ -46,10 +48,10 @@ def person_loaded(record: Any) -> None:
         recorder.shown.setdefault((record._meta.label_lower, record.pk), record)
 
 
-def access_entries_write(*, actor: Any, action: str, records: list[Any]) -> None:
+def access_entries_write(*, actor: Actor, action: AuditAction, records: list[Any]) -> None:
     if not records or not settings.KETACLINIC_ACCESS_AUDIT:
         return
-    own_centers = set(center_ids_for(actor, Perm.PATIENT_VIEW))
+    own_centers = set(actor.centers_with(Perm.PATIENT_VIEW))
     entries = []
     for record in records:
         center_id = record.audit_center_id
@@ -59,8 +61,8 @@ def access_entries_write(*, actor: Any, action: str, records: list[Any]) -> None
                 EntryFacts(
                     kind=AuditEntry.Kind.ACCESS,
                     action=action,
-                    actor=actor,
-                    role=role_label_for(actor, center_id),
+                    actor=actor.user,
+                    role=actor.role_at(center_id),
                     center_id=center_id,
                     patient_id=record.audit_patient_id,
                     object_type=record._meta.label_lower,
@@ -71,23 +73,25 @@ def access_entries_write(*, actor: Any, action: str, records: list[Any]) -> None
                 )
             )
         )
-    audit_entries_write(entries)
+    # A read has no row to commit with: its entries commit on their own, after the view.
+    with transaction.atomic():
+        audit_entries_write(entries)
 
 
 def staff_view(
-    perm: Perm, *, action: str | None = None
+    perm: Perm, *, action: AuditAction
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Require ``perm`` at one of the user's centers and record every patient the view shows.
 
-    The permission is declared on the view, where the role-by-URL test reads it.
+    The permission is declared on the view, where the role-by-URL test reads it. The view is
+    handed a ``StaffRequest``: the signed-in user's ``Actor`` is built once, on ``request.actor``.
     """
 
     def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-        event = action or f"view.{view.__name__}"
-
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require(request.user, perm)
+            actor = request_actor(request)
+            actor.require(perm)
             recorder = AccessRecorder()
             token, perm_token = _recorder.set(recorder), _view_perm.set(perm)
             try:
@@ -97,11 +101,11 @@ def staff_view(
                 _view_perm.reset(perm_token)
             # A form re-shown with errors (422) still shows the record, so it is recorded too.
             if response.status_code < 400 or response.status_code == 422:
-                access_entries_write(actor=request.user, action=event, records=list(recorder.shown.values()))
+                access_entries_write(actor=actor, action=action, records=list(recorder.shown.values()))
             return response
 
         wrapper.required_perm = perm  # type: ignore[attr-defined]
-        wrapper.access_action = event  # type: ignore[attr-defined]
+        wrapper.access_action = action  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
-from django.db import models
+from django.db import models, transaction
+
+from ketaclinic.audit.actions import BULK_CREATED
 
 if TYPE_CHECKING:
     from ketaclinic.accounts.models import User
@@ -47,10 +49,14 @@ class ClinicalQuerySet(AppendOnlyQuerySet):
     ) -> list[Any]:
         if recorded_by is None:
             raise HistoryBypassed(f"{self.model.__name__}.bulk_create needs recorded_by so each row gets its history.")
-        created = super().bulk_create(list(objs), batch_size=batch_size)
+        if self.model._meta.label_lower not in BULK_CREATED:
+            raise HistoryBypassed(f"{self.model.__name__} has no bulk-created action in audit.actions.BULK_CREATED.")
         from ketaclinic.audit.services import audit_bulk_created_record
 
-        audit_bulk_created_record(author=recorded_by, instances=created, batch_size=batch_size)
+        # The rows and their history commit together, in the caller's transaction or in this one.
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(list(objs), batch_size=batch_size)
+            audit_bulk_created_record(author=recorded_by, instances=created, batch_size=batch_size)
         return created
 
     def in_use(self) -> Self:

@@ -13,11 +13,14 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ketaclinic.audit import chain
+from ketaclinic.audit.actions import BULK_CREATED, AuditAction
 from ketaclinic.audit.context import current_origin
 from ketaclinic.audit.models import AuditChain, AuditEntry
 
 if TYPE_CHECKING:
+    from ketaclinic.accounts.models import User
     from ketaclinic.audit.records import ChangeAuthor, ClinicalRecord
+    from ketaclinic.clinics.actors import Actor
 
 CHAIN_NAME = "main"
 SEAL_BATCH = 5000
@@ -58,8 +61,8 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
 @dataclass(frozen=True, slots=True)
 class EntryFacts:
     kind: str
-    action: str
-    actor: Any
+    action: AuditAction
+    actor: User | None
     actor_label: str = ""
     role: str = ""
     center_id: int | None = None
@@ -98,17 +101,54 @@ def audit_entry_build(facts: EntryFacts, *, at: dt.datetime | None = None) -> Au
     return entry
 
 
+def in_service_transaction(using: str | None = None) -> bool:
+    """Whether the code running has opened a transaction of its own (``transaction.atomic``).
+
+    Django's ``TestCase`` (which pytest-django uses for ``django_db``) wraps the test class and
+    each test in atomic blocks it marks ``_from_testcase = True`` (``TestCase._enter_atomics``
+    in django/test/testcases.py; ``Atomic.__enter__`` reads the same mark for durable blocks).
+    Those blocks are the test's, not the service's, so they do not count: under the test runner
+    as in production, only a block opened by the code under test does.
+    """
+    blocks = transaction.get_connection(using).atomic_blocks
+    return any(not getattr(block, "_from_testcase", False) for block in blocks)
+
+
+def audit_transaction_required(action: str) -> None:
+    """Refuse an audit write outside a transaction the service opened.
+
+    A clinical row and its history commit together or not at all: written in autocommit, the
+    row could be stored without its entry (a crash, a failed insert) and a retry would then
+    find the row and never write the entry.
+    """
+    if not in_service_transaction():
+        raise RuntimeError(
+            f"Audit entry {action!r} written outside a transaction: wrap the service that writes it "
+            "in transaction.atomic, with the rows it records (audit_event_alone for an entry that "
+            "accompanies no other write)."
+        )
+
+
 def audit_entries_write(entries: Sequence[AuditEntry]) -> None:
-    """Insert entries in one statement; sealing into the chain happens after commit."""
+    """Insert entries in one statement, in the caller's transaction; sealing happens after commit."""
     if entries:
+        audit_transaction_required(entries[0].action)
         AuditEntry.objects.bulk_create(entries)
 
 
 def audit_event_record(facts: EntryFacts) -> AuditEntry:
+    """Record an entry in the transaction of the write it describes."""
+    audit_transaction_required(facts.action)
     entry = audit_entry_build(facts)
     audit_entries_write([entry])
     transaction.on_commit(audit_seal)
     return entry
+
+
+def audit_event_alone(facts: EntryFacts) -> AuditEntry:
+    """Record an entry that accompanies no other write (a sign-in, an export), in its own transaction."""
+    with transaction.atomic():
+        return audit_event_record(facts)
 
 
 def _object_type(instance: models.Model) -> str:
@@ -117,23 +157,23 @@ def _object_type(instance: models.Model) -> str:
 
 def audit_change_record(
     *,
-    actor: Any,
+    actor: Actor | None,
     instance: ClinicalRecord | models.Model,
-    action: str,
+    action: AuditAction,
     changes: dict[str, Any],
     reason: str = "",
     role: str = "",
 ) -> AuditEntry:
-    """Record that a clinical record was created or changed, with what changed."""
-    from ketaclinic.clinics.authorization import role_label_for
+    """Record that a clinical record was created or changed, with what changed, in the write's transaction."""
+    audit_transaction_required(action)
 
     center_id = getattr(instance, "audit_center_id", None)
     return audit_event_record(
         EntryFacts(
             kind=AuditEntry.Kind.CHANGE,
             action=action,
-            actor=actor,
-            role=role or role_label_for(actor, center_id),
+            actor=actor.user if actor is not None else None,
+            role=role or (actor.role_at(center_id) if actor is not None else ""),
             center_id=center_id,
             patient_id=getattr(instance, "audit_patient_id", None),
             object_type=_object_type(instance),
@@ -145,7 +185,12 @@ def audit_change_record(
 
 
 def audit_change_since(
-    *, actor: Any, instance: ClinicalRecord | models.Model, action: str, before: dict[str, Any], reason: str = ""
+    *,
+    actor: Actor,
+    instance: ClinicalRecord | models.Model,
+    action: AuditAction,
+    before: dict[str, Any],
+    reason: str = "",
 ) -> AuditEntry:
     """Record what changed in ``instance`` since the ``before`` snapshot ({} for a new row)."""
     changes = changes_between(before, snapshot(instance))
@@ -155,14 +200,20 @@ def audit_change_since(
 def audit_bulk_created_record(
     *, author: ChangeAuthor, instances: Iterable[models.Model], batch_size: int | None = None
 ) -> None:
-    """One 'created' history entry per bulk-created row, written in one more statement."""
+    """One 'created' history entry per bulk-created row, written in one more statement.
+
+    Called by ``ClinicalQuerySet.bulk_create`` in the transaction that created the rows.
+    """
+    instances = list(instances)
+    if instances:
+        audit_transaction_required(BULK_CREATED[instances[0]._meta.label_lower])
     entries = []
     for instance in instances:
         entries.append(
             audit_entry_build(
                 EntryFacts(
                     kind=AuditEntry.Kind.CHANGE,
-                    action=f"{instance._meta.model_name}.created",
+                    action=BULK_CREATED[instance._meta.label_lower],
                     actor=author.actor,
                     actor_label=author.label,
                     center_id=getattr(instance, "audit_center_id", None),
