@@ -22,7 +22,9 @@ from ketaclinic.accounts.mfa import (
     totp_secret_base32,
 )
 from ketaclinic.audit.access import public_view, signed_in_view
-from ketaclinic.audit.services import EntryFacts, audit_event_record
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.audit.services import EntryFacts, audit_event_alone
+from ketaclinic.clinics.actors import SignedInRequest
 
 
 class SignInView(auth_views.LoginView):
@@ -32,7 +34,7 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         self.request.session[MFA_STEP_KEY] = mfa_step_for(self.request.user)
-        audit_event_record(EntryFacts(kind="security", action="staff.signed_in", actor=self.request.user))
+        audit_event_alone(EntryFacts(kind="security", action=AuditAction.STAFF_SIGNED_IN, actor=form.get_user()))
         return response
 
 
@@ -43,13 +45,13 @@ login_view = public_view(SignInView.as_view())
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit_event_record(EntryFacts(kind="security", action="staff.signed_out", actor=request.user))
+        audit_event_alone(EntryFacts(kind="security", action=AuditAction.STAFF_SIGNED_OUT, actor=request.user))
     logout(request)
     return redirect("accounts:login")
 
 
 @signed_in_view
-def verify_view(request: HttpRequest) -> HttpResponse:
+def verify_view(request: SignedInRequest) -> HttpResponse:
     """Ask for the one-time code of a user who already has an authenticator set up."""
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -57,15 +59,15 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
-            audit_event_record(EntryFacts(kind="security", action="staff.mfa_verified", actor=request.user))
+            audit_event_alone(EntryFacts(kind="security", action=AuditAction.STAFF_MFA_VERIFIED, actor=request.user))
             return redirect("home")
-        audit_event_record(EntryFacts(kind="security", action="staff.mfa_failed", actor=request.user))
+        audit_event_alone(EntryFacts(kind="security", action=AuditAction.STAFF_MFA_FAILED, actor=request.user))
         form.add_error("token", _("That code did not match. Codes change every 30 seconds; try the current one."))
     return render(request, "accounts/verify.html", {"form": form})
 
 
 @signed_in_view
-def mfa_setup_view(request: HttpRequest) -> HttpResponse:
+def mfa_setup_view(request: SignedInRequest) -> HttpResponse:
     """Enrol an authenticator app: show the QR code, then confirm with a first code."""
     device = totp_device_pending(request.user)
     form = OneTimeCodeForm(request.POST or None)
@@ -73,7 +75,7 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
         if totp_device_confirm(device=device, token=form.cleaned_data["token"]):
             otp_login(request, device)
             request.session[MFA_STEP_KEY] = MFA_NOT_NEEDED
-            audit_event_record(EntryFacts(kind="security", action="staff.mfa_enrolled", actor=request.user))
+            audit_event_alone(EntryFacts(kind="security", action=AuditAction.STAFF_MFA_ENROLLED, actor=request.user))
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("home")
         form.add_error("token", _("That code did not match. Check the time on your phone and try again."))
