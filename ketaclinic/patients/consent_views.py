@@ -4,12 +4,14 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
@@ -27,9 +29,9 @@ class ConsentSignForm(forms.Form):
     drawn_signature = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-@staff_view(Perm.CONSENT_VIEW, action="consents.viewed")
-def consent_list_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+@staff_view(Perm.CONSENT_VIEW, action=AuditAction.CONSENTS_VIEWED)
+def consent_list_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     rows = []
     for route in TreatmentRoute:
         document = consent_document_current(organization_id=patient.organization_id, route=route.value)
@@ -39,15 +41,15 @@ def consent_list_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
         patient,
         "consents",
         rows=rows,
-        can_witness=can(request.user, Perm.CONSENT_WITNESS, center_id=patient.center_id),
+        can_witness=can(request.actor, Perm.CONSENT_WITNESS, center_id=patient.center_id),
     )
     return render(request, "patients/consents.html", context)
 
 
-@staff_view(Perm.CONSENT_WITNESS, action="consent.sign_opened")
-def consent_sign_view(request: HttpRequest, patient_id: UUID, route: str) -> HttpResponse:
+@staff_view(Perm.CONSENT_WITNESS, action=AuditAction.CONSENT_SIGN_OPENED)
+def consent_sign_view(request: StaffRequest, patient_id: UUID, route: str) -> HttpResponse:
     """The page handed to the patient on the tablet: the text, then their signature."""
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     if route not in TreatmentRoute.values:
         raise NotFound(_("Unknown route."), code="unknown_route")
     document = consent_document_current(organization_id=patient.organization_id, route=route)
@@ -57,7 +59,7 @@ def consent_sign_view(request: HttpRequest, patient_id: UUID, route: str) -> Htt
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             consent_sign(
-                actor=request.user,
+                actor=request.actor,
                 patient=patient,
                 route=route,
                 typed_name=form.cleaned_data["typed_name"],
@@ -70,8 +72,8 @@ def consent_sign_view(request: HttpRequest, patient_id: UUID, route: str) -> Htt
     return render(request, "patients/consent_sign.html", context)
 
 
-@staff_view(Perm.CONSENT_VIEW, action="consent.pdf_downloaded")
-def consent_pdf_view(request: HttpRequest, patient_id: UUID, signature_id: UUID) -> FileResponse:
-    patient = patient_get(actor=request.user, patient_id=patient_id)
-    signature: ConsentSignature = consent_signature_get(actor=request.user, patient=patient, signature_id=signature_id)
+@staff_view(Perm.CONSENT_VIEW, action=AuditAction.CONSENT_PDF_DOWNLOADED)
+def consent_pdf_view(request: StaffRequest, patient_id: UUID, signature_id: UUID) -> FileResponse:
+    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    signature: ConsentSignature = consent_signature_get(actor=request.actor, patient=patient, signature_id=signature_id)
     return FileResponse(signature.pdf.open("rb"), content_type="application/pdf", filename=f"consent-{patient.mrn}.pdf")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -21,7 +22,7 @@ from ketaclinic.validation import validated
 @transaction.atomic
 def patient_alert_raise(
     *,
-    actor: Any,
+    actor: Actor | None,
     patient: Patient,
     kind: str,
     message: str,
@@ -39,20 +40,23 @@ def patient_alert_raise(
         message=message,
         reason=reason,
         raised_at=raised_at or timezone.now(),
-        raised_by=actor,
+        raised_by=actor.user if actor is not None else None,
         source_type=source_type,
         source_id=source_id,
     )
     validated(alert)
     alert.save()
     audit_change_record(
-        actor=actor, instance=alert, action="patient_alert.raised", changes=changes_between({}, snapshot(alert))
+        actor=actor,
+        instance=alert,
+        action=AuditAction.PATIENT_ALERT_RAISED,
+        changes=changes_between({}, snapshot(alert)),
     )
     return alert
 
 
 @transaction.atomic
-def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -> PatientAlert:
+def patient_alert_resolve(*, actor: Actor, alert: PatientAlert, resolution: str) -> PatientAlert:
     require(actor, Perm.PATIENT_EDIT, center_id=alert.patient.center_id)
     if alert.kind == PatientAlert.Kind.SUICIDE_RISK:
         # Only a clinician closes a suicide-risk alert, and only after saying what was done.
@@ -68,7 +72,7 @@ def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -
     return close_out(
         actor=actor,
         record=alert,
-        action="patient_alert.resolved",
+        action=AuditAction.PATIENT_ALERT_RESOLVED,
         stamp="resolved_at",
         by="resolved_by",
         note_field="resolution",
@@ -78,7 +82,7 @@ def patient_alert_resolve(*, actor: Any, alert: PatientAlert, resolution: str) -
 
 
 @transaction.atomic
-def patient_alert_acknowledge(*, actor: Any, alert: PatientAlert, action_taken: str) -> PatientAlert:
+def patient_alert_acknowledge(*, actor: Actor, alert: PatientAlert, action_taken: str) -> PatientAlert:
     """A clinician has seen a risk alert and says what they did; the alert stays until resolved."""
     require(actor, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=alert.patient.center_id)
     if not action_taken.strip():
@@ -86,7 +90,7 @@ def patient_alert_acknowledge(*, actor: Any, alert: PatientAlert, action_taken: 
     return close_out(
         actor=actor,
         record=alert,
-        action="patient_alert.acknowledged",
+        action=AuditAction.PATIENT_ALERT_ACKNOWLEDGED,
         stamp="acknowledged_at",
         by="acknowledged_by",
         note_field="action_taken",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import Allergy, Patient
@@ -17,16 +17,23 @@ from ketaclinic.validation import validated
 
 @transaction.atomic
 def allergy_record(
-    *, actor: Any, patient: Patient, substance: str, reaction: str = "", severity: str = Allergy.Severity.UNKNOWN
+    *, actor: Actor, patient: Patient, substance: str, reaction: str = "", severity: str = Allergy.Severity.UNKNOWN
 ) -> Allergy:
     require(actor, Perm.ALLERGY_EDIT, center_id=patient.center_id)
     allergy = Allergy(
-        patient=patient, substance=substance.strip(), reaction=reaction.strip(), severity=severity, recorded_by=actor
+        patient=patient,
+        substance=substance.strip(),
+        reaction=reaction.strip(),
+        severity=severity,
+        recorded_by=actor.user,
     )
     validated(allergy)
     allergy.save()
     audit_change_record(
-        actor=actor, instance=allergy, action="allergy.recorded", changes=changes_between({}, snapshot(allergy))
+        actor=actor,
+        instance=allergy,
+        action=AuditAction.ALLERGY_RECORDED,
+        changes=changes_between({}, snapshot(allergy)),
     )
     if patient.has_no_known_allergies:
         # An allergy on file contradicts "no known allergies"; the flag goes so the banner tells the truth.
@@ -35,6 +42,8 @@ def allergy_record(
 
 
 @transaction.atomic
-def allergy_mark_entered_in_error(*, actor: Any, allergy: Allergy, reason: str) -> Allergy:
+def allergy_mark_entered_in_error(*, actor: Actor, allergy: Allergy, reason: str) -> Allergy:
     require(actor, Perm.ALLERGY_EDIT, center_id=allergy.patient.center_id)
-    return mark_entered_in_error(actor=actor, record=allergy, reason=reason, action="allergy.entered_in_error")
+    return mark_entered_in_error(
+        actor=actor, record=allergy, reason=reason, action=AuditAction.ALLERGY_ENTERED_IN_ERROR
+    )

@@ -8,7 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import CareTeamMember, Patient
@@ -29,20 +31,23 @@ CARE_TEAM_FIELDS = (
 
 
 @transaction.atomic
-def care_team_member_add(*, actor: Any, patient: Patient, fields: Mapping[str, Any]) -> CareTeamMember:
+def care_team_member_add(*, actor: Actor, patient: Patient, fields: Mapping[str, Any]) -> CareTeamMember:
     require(actor, Perm.CARE_TEAM_EDIT, center_id=patient.center_id)
     member = CareTeamMember(patient=patient, **only_known_fields(fields, CARE_TEAM_FIELDS))
     _consent_dated(member)
     validated(member)
     member.save()
     audit_change_record(
-        actor=actor, instance=member, action="care_team_member.added", changes=changes_between({}, snapshot(member))
+        actor=actor,
+        instance=member,
+        action=AuditAction.CARE_TEAM_MEMBER_ADDED,
+        changes=changes_between({}, snapshot(member)),
     )
     return member
 
 
 @transaction.atomic
-def care_team_member_update(*, actor: Any, member: CareTeamMember, fields: Mapping[str, Any]) -> CareTeamMember:
+def care_team_member_update(*, actor: Actor, member: CareTeamMember, fields: Mapping[str, Any]) -> CareTeamMember:
     require(actor, Perm.CARE_TEAM_EDIT, center_id=member.patient.center_id)
     values = only_known_fields(fields, CARE_TEAM_FIELDS)
     member = CareTeamMember.objects.select_for_update().select_related("patient").get(pk=member.pk)
@@ -54,7 +59,7 @@ def care_team_member_update(*, actor: Any, member: CareTeamMember, fields: Mappi
     changes = changes_between(before, snapshot(member))
     if changes:
         member.save()
-        audit_change_record(actor=actor, instance=member, action="care_team_member.updated", changes=changes)
+        audit_change_record(actor=actor, instance=member, action=AuditAction.CARE_TEAM_MEMBER_UPDATED, changes=changes)
     return member
 
 
@@ -66,6 +71,8 @@ def _consent_dated(member: CareTeamMember) -> None:
 
 
 @transaction.atomic
-def care_team_member_mark_entered_in_error(*, actor: Any, member: CareTeamMember, reason: str) -> CareTeamMember:
+def care_team_member_mark_entered_in_error(*, actor: Actor, member: CareTeamMember, reason: str) -> CareTeamMember:
     require(actor, Perm.CARE_TEAM_EDIT, center_id=member.patient.center_id)
-    return mark_entered_in_error(actor=actor, record=member, reason=reason, action="care_team_member.entered_in_error")
+    return mark_entered_in_error(
+        actor=actor, record=member, reason=reason, action=AuditAction.CARE_TEAM_MEMBER_ENTERED_IN_ERROR
+    )

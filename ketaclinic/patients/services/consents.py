@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.context import current_origin
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -28,7 +29,7 @@ MAX_DRAWN_SIGNATURE_CHARS = 400_000
 
 @transaction.atomic
 def consent_document_publish(
-    *, actor: Any, center_id: int, organization_id: int, route: str, title: str, body: str
+    *, actor: Actor, center_id: int, organization_id: int, route: str, title: str, body: str
 ) -> ConsentDocument:
     require(actor, Perm.CONSENT_PUBLISH, center_id=center_id)
     if route not in TreatmentRoute.values:
@@ -43,12 +44,12 @@ def consent_document_publish(
         title=title.strip(),
         body=body.strip(),
         published_at=timezone.now(),
-        published_by=actor,
+        published_by=actor.user,
     )
     audit_change_record(
         actor=actor,
         instance=document,
-        action="consent_document.published",
+        action=AuditAction.CONSENT_DOCUMENT_PUBLISHED,
         changes={"route": [None, route], "version": [None, document.version]},
     )
     return document
@@ -56,7 +57,7 @@ def consent_document_publish(
 
 @transaction.atomic
 def consent_sign(
-    *, actor: Any, patient: Patient, route: str, typed_name: str, drawn_signature: str = "", has_read: bool
+    *, actor: Actor, patient: Patient, route: str, typed_name: str, drawn_signature: str = "", has_read: bool
 ) -> ConsentSignature:
     """The patient signs on the tablet; the staff member handing it over witnesses."""
     require(actor, Perm.CONSENT_WITNESS, center_id=patient.center_id)
@@ -86,7 +87,7 @@ def consent_sign(
         signed_at=timezone.now(),
         ip=origin.ip,
         user_agent=origin.user_agent,
-        witnessed_by=actor,
+        witnessed_by=actor.user,
     )
     pdf = pdf_from_template(
         "patients/consent_pdf.html", {"signature": signature, "document": document, "patient": patient}
@@ -98,5 +99,5 @@ def consent_sign(
     changes = changes_between({}, snapshot(signature)) | {
         "drawn_signature": [None, "present" if drawn_signature else "none"]
     }
-    audit_change_record(actor=actor, instance=signature, action="consent.signed", changes=changes)
+    audit_change_record(actor=actor, instance=signature, action=AuditAction.CONSENT_SIGNED, changes=changes)
     return signature

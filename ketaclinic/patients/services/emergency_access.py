@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import EntryFacts, audit_event_record
-from ketaclinic.clinics.authorization import require, role_label_for
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import EmergencyAccess, Patient
@@ -20,7 +21,7 @@ from ketaclinic.validation import validated
 
 
 @transaction.atomic
-def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> EmergencyAccess:
+def emergency_access_grant(*, actor: Actor, patient: Patient, reason: str) -> EmergencyAccess:
     """Break the glass: open a patient outside the actor's centers for a limited time, flagged for review."""
     require(actor, Perm.EMERGENCY_ACCESS)
     reason = reason.strip()
@@ -32,7 +33,7 @@ def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> Emer
         )
     now = timezone.now()
     grant = EmergencyAccess(
-        actor=actor,
+        actor=actor.user,
         patient=patient,
         reason=reason,
         granted_at=now,
@@ -43,9 +44,9 @@ def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> Emer
     audit_event_record(
         EntryFacts(
             kind="access",
-            action="patient.emergency_access_granted",
-            actor=actor,
-            role=role_label_for(actor, patient.center_id),
+            action=AuditAction.PATIENT_EMERGENCY_ACCESS_GRANTED,
+            actor=actor.user,
+            role=actor.role_at(patient.center_id),
             center_id=patient.center_id,
             patient_id=patient.pk,
             object_type="patients.emergencyaccess",
@@ -59,14 +60,14 @@ def emergency_access_grant(*, actor: Any, patient: Patient, reason: str) -> Emer
 
 
 @transaction.atomic
-def emergency_access_review(*, actor: Any, grant: EmergencyAccess, note: str) -> EmergencyAccess:
+def emergency_access_review(*, actor: Actor, grant: EmergencyAccess, note: str) -> EmergencyAccess:
     require(actor, Perm.AUDIT_REVIEW, center_id=grant.patient.center_id)
     if not note.strip():
         raise RuleViolation(_("Write what the review found."), code="note_required", field="note")
     return close_out(
         actor=actor,
         record=grant,
-        action="emergency_access.reviewed",
+        action=AuditAction.EMERGENCY_ACCESS_REVIEWED,
         stamp="reviewed_at",
         by="reviewed_by",
         note_field="review_note",

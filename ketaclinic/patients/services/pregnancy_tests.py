@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -20,7 +21,7 @@ from ketaclinic.validation import validated
 
 @transaction.atomic
 def pregnancy_test_record(
-    *, actor: Any, patient: Patient, kind: str, result: str, tested_at: dt.datetime, note: str = ""
+    *, actor: Actor, patient: Patient, kind: str, result: str, tested_at: dt.datetime, note: str = ""
 ) -> PregnancyTest:
     """Record a pregnancy test result; the pre-session checklist reads the newest one."""
     require(actor, Perm.VITALS_RECORD, center_id=patient.center_id)
@@ -33,21 +34,26 @@ def pregnancy_test_record(
         result=result,
         tested_at=tested_at,
         note=note.strip(),
-        recorded_by=actor,
+        recorded_by=actor.user,
         recorded_at=now,
     )
     validated(test)
     test.save()
     audit_change_record(
-        actor=actor, instance=test, action="pregnancy_test.recorded", changes=changes_between({}, snapshot(test))
+        actor=actor,
+        instance=test,
+        action=AuditAction.PREGNANCY_TEST_RECORDED,
+        changes=changes_between({}, snapshot(test)),
     )
     return test
 
 
 @transaction.atomic
-def pregnancy_test_mark_entered_in_error(*, actor: Any, test: PregnancyTest, reason: str) -> PregnancyTest:
+def pregnancy_test_mark_entered_in_error(*, actor: Actor, test: PregnancyTest, reason: str) -> PregnancyTest:
     require(actor, Perm.VITALS_RECORD, center_id=test.patient.center_id)
     if test.result == PregnancyTest.Result.POSITIVE:
         # A positive result stops every dose; only a prescriber may say it was recorded in error.
         require(actor, Perm.PLAN_SIGN, center_id=test.patient.center_id)
-    return mark_entered_in_error(actor=actor, record=test, reason=reason, action="pregnancy_test.entered_in_error")
+    return mark_entered_in_error(
+        actor=actor, record=test, reason=reason, action=AuditAction.PREGNANCY_TEST_ENTERED_IN_ERROR
+    )

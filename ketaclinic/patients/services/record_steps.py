@@ -10,7 +10,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import Conflict, RuleViolation
 
 
@@ -25,9 +27,9 @@ def only_known_fields(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> di
 
 def close_out(
     *,
-    actor: Any,
+    actor: Actor,
     record: Any,
-    action: str,
+    action: AuditAction,
     stamp: str,
     note_field: str,
     note: str,
@@ -46,7 +48,7 @@ def close_out(
     setattr(record, stamp, timezone.now())
     setattr(record, note_field, note.strip())
     if by is not None:
-        setattr(record, by, actor)
+        setattr(record, by, actor.user)
     record.save()
     audit_change_record(
         actor=actor, instance=record, action=action, changes=changes_between(before, snapshot(record)), reason=reason
@@ -54,7 +56,7 @@ def close_out(
     return record
 
 
-def mark_entered_in_error(*, actor: Any, record: Any, reason: str, action: str) -> Any:
+def mark_entered_in_error(*, actor: Actor, record: Any, reason: str, action: AuditAction) -> Any:
     if not reason.strip():
         raise RuleViolation(_("Say why the entry was wrong."), code="reason_required", field="reason")
     return close_out(

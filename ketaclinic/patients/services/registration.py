@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.clinics.models import Organization, TreatmentCenter
 from ketaclinic.core.errors import RuleViolation
@@ -52,7 +54,7 @@ def mrn_allocate(*, organization: Organization, count: int = 1) -> list[str]:
 
 
 @transaction.atomic
-def patient_create(*, actor: Any, center: TreatmentCenter, fields: Mapping[str, Any]) -> Patient:
+def patient_create(*, actor: Actor, center: TreatmentCenter, fields: Mapping[str, Any]) -> Patient:
     require(actor, Perm.PATIENT_CREATE, center_id=center.pk)
     values = only_known_fields(fields, PATIENT_FIELDS)
     if values.get("date_of_birth") and values["date_of_birth"] > timezone.localdate():
@@ -62,13 +64,16 @@ def patient_create(*, actor: Any, center: TreatmentCenter, fields: Mapping[str, 
     (patient.mrn,) = mrn_allocate(organization=center.organization)
     patient.save()
     audit_change_record(
-        actor=actor, instance=patient, action="patient.created", changes=changes_between({}, snapshot(patient))
+        actor=actor,
+        instance=patient,
+        action=AuditAction.PATIENT_CREATED,
+        changes=changes_between({}, snapshot(patient)),
     )
     return patient
 
 
 @transaction.atomic
-def patient_update(*, actor: Any, patient: Patient, fields: Mapping[str, Any]) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, fields: Mapping[str, Any]) -> Patient:
     require(actor, Perm.PATIENT_EDIT, center_id=patient.center_id)
     values = only_known_fields(fields, PATIENT_FIELDS)
     patient = Patient.objects.select_for_update().select_related("center").get(pk=patient.pk)
@@ -82,5 +87,5 @@ def patient_update(*, actor: Any, patient: Patient, fields: Mapping[str, Any]) -
     if not changes:
         return patient
     patient.save()
-    audit_change_record(actor=actor, instance=patient, action="patient.updated", changes=changes)
+    audit_change_record(actor=actor, instance=patient, action=AuditAction.PATIENT_UPDATED, changes=changes)
     return patient
