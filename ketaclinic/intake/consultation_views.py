@@ -3,12 +3,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can
 from ketaclinic.core import eligibility
 from ketaclinic.core.permissions import Perm
@@ -32,9 +34,9 @@ from ketaclinic.patients.views import chart_context
 
 
 def _page(
-    request: HttpRequest, patient: Patient, consultation: Consultation, *, status: int = 200, **forms: object
+    request: StaffRequest, patient: Patient, consultation: Consultation, *, status: int = 200, **forms: object
 ) -> HttpResponse:
-    trials = prior_trials_for(actor=request.user, consultation=consultation)
+    trials = prior_trials_for(actor=request.actor, consultation=consultation)
     context = chart_context(
         request,
         patient,
@@ -46,9 +48,9 @@ def _page(
         trials=trials,
         resistance=treatment_resistance(consultation, trials),
         evaluations=[(TreatmentRoute(e.route.value).label, e) for e in evaluations(consultation)],
-        decisions=decisions_for(actor=request.user, consultation=consultation),
-        can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
-        can_decide=can(request.user, Perm.ELIGIBILITY_DECIDE, center_id=patient.center_id),
+        decisions=decisions_for(actor=request.actor, consultation=consultation),
+        can_write=can(request.actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
+        can_decide=can(request.actor, Perm.ELIGIBILITY_DECIDE, center_id=patient.center_id),
         sharing=[m for m in patient.current_care_team if m.has_consent_to_share],  # type: ignore[attr-defined]
         relative=eligibility.RuleKind.RELATIVE,
         absolute=eligibility.RuleKind.ABSOLUTE,
@@ -56,12 +58,12 @@ def _page(
     return render(request, "intake/consultation.html", context, status=status)
 
 
-@staff_view(Perm.CONSULTATION_VIEW, action="consultation.viewed")
-def consultation_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    consultation = consultation_latest(actor=request.user, patient=patient)
+@staff_view(Perm.CONSULTATION_VIEW, action=AuditAction.CONSULTATION_VIEWED)
+def consultation_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    consultation = consultation_latest(actor=request.actor, patient=patient)
     if request.method == "POST" and consultation is None:
-        consultation = consultation_start(actor=request.user, patient=patient)
+        consultation = consultation_start(actor=request.actor, patient=patient)
         return redirect(
             "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
         )
@@ -70,21 +72,21 @@ def consultation_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             request,
             patient,
             "consultation",
-            can_write=can(request.user, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
+            can_write=can(request.actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id),
         )
         return render(request, "intake/consultation_start.html", context)
     return redirect("consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id)
 
 
-@staff_view(Perm.CONSULTATION_VIEW, action="consultation.viewed")
-def consultation_record_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+@staff_view(Perm.CONSULTATION_VIEW, action=AuditAction.CONSULTATION_VIEWED)
+def consultation_record_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     if request.method == "POST":
         form = ConsultationForm(request.POST, instance=consultation)
         if form.is_valid():
             with form_errors_from(form):
-                consultation_update(actor=request.user, consultation=consultation, fields=form.service_fields())
+                consultation_update(actor=request.actor, consultation=consultation, fields=form.service_fields())
                 messages.success(request, _("Consultation saved."))
                 return redirect(
                     "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
@@ -94,15 +96,15 @@ def consultation_record_view(request: HttpRequest, patient_id: UUID, consultatio
     return _page(request, patient, consultation)
 
 
-@staff_view(Perm.CONSULTATION_WRITE, action="prior_trial.added")
+@staff_view(Perm.CONSULTATION_WRITE, action=AuditAction.PRIOR_TRIAL_ADDED)
 @require_POST
-def prior_trial_add_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+def prior_trial_add_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     form = PriorTrialForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
-            prior_trial_add(actor=request.user, consultation=consultation, fields=form.cleaned_data)
+            prior_trial_add(actor=request.actor, consultation=consultation, fields=form.cleaned_data)
             messages.success(request, _("Trial added."))
             return redirect(
                 "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
@@ -110,16 +112,16 @@ def prior_trial_add_view(request: HttpRequest, patient_id: UUID, consultation_id
     return _page(request, patient, consultation, trial_form=form, status=422)
 
 
-@staff_view(Perm.ELIGIBILITY_DECIDE, action="eligibility_decision.signed")
+@staff_view(Perm.ELIGIBILITY_DECIDE, action=AuditAction.ELIGIBILITY_DECISION_SIGNED)
 @require_POST
-def decision_sign_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
+def decision_sign_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     form = DecisionForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
             eligibility_decision_sign(
-                actor=request.user,
+                actor=request.actor,
                 consultation=consultation,
                 route=form.cleaned_data["route"],
                 decision=form.cleaned_data["decision"],
@@ -134,12 +136,12 @@ def decision_sign_view(request: HttpRequest, patient_id: UUID, consultation_id: 
     return _page(request, patient, consultation, decision_form=form, status=422)
 
 
-@staff_view(Perm.LETTER_SEND, action="consultation_letter.generated")
-def letter_view(request: HttpRequest, patient_id: UUID, consultation_id: UUID, member_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    consultation = consultation_get(actor=request.user, patient=patient, consultation_id=consultation_id)
-    member = care_team_member_get(actor=request.user, patient=patient, member_id=member_id)
-    pdf = consultation_letter_render(actor=request.user, consultation=consultation, recipient=member)
+@staff_view(Perm.LETTER_SEND, action=AuditAction.CONSULTATION_LETTER_GENERATED)
+def letter_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID, member_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
+    member = care_team_member_get(actor=request.actor, patient=patient, member_id=member_id)
+    pdf = consultation_letter_render(actor=request.actor, consultation=consultation, recipient=member)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="consultation-{patient.mrn}.pdf"'
     return response

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import eligibility
 from ketaclinic.core.antidepressants import drug_by_code, drug_lookup
@@ -83,26 +85,26 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def consultation_start(*, actor: Any, patient: Patient) -> Consultation:
+def consultation_start(*, actor: Actor, patient: Patient) -> Consultation:
     require(actor, Perm.CONSULTATION_WRITE, center_id=patient.center_id)
     # Two clicks on "start" must not open two consultations.
     Patient.objects.select_for_update().only("pk").get(pk=patient.pk)
     if Consultation.objects.in_use().filter(patient_id=patient.pk, status=Consultation.Status.DRAFT).exists():
         raise Conflict(_("A consultation is already open for this patient."), code="consultation_open")
-    consultation = Consultation(patient=patient, prescriber=actor, started_at=timezone.now())
+    consultation = Consultation(patient=patient, prescriber=actor.user, started_at=timezone.now())
     validated(consultation)
     consultation.save()
     audit_change_record(
         actor=actor,
         instance=consultation,
-        action="consultation.started",
+        action=AuditAction.CONSULTATION_STARTED,
         changes=changes_between({}, snapshot(consultation)),
     )
     return consultation
 
 
 @transaction.atomic
-def consultation_update(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> Consultation:
+def consultation_update(*, actor: Actor, consultation: Consultation, fields: Mapping[str, Any]) -> Consultation:
     """Save the record; after signing, every change is an amendment kept in its history."""
     require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
     unknown = set(fields) - set(CONSULTATION_FIELDS)
@@ -119,13 +121,17 @@ def consultation_update(*, actor: Any, consultation: Consultation, fields: Mappi
     changes = changes_between(before, snapshot(consultation))
     if changes:
         consultation.save()
-        action = "consultation.amended" if consultation.status == Consultation.Status.SIGNED else "consultation.updated"
+        action = (
+            AuditAction.CONSULTATION_AMENDED
+            if consultation.status == Consultation.Status.SIGNED
+            else AuditAction.CONSULTATION_UPDATED
+        )
         audit_change_record(actor=actor, instance=consultation, action=action, changes=changes)
     return consultation
 
 
 @transaction.atomic
-def prior_trial_add(*, actor: Any, consultation: Consultation, fields: Mapping[str, Any]) -> PriorTrial:
+def prior_trial_add(*, actor: Actor, consultation: Consultation, fields: Mapping[str, Any]) -> PriorTrial:
     """Record a prior trial, coding its drug from the list (a brand name codes as its ingredient)."""
     require(actor, Perm.CONSULTATION_WRITE, center_id=consultation.patient.center_id)
     values = {k: v for k, v in fields.items() if k in TRIAL_SERVICE_FIELDS}
@@ -143,6 +149,6 @@ def prior_trial_add(*, actor: Any, consultation: Consultation, fields: Mapping[s
     validated(trial)
     trial.save()
     audit_change_record(
-        actor=actor, instance=trial, action="prior_trial.added", changes=changes_between({}, snapshot(trial))
+        actor=actor, instance=trial, action=AuditAction.PRIOR_TRIAL_ADDED, changes=changes_between({}, snapshot(trial))
     )
     return trial

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import eligibility
 from ketaclinic.core.errors import RuleViolation
@@ -35,7 +37,7 @@ def _finding_record(finding: eligibility.EligibilityFinding) -> dict[str, Any]:
 
 def eligibility_decision_sign(
     *,
-    actor: Any,
+    actor: Actor,
     consultation: Consultation,
     route: str,
     decision: str,
@@ -51,7 +53,7 @@ def eligibility_decision_sign(
     """
     require(actor, Perm.ELIGIBILITY_DECIDE, center_id=consultation.patient.center_id)
     # Checked outside the write's transaction, so a wrong password counts towards the lock.
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     return _eligibility_decision_record(
         actor=actor,
         consultation=consultation,
@@ -65,7 +67,7 @@ def eligibility_decision_sign(
 @transaction.atomic
 def _eligibility_decision_record(
     *,
-    actor: Any,
+    actor: Actor,
     consultation: Consultation,
     route: str,
     decision: str,
@@ -114,7 +116,7 @@ def _eligibility_decision_record(
         justifications=given,
         findings={"findings": record["findings"], "not_assessed": record["not_assessed"]},
         rule_set_version=evaluation.rule_set_version,
-        signed_by=actor,
+        signed_by=actor.user,
         signed_at=timezone.now(),
         content_sha256=hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(),
     )
@@ -126,7 +128,7 @@ def _eligibility_decision_record(
     audit_change_record(
         actor=actor,
         instance=signed,
-        action="eligibility_decision.signed",
+        action=AuditAction.ELIGIBILITY_DECISION_SIGNED,
         changes=changes_between({}, snapshot(signed)),
     )
     return signed

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import EntryFacts, audit_change_record, audit_event_record, changes_between, snapshot
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -72,7 +74,7 @@ def consultation_request_submit(
     audit_event_record(
         EntryFacts(
             kind="change",
-            action="consultation_request.received",
+            action=AuditAction.CONSULTATION_REQUEST_RECEIVED,
             actor=None,
             actor_label="public consultation form",
             center_id=center.pk,
@@ -88,7 +90,7 @@ def _locked(inquiry: ConsultationRequest) -> ConsultationRequest:
     return ConsultationRequest.objects.select_for_update().select_related("center").get(pk=inquiry.pk)
 
 
-def _record(actor: Any, inquiry: ConsultationRequest, action: str, before: dict[str, Any]) -> None:
+def _record(actor: Actor, inquiry: ConsultationRequest, action: AuditAction, before: dict[str, Any]) -> None:
     audit_change_record(
         actor=actor, instance=inquiry, action=action, changes=changes_between(before, snapshot(inquiry))
     )
@@ -96,22 +98,22 @@ def _record(actor: Any, inquiry: ConsultationRequest, action: str, before: dict[
 
 @transaction.atomic
 def consultation_request_update(
-    *, actor: Any, inquiry: ConsultationRequest, status: str, note: str
+    *, actor: Actor, inquiry: ConsultationRequest, status: str, note: str
 ) -> ConsultationRequest:
     require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
     inquiry = _locked(inquiry)
     if status == ConsultationRequest.Status.BOOKED and inquiry.consultation_at is None:
         raise RuleViolation(_("Book the consultation to mark it booked."), code="not_booked", field="status")
     before = snapshot(inquiry)
-    inquiry.status, inquiry.staff_note, inquiry.handled_by = status, note.strip(), actor
+    inquiry.status, inquiry.staff_note, inquiry.handled_by = status, note.strip(), actor.user
     validated(inquiry)
     inquiry.save()
-    _record(actor, inquiry, "consultation_request.updated", before)
+    _record(actor, inquiry, AuditAction.CONSULTATION_REQUEST_UPDATED, before)
     return inquiry
 
 
 @transaction.atomic
-def consultation_request_register(*, actor: Any, inquiry: ConsultationRequest, fields: Mapping[str, Any]) -> Patient:
+def consultation_request_register(*, actor: Actor, inquiry: ConsultationRequest, fields: Mapping[str, Any]) -> Patient:
     """Turn the inquiry into a registered patient, carrying over what the person told us."""
     require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
     inquiry = _locked(inquiry)
@@ -127,17 +129,17 @@ def consultation_request_register(*, actor: Any, inquiry: ConsultationRequest, f
     }
     patient = patient_create(actor=actor, center=inquiry.center, fields={**carried, **fields})
     before = snapshot(inquiry)
-    inquiry.patient, inquiry.handled_by = patient, actor
+    inquiry.patient, inquiry.handled_by = patient, actor.user
     if inquiry.status == ConsultationRequest.Status.NEW:
         inquiry.status = ConsultationRequest.Status.CONTACTED
     inquiry.save()
-    _record(actor, inquiry, "consultation_request.registered", before)
+    _record(actor, inquiry, AuditAction.CONSULTATION_REQUEST_REGISTERED, before)
     return patient
 
 
 @transaction.atomic
 def consultation_request_book(
-    *, actor: Any, inquiry: ConsultationRequest, consultation_at: dt.datetime, clinician: Any
+    *, actor: Actor, inquiry: ConsultationRequest, consultation_at: dt.datetime, clinician: Any
 ) -> ConsultationRequest:
     require(actor, Perm.INTAKE_MANAGE, center_id=inquiry.center_id)
     inquiry = _locked(inquiry)
@@ -145,13 +147,15 @@ def consultation_request_book(
         raise RuleViolation(_("Register the patient before booking."), code="not_registered")
     if consultation_at <= timezone.now():
         raise RuleViolation(_("Choose a time in the future."), code="booking_in_past", field="consultation_at")
-    if not can(clinician, Perm.PATIENT_VIEW, center_id=inquiry.center_id) or not can(
-        clinician, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=inquiry.center_id
+    booked_with = Actor.of(clinician) if clinician is not None else None
+    if booked_with is None or not (
+        booked_with.can(Perm.PATIENT_VIEW, center_id=inquiry.center_id)
+        and booked_with.can(Perm.RISK_ALERT_ACKNOWLEDGE, center_id=inquiry.center_id)
     ):
         raise RuleViolation(_("Choose a clinician of this center."), code="not_a_clinician", field="clinician")
     before = snapshot(inquiry)
     inquiry.consultation_at, inquiry.consultation_with = consultation_at, clinician
-    inquiry.status, inquiry.handled_by = ConsultationRequest.Status.BOOKED, actor
+    inquiry.status, inquiry.handled_by = ConsultationRequest.Status.BOOKED, actor.user
     inquiry.save()
-    _record(actor, inquiry, "consultation_request.booked", before)
+    _record(actor, inquiry, AuditAction.CONSULTATION_REQUEST_BOOKED, before)
     return inquiry

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -19,7 +20,7 @@ from ketaclinic.printing import pdf_from_template, sha256_of
 from ketaclinic.treatment.services import plan_current
 
 
-def consultation_letter_render(*, actor: Any, consultation: Consultation, recipient: CareTeamMember) -> bytes:
+def consultation_letter_render(*, actor: Actor, consultation: Consultation, recipient: CareTeamMember) -> bytes:
     """Render the letter from the signed record; refused without the patient's consent to share."""
     require(actor, Perm.LETTER_SEND, center_id=consultation.patient.center_id)
     # Always from the record as stored, never from a copy the caller may hold.
@@ -45,17 +46,19 @@ def consultation_letter_render(*, actor: Any, consultation: Consultation, recipi
         "decisions": decisions,
         "resistance": treatment_resistance(consultation, trials),
         "plan": plan_current(patient=consultation.patient),
-        "author": actor,
+        "author": actor.user,
         "today": timezone.localdate(),
     }
     pdf = pdf_from_template("intake/letter_pdf.html", context)
-    audit_change_record(
-        actor=actor,
-        instance=consultation,
-        action="consultation_letter.generated",
-        changes={
-            "recipient": [None, f"{recipient.name} ({recipient.get_role_display()})"],
-            "pdf_sha256": [None, sha256_of(pdf)],
-        },
-    )
+    # The letter is not stored: its entry stands alone, in a transaction of its own after the render.
+    with transaction.atomic():
+        audit_change_record(
+            actor=actor,
+            instance=consultation,
+            action=AuditAction.CONSULTATION_LETTER_GENERATED,
+            changes={
+                "recipient": [None, f"{recipient.name} ({recipient.get_role_display()})"],
+                "pdf_sha256": [None, sha256_of(pdf)],
+            },
+        )
     return pdf
