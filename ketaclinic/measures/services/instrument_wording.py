@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import RuleViolation
@@ -38,7 +39,7 @@ def questionnaire_text(
 @transaction.atomic
 def instrument_wording_load(
     *,
-    actor: Any,
+    actor: Actor,
     organization_id: int,
     center_id: int,
     instrument_code: str,
@@ -73,12 +74,12 @@ def instrument_wording_load(
             for item, labels in (option_labels or {}).items()
         },
         licence_reference=licence_reference.strip(),
-        loaded_by=actor,
+        loaded_by=actor.user,
     )
     audit_change_record(
         actor=actor,
         instance=wording,
-        action="instrument_wording.loaded",
+        action=AuditAction.INSTRUMENT_WORDING_LOADED,
         changes={
             "instrument_code": [None, instrument.code],
             "language": [None, language],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -13,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import Conflict, NotFound, RuleViolation
@@ -30,7 +31,7 @@ MAX_IDENTITY_ATTEMPTS = 5
 @transaction.atomic
 def questionnaire_link_create(
     *,
-    actor: Any,
+    actor: Actor | None,
     patient: Patient,
     instrument_code: str,
     language: str = "en",
@@ -58,7 +59,7 @@ def questionnaire_link_create(
         instrument_code=instrument.code,
         language=language,
         due=due,
-        created_by=actor,
+        created_by=actor.user if actor is not None else None,
         expires_at=timezone.now() + dt.timedelta(hours=hours),
     )
     link.full_clean()
@@ -66,7 +67,7 @@ def questionnaire_link_create(
     audit_change_record(
         actor=actor,
         instance=link,
-        action="questionnaire_link.created",
+        action=AuditAction.QUESTIONNAIRE_LINK_CREATED,
         changes={"instrument_code": [None, link.instrument_code], "expires_at": [None, link.expires_at]},
     )
     return link, token
@@ -107,13 +108,13 @@ def questionnaire_link_confirm_identity(*, link: QuestionnaireLink, date_of_birt
         record_change(
             link,
             link,
-            "questionnaire_link.identity_failed",
+            AuditAction.QUESTIONNAIRE_LINK_IDENTITY_FAILED,
             {"failed_identity_attempts": link.failed_identity_attempts},
         )
         return False
     link.identity_confirmed_at = timezone.now()
     link.save(update_fields=["identity_confirmed_at"])
-    record_change(link, link, "questionnaire_link.identity_confirmed", {})
+    record_change(link, link, AuditAction.QUESTIONNAIRE_LINK_IDENTITY_CONFIRMED, {})
     return True
 
 

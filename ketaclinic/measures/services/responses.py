@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import (
     EntryFacts,
     audit_change_record,
@@ -18,6 +19,7 @@ from ketaclinic.audit.services import (
     jsonable,
     snapshot,
 )
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import instruments as library
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -35,7 +37,9 @@ def instrument_get(code: str) -> library.Instrument:
         raise NotFound(_("No such questionnaire."), code="instrument_not_found") from None
 
 
-def _require_entry(actor: Any, instrument: library.Instrument, patient: Patient, source: str) -> None:
+def _require_entry(
+    actor: Actor | QuestionnaireLink, instrument: library.Instrument, patient: Patient, source: str
+) -> None:
     """Clinician-rated scales need a rater; self-report scales can be keyed in by staff."""
     if isinstance(actor, QuestionnaireLink):
         if actor.patient_id != patient.pk or actor.instrument_code != instrument.code:
@@ -57,11 +61,13 @@ def _clean_answers(
     return cleaned, patient_score(instrument=instrument, answers=cleaned, patient=patient)
 
 
-def _author_label(actor: Any) -> str:
+def _author_label(actor: Actor | QuestionnaireLink) -> str:
     return f"patient via link {actor.external_id}" if isinstance(actor, QuestionnaireLink) else ""
 
 
-def record_change(actor: Any, instance: Any, action: str, changes: dict[str, Any]) -> None:
+def record_change(
+    actor: Actor | QuestionnaireLink, instance: Any, action: AuditAction, changes: dict[str, Any]
+) -> None:
     if isinstance(actor, QuestionnaireLink):
         audit_event_record(
             EntryFacts(
@@ -84,7 +90,7 @@ def record_change(actor: Any, instance: Any, action: str, changes: dict[str, Any
 @transaction.atomic
 def questionnaire_response_save(
     *,
-    actor: Any,
+    actor: Actor | QuestionnaireLink,
     patient: Patient,
     instrument_code: str,
     answers: Mapping[int, int | None],
@@ -118,7 +124,7 @@ def questionnaire_response_save(
             source=source,
             started_at=now,
             due=due,
-            entered_by=None if isinstance(actor, QuestionnaireLink) else actor,
+            entered_by=None if isinstance(actor, QuestionnaireLink) else actor.user,
         )
         before: dict[str, Any] = {}
     else:
@@ -157,7 +163,7 @@ def questionnaire_response_save(
     record_change(
         actor,
         response,
-        "questionnaire_response.completed" if complete else "questionnaire_response.saved",
+        AuditAction.QUESTIONNAIRE_RESPONSE_COMPLETED if complete else AuditAction.QUESTIONNAIRE_RESPONSE_SAVED,
         changes_between(before, snapshot(response)),
     )
     if complete:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, snapshot
 from ketaclinic.core import instruments as library
 from ketaclinic.core.instruments.risk import RiskKind, risk_findings
@@ -92,7 +93,7 @@ def risk_alerts_escalate_overdue(*, now: dt.datetime | None = None) -> list[Pati
         audit_change_record(
             actor=None,
             instance=alert,
-            action="patient_alert.escalated",
+            action=AuditAction.PATIENT_ALERT_ESCALATED,
             changes=changes_between(before, snapshot(alert)),
             role="system",
         )

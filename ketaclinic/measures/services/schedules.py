@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.measurement_schedule import CourseDates, measurement_schedule
@@ -19,7 +20,7 @@ from ketaclinic.patients.models import Patient
 
 @transaction.atomic
 def measurement_schedule_create(
-    *, actor: Any, patient: Patient, instruments: Sequence[str], course: CourseDates
+    *, actor: Actor, patient: Patient, instruments: Sequence[str], course: CourseDates
 ) -> list[MeasurementDue]:
     require(actor, Perm.MEASURE_SCHEDULE, center_id=patient.center_id)
     for code in instruments:
@@ -35,7 +36,7 @@ def measurement_schedule_create(
             kind=entry.kind.value,
             due_on=entry.due_on,
             overdue_after_days=entry.overdue_after_days,
-            created_by=actor,
+            created_by=actor.user,
         )
         for entry in planned
     ]
@@ -43,7 +44,7 @@ def measurement_schedule_create(
     audit_change_record(
         actor=actor,
         instance=patient,
-        action="measurement_schedule.created",
+        action=AuditAction.MEASUREMENT_SCHEDULE_CREATED,
         changes={
             "instruments": [None, list(instruments)],
             "due_dates": [None, len(rows)],
