@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, audit_change_since
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -25,6 +27,13 @@ from ketaclinic.validation import validated
 
 CATALOG_PATH = Path(__file__).with_name("products.yaml")
 Kind = StockMovement.Kind
+# The history entry of a stock movement names its kind.
+_MOVEMENT_ACTIONS: dict[str, AuditAction] = {
+    Kind.RECEIVED: AuditAction.STOCK_RECEIVED,
+    Kind.DRAWN: AuditAction.STOCK_DRAWN,
+    Kind.WASTED: AuditAction.STOCK_WASTED,
+    Kind.ADJUSTED: AuditAction.STOCK_ADJUSTED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +70,7 @@ def drug_product_ensure(*, key: str) -> DrugProduct:
 
 
 def _move(
-    *, actor: Any, lot: DrugLot, kind: str, units: int, reason: str = "", dose: Any = None, witness: Any = None
+    *, actor: Actor, lot: DrugLot, kind: str, units: int, reason: str = "", dose: Any = None, witness: Any = None
 ) -> StockMovement:
     """Change a locked lot's count by ``units`` and record the movement with the count after it."""
     after = lot.units_on_hand + units
@@ -85,20 +94,20 @@ def _move(
         units_after=after,
         dose=dose,
         reason=reason,
-        recorded_by=actor,
+        recorded_by=actor.user,
         witness=witness,
         recorded_at=timezone.now(),
     )
     validated(movement)
     movement.save()
-    audit_change_since(actor=actor, instance=movement, action=f"stock.{kind}", before={}, reason=reason)
+    audit_change_since(actor=actor, instance=movement, action=_MOVEMENT_ACTIONS[kind], before={}, reason=reason)
     return movement
 
 
 @transaction.atomic
 def drug_lot_receive(
     *,
-    actor: Any,
+    actor: Actor,
     center: TreatmentCenter,
     product_key: str,
     lot_number: str,
@@ -130,7 +139,7 @@ def drug_lot_receive(
             product=product,
             lot_number=number,
             expires_on=expires_on,
-            received_by=actor,
+            received_by=actor.user,
             received_at=timezone.now(),
         )
         validated(lot)
@@ -151,7 +160,7 @@ def drug_lot_receive(
         audit_change_record(
             actor=actor,
             instance=lot,
-            action="drug_lot.created",
+            action=AuditAction.DRUG_LOT_CREATED,
             changes={
                 "product": [None, product.key],
                 "lot_number": [None, number],
@@ -170,32 +179,33 @@ def drug_lot_receive(
 
 
 def drug_lot_adjust(
-    *, actor: Any, lot: DrugLot, kind: str, units: int, reason: str, witness: Any, witness_password: str
+    *, actor: Actor, lot: DrugLot, kind: str, units: int, reason: str, witness: Any, witness_password: str
 ) -> StockMovement:
     """Take wasted vials out of stock, or correct the count after a physical count; always with a reason,
     and witnessed by a second clinician who signs with their own password (a Schedule III drug)."""
     require(actor, Perm.STOCK_MANAGE, center_id=lot.center_id)
-    if witness is None or witness.pk == actor.pk:
+    if witness is None or witness.pk == actor.user.pk:
         raise RuleViolation(
             _("A second person must witness a count adjustment or waste of stock."),
             code="same_clinician",
             field="witness",
         )
+    witnessing = Actor.of(witness)
     if not (
-        can(witness, Perm.DOSE_VERIFY, center_id=lot.center_id)
-        or can(witness, Perm.STOCK_MANAGE, center_id=lot.center_id)
+        witnessing.can(Perm.DOSE_VERIFY, center_id=lot.center_id)
+        or witnessing.can(Perm.STOCK_MANAGE, center_id=lot.center_id)
     ):
         raise RuleViolation(
             _("The witness must be a nurse, prescriber or stock manager of this center."),
             code="bad_witness",
             field="witness",
         )
-    signature_password_check(actor=witness, password=witness_password)
+    signature_password_check(signer=witness, password=witness_password)
     return _lot_adjusted(actor=actor, lot=lot, kind=kind, units=units, reason=reason, witness=witness)
 
 
 @transaction.atomic
-def _lot_adjusted(*, actor: Any, lot: DrugLot, kind: str, units: int, reason: str, witness: Any) -> StockMovement:
+def _lot_adjusted(*, actor: Actor, lot: DrugLot, kind: str, units: int, reason: str, witness: Any) -> StockMovement:
     if kind not in (Kind.WASTED, Kind.ADJUSTED):
         raise RuleViolation(_("Only waste or a count adjustment is recorded here."), code="bad_kind", field="kind")
     if kind == Kind.WASTED and units >= 0:
@@ -251,6 +261,6 @@ def lot_for_dose(
     return locked
 
 
-def stock_draw(*, actor: Any, lot: DrugLot, units: int, dose: Any) -> StockMovement:
+def stock_draw(*, actor: Actor, lot: DrugLot, units: int, dose: Any) -> StockMovement:
     """Take the vials or devices drawn for a dose out of a lot locked by ``lot_for_dose``."""
     return _move(actor=actor, lot=lot, kind=Kind.DRAWN, units=-units, dose=dose)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.core.permissions import Perm
 from ketaclinic.http_errors import form_errors_from
 from ketaclinic.pharmacy.forms import LotReceiveForm
@@ -16,13 +18,13 @@ from ketaclinic.pharmacy.selectors import drug_lot_list, stock_center_get, stock
 from ketaclinic.pharmacy.services import drug_lot_receive
 
 
-@staff_view(Perm.STOCK_MANAGE, action="pharmacy.stock_viewed")
-def stock_view(request: HttpRequest, center_slug: str) -> HttpResponse:
-    center = stock_center_get(actor=request.user, center_slug=center_slug)
+@staff_view(Perm.STOCK_MANAGE, action=AuditAction.PHARMACY_STOCK_VIEWED)
+def stock_view(request: StaffRequest, center_slug: str) -> HttpResponse:
+    center = stock_center_get(actor=request.actor, center_slug=center_slug)
     form = LotReceiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            lot = drug_lot_receive(actor=request.user, center=center, **form.cleaned_data)
+            lot = drug_lot_receive(actor=request.actor, center=center, **form.cleaned_data)
             messages.success(
                 request,
                 _("Received %(units)s of lot %(lot)s; %(held)s on hand.")
@@ -36,8 +38,8 @@ def stock_view(request: HttpRequest, center_slug: str) -> HttpResponse:
     context = {
         "center": center,
         "form": form,
-        "lots": drug_lot_list(actor=request.user, center=center),
-        "movements": stock_movement_list(actor=request.user, center=center),
+        "lots": drug_lot_list(actor=request.actor, center=center),
+        "movements": stock_movement_list(actor=request.actor, center=center),
         "today": center.local_date(),
     }
     with timezone.override(center.zone):

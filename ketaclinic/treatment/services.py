@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS, signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_record, changes_between, jsonable, snapshot
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.core import dosing, eligibility
 from ketaclinic.core.dosing import (
     PROTOCOL_DEFAULTS,
@@ -231,7 +233,7 @@ def plan_current(*, patient: Patient) -> TreatmentPlan | None:
 
 def treatment_plan_sign(
     *,
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     fields: dict[str, Any],
     password: str,
@@ -245,7 +247,7 @@ def treatment_plan_sign(
     """
     require(actor, Perm.PLAN_SIGN, center_id=patient.center_id)
     # Checked outside the write's transaction, so a wrong password counts towards the lock.
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     director = _ceiling_director(actor=actor, patient=patient, sign_off=ceiling_sign_off)
     return _treatment_plan_record(
         actor=actor,
@@ -257,7 +259,7 @@ def treatment_plan_sign(
     )
 
 
-def _ceiling_director(*, actor: Any, patient: Patient, sign_off: CeilingSignOff | None) -> Any:
+def _ceiling_director(*, actor: Actor, patient: Patient, sign_off: CeilingSignOff | None) -> Actor | None:
     """The medical director signing off, after their password; None when no sign-off is offered.
 
     The director is a second person: a prescriber who is also medical director does not sign
@@ -280,19 +282,20 @@ def _ceiling_director(*, actor: Any, patient: Patient, sign_off: CeilingSignOff 
         code="ceiling_sign_off_refused",
         field="ceiling_director",
     )
-    director = User.objects.filter(username=sign_off.director_username.strip(), is_active=True).first()
-    if director is not None and director.pk == actor.pk:
+    director_user = User.objects.filter(username=sign_off.director_username.strip(), is_active=True).first()
+    if director_user is not None and director_user.pk == actor.user.pk:
         raise RuleViolation(
             _("The medical director signing off must be someone other than the prescriber signing the plan."),
             code="ceiling_self_sign_off",
             field="ceiling_director",
         )
-    if director is None or not can(director, Perm.PLAN_CEILING_APPROVE, center_id=patient.center_id):
+    director = Actor.of(director_user) if director_user is not None else None
+    if director is None or not director.can(Perm.PLAN_CEILING_APPROVE, center_id=patient.center_id):
         # Hash the password anyway, so an unknown username takes as long as a known one.
         User().set_password(sign_off.password)
         raise refused
     try:
-        signature_password_check(actor=director, password=sign_off.password)
+        signature_password_check(signer=director.user, password=sign_off.password)
     except Forbidden as error:
         if error.code not in SIGNATURE_REFUSALS:
             raise
@@ -303,11 +306,11 @@ def _ceiling_director(*, actor: Any, patient: Patient, sign_off: CeilingSignOff 
 @transaction.atomic
 def _treatment_plan_record(
     *,
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     fields: dict[str, Any],
     change_reason: str,
-    director: Any = None,
+    director: Actor | None = None,
     director_reason: str = "",
 ) -> TreatmentPlan:
     values = {name: fields.get(name) for name in PLAN_FIELDS}
@@ -351,9 +354,9 @@ def _treatment_plan_record(
         phase_since=previous.phase_since if previous and previous.phase == phase else today,
         ended_reason=fields.get("ended_reason") or "",
         change_reason=change_reason.strip(),
-        signed_by=actor,
+        signed_by=actor.user,
         signed_at=timezone.now(),
-        ceiling_approved_by=director if raised_ceiling else None,
+        ceiling_approved_by=director.user if director is not None and raised_ceiling else None,
         ceiling_approved_at=timezone.now() if raised_ceiling else None,
         ceiling_approval_reason=director_reason if raised_ceiling else "",
         **{name: values[name] for name in PLAN_FIELDS if name not in {"phase"}},
@@ -368,7 +371,7 @@ def _treatment_plan_record(
     audit_change_record(
         actor=actor,
         instance=plan,
-        action="treatment_plan.signed",
+        action=AuditAction.TREATMENT_PLAN_SIGNED,
         changes=changes_between(snapshot(previous) if previous else {}, snapshot(plan)),
         reason=change_reason,
     )
@@ -376,7 +379,7 @@ def _treatment_plan_record(
         audit_change_record(
             actor=director,
             instance=plan,
-            action="treatment_plan.ceiling_raised",
+            action=AuditAction.TREATMENT_PLAN_CEILING_RAISED,
             changes={
                 "cap_mg": [None, jsonable(plan.cap_mg)],
                 "ceiling_mg": [None, jsonable(protocol.decimal("ceiling_mg"))],

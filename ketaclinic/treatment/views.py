@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can, require
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
@@ -49,20 +51,20 @@ def signature_refusals_on(form: PlanForm) -> Iterator[None]:
         form.add_error("password", error.message)
 
 
-@staff_view(Perm.PLAN_VIEW, action="treatment_plan.viewed")
-def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    versions = plan_versions(actor=request.user, patient=patient)
+@staff_view(Perm.PLAN_VIEW, action=AuditAction.TREATMENT_PLAN_VIEWED)
+def plan_tab_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    versions = plan_versions(actor=request.actor, patient=patient)
     current = versions[0] if versions else None
     initial = services.plan_values(current) if current else _initial(request)
     form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        require(request.user, Perm.PLAN_SIGN, center_id=patient.center_id)
+        require(request.actor, Perm.PLAN_SIGN, center_id=patient.center_id)
         if form.is_valid():
             with form_errors_from(form), signature_refusals_on(form):
                 data = form.cleaned_data
                 plan = services.treatment_plan_sign(
-                    actor=request.user,
+                    actor=request.actor,
                     patient=patient,
                     fields=data,
                     password=data["password"],
@@ -82,21 +84,21 @@ def plan_tab_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
         current=current,
         versions=versions,
         form=form,
-        can_sign=can(request.user, Perm.PLAN_SIGN, center_id=patient.center_id),
+        can_sign=can(request.actor, Perm.PLAN_SIGN, center_id=patient.center_id),
     )
     return render(request, "treatment/plans.html", context, status=422 if form.errors else 200)
 
 
-@staff_view(Perm.PLAN_VIEW, action="treatment_plan.viewed")
-def plan_view(request: HttpRequest, patient_id: UUID, plan_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
-    plan = plan_get(actor=request.user, patient=patient, plan_id=plan_id)
+@staff_view(Perm.PLAN_VIEW, action=AuditAction.TREATMENT_PLAN_VIEWED)
+def plan_view(request: StaffRequest, patient_id: UUID, plan_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    plan = plan_get(actor=request.actor, patient=patient, plan_id=plan_id)
     return render(request, "treatment/plan_detail.html", chart_context(request, patient, "plan", plan=plan))
 
 
-@staff_view(Perm.PLAN_VIEW, action="treatment_plans.re_evaluation_queue_viewed")
-def re_evaluation_queue_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
+@staff_view(Perm.PLAN_VIEW, action=AuditAction.TREATMENT_PLANS_RE_EVALUATION_QUEUE_VIEWED)
+def re_evaluation_queue_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
     today = timezone.localdate()
-    plans = plans_due_for_re_evaluation(actor=request.user, center_id=center.pk if center else None, today=today)
+    plans = plans_due_for_re_evaluation(actor=request.actor, center_id=center.pk if center else None, today=today)
     return render(request, "treatment/re_evaluation_queue.html", {"plans": plans[:200], "today": today})
