@@ -9,7 +9,7 @@ from ketaclinic.clinics import views as clinic_views
 from ketaclinic.intake import consultation_views
 from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
-from ketaclinic.patients import consent_views
+from ketaclinic.patients import consent_views, emergency_access_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.pharmacy import views as pharmacy_views
 from ketaclinic.portal import confirmation_views
@@ -83,10 +83,10 @@ patient_urls = (
 audit_urls = (
     [
         path("", audit_views.audit_report_view, name="report"),
-        path("emergency-access/", audit_views.emergency_review_list_view, name="emergency_reviews"),
+        path("emergency-access/", emergency_access_views.emergency_review_list_view, name="emergency_reviews"),
         path(
             "emergency-access/<uuid:grant_id>/review/",
-            audit_views.emergency_review_view,
+            emergency_access_views.emergency_review_view,
             name="emergency_review",
         ),
     ],
@@ -151,6 +151,11 @@ session_urls = (
         path("patients/<uuid:patient_id>/", session_views.patient_sessions_view, name="patient"),
         path("<uuid:session_id>/close/", session_views.session_close_view, name="close"),
         path("<uuid:session_id>/flowsheet/", session_views.flowsheet_view, name="flowsheet"),
+        path(
+            "<uuid:session_id>/readings/<uuid:reading_id>/alerts/<int:position>/acknowledge/",
+            chart_views.alert_acknowledge_view,
+            name="alert_acknowledge",
+        ),
         path("<uuid:session_id>/checklist/", session_views.checklist_view, name="checklist"),
         path("<uuid:session_id>/checklist/override/", session_views.checklist_override_view, name="checklist_override"),
         path(

@@ -21,7 +21,3 @@ class AuditFilterForm(forms.Form):
         if since and until and since > until:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data
-
-
-class ReviewForm(forms.Form):
-    note = forms.CharField(label=_("Review finding"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

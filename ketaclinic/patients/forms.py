@@ -69,6 +69,10 @@ class EmergencyAccessForm(forms.Form):
     )
 
 
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(label=_("Review finding"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
 class PregnancyTestForm(forms.ModelForm):
     class Meta:
         model = PregnancyTest
