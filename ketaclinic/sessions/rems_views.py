@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.signatures import SIGNATURE_REFUSALS
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.errors import Forbidden, NotFound, RuleViolation
@@ -42,15 +44,15 @@ from ketaclinic.sessions.services.rems import (
 )
 
 
-def _esketamine_session(request: HttpRequest, session_id: UUID) -> TreatmentSession:
-    session = session_get(actor=request.user, session_id=session_id)
+def _esketamine_session(request: StaffRequest, session_id: UUID) -> TreatmentSession:
+    session = session_get(actor=request.actor, session_id=session_id)
     if not is_esketamine(session):
         raise RuleViolation(_("The REMS monitoring form is for esketamine sessions only."), code="rems_not_esketamine")
     return session
 
 
 def _act(
-    request: HttpRequest,
+    request: StaffRequest,
     session: TreatmentSession,
     form: RemsMonitoringForm | None,
     values_form: RemsValuesForm,
@@ -61,14 +63,14 @@ def _act(
     with form_errors_from(values_form):
         try:
             if form is None:
-                form = rems_form_open(actor=request.user, session=session)
+                form = rems_form_open(actor=request.actor, session=session)
             if action == "refill":
-                rems_form_refill(actor=request.user, form=form)
+                rems_form_refill(actor=request.actor, form=form)
                 messages.success(request, _("Filled again from the flowsheet; your own entries were kept."))
                 return True
-            form = rems_form_save(actor=request.user, form=form, values=values_form.values())
+            form = rems_form_save(actor=request.actor, form=form, values=values_form.values())
             if action == "sign":
-                rems_form_sign(actor=request.user, form=form, password=sign_form.data.get("password", ""))
+                rems_form_sign(actor=request.actor, form=form, password=sign_form.data.get("password", ""))
                 messages.success(request, _("Form signed and locked; the PDF copy is stored."))
             else:
                 messages.success(request, _("Draft saved."))
@@ -83,8 +85,8 @@ def _act(
     return False
 
 
-@staff_view(Perm.SESSION_VIEW, action="rems_form.viewed")
-def rems_form_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.REMS_FORM_VIEWED)
+def rems_form_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     session = _esketamine_session(request, session_id)
     form = rems_form_for_session(session=session)
     if form is None:
@@ -94,7 +96,7 @@ def rems_form_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         definition, values, prefilled, due_on = form_definition(form), form.values, form.prefilled, form.due_on
     is_draft = form is None or form.status == RemsMonitoringForm.Status.DRAFT
     center_id = session.patient.center_id
-    can_sign = is_draft and can(request.user, Perm.REMS_FORM_SIGN, center_id=center_id)
+    can_sign = is_draft and can(request.actor, Perm.REMS_FORM_SIGN, center_id=center_id)
     posted = request.POST if request.method == "POST" and can_sign else None
     values_form = RemsValuesForm(posted, definition=definition, initial=values)
     sign_form = RemsSignForm(posted)
@@ -117,7 +119,7 @@ def rems_form_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
         "can_sign": can_sign,
         "can_submit": form is not None
         and form.status != RemsMonitoringForm.Status.DRAFT
-        and can(request.user, Perm.REMS_FORM_SUBMIT, center_id=center_id),
+        and can(request.actor, Perm.REMS_FORM_SUBMIT, center_id=center_id),
         "submission_form": RemsSubmissionForm(
             initial={"submitted_at": timezone.localtime().replace(second=0, microsecond=0)}
         ),
@@ -127,8 +129,8 @@ def rems_form_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     return render(request, "sessions/rems_form.html", context, status=status)
 
 
-@staff_view(Perm.SESSION_VIEW, action="rems_form.pdf_viewed")
-def rems_form_pdf_view(request: HttpRequest, session_id: UUID) -> HttpResponseBase:
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.REMS_FORM_PDF_VIEWED)
+def rems_form_pdf_view(request: StaffRequest, session_id: UUID) -> HttpResponseBase:
     session = _esketamine_session(request, session_id)
     form = rems_form_for_session(session=session)
     if form is None or not form.pdf:
@@ -138,9 +140,9 @@ def rems_form_pdf_view(request: HttpRequest, session_id: UUID) -> HttpResponseBa
     return FileResponse(form.pdf.open("rb"), content_type="application/pdf", filename=filename)
 
 
-@staff_view(Perm.REMS_FORM_SUBMIT, action="rems_form.submission_recorded")
+@staff_view(Perm.REMS_FORM_SUBMIT, action=AuditAction.REMS_FORM_SUBMISSION_RECORDED)
 @require_POST
-def rems_form_submit_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+def rems_form_submit_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     session = _esketamine_session(request, session_id)
     form = rems_form_for_session(session=session)
     if form is None:
@@ -150,7 +152,7 @@ def rems_form_submit_view(request: HttpRequest, session_id: UUID) -> HttpRespons
         data = submission_form.cleaned_data
         with form_errors_from(submission_form):
             rems_form_submit(
-                actor=request.user,
+                actor=request.actor,
                 form=form,
                 method=data["method"],
                 confirmation=data["confirmation"],
@@ -163,10 +165,10 @@ def rems_form_submit_view(request: HttpRequest, session_id: UUID) -> HttpRespons
     return redirect("sessions:rems_form", session_id=session.external_id)
 
 
-@staff_view(Perm.SESSION_VIEW, action="rems_queue.viewed")
-def rems_queue_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.REMS_QUEUE_VIEWED)
+def rems_queue_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
-    lines = rems_queue(actor=request.user, center_id=center.pk)
+    lines = rems_queue(actor=request.actor, center_id=center.pk)
     return render(request, "sessions/rems_queue.html", {"lines": lines})

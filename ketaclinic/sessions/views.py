@@ -5,13 +5,15 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ketaclinic.audit.access import staff_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.clinics.actors import StaffRequest
 from ketaclinic.clinics.authorization import can
 from ketaclinic.clinics.selectors import active_center_get
 from ketaclinic.core.discharge import DISCHARGE_RULES
@@ -42,9 +44,9 @@ from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.treatment.services import plan_current
 
 
-def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
+def _calendar_context(request: StaffRequest, days: int) -> dict[str, Any]:
     """The active center's calendar from ?date= (its own today by default), by ?by=chair or staff."""
-    center = active_center_get(actor=request.user, session=request.session)
+    center = active_center_get(actor=request.actor, session=request.session)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
     try:
@@ -56,7 +58,7 @@ def _calendar_context(request: HttpRequest, days: int) -> dict[str, Any]:
     by = CalendarBy.STAFF if request.GET.get("by") == CalendarBy.STAFF else CalendarBy.CHAIR
     first = day - dt.timedelta(days=day.weekday()) if days == WEEK else day
     return {
-        "rows": center_calendar(actor=request.user, center=center, first_day=first, days=days, by=by),
+        "rows": center_calendar(actor=request.actor, center=center, first_day=first, days=days, by=by),
         "by": by,
         "day": day,
         "dates": [first + dt.timedelta(days=n) for n in range(days)],
@@ -72,24 +74,24 @@ WEEK = 7
 CALENDAR_YEARS = (1900, 2200)
 
 
-@staff_view(Perm.SESSION_VIEW, action="sessions.day_viewed")
-def day_view(request: HttpRequest) -> HttpResponse:
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.SESSIONS_DAY_VIEWED)
+def day_view(request: StaffRequest) -> HttpResponse:
     return render(request, "sessions/day.html", _calendar_context(request, days=1))
 
 
-@staff_view(Perm.SESSION_VIEW, action="sessions.week_viewed")
-def week_view(request: HttpRequest) -> HttpResponse:
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.SESSIONS_WEEK_VIEWED)
+def week_view(request: StaffRequest) -> HttpResponse:
     return render(request, "sessions/week.html", _calendar_context(request, days=WEEK))
 
 
-@staff_view(Perm.SESSION_VIEW, action="sessions.patient_viewed")
-def patient_sessions_view(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.user, patient_id=patient_id)
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.SESSIONS_PATIENT_VIEWED)
+def patient_sessions_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
     with timezone.override(patient.center.zone):
         return _patient_sessions_page(request, patient)
 
 
-def _patient_sessions_page(request: HttpRequest, patient: Patient) -> HttpResponse:
+def _patient_sessions_page(request: StaffRequest, patient: Patient) -> HttpResponse:
     plan = plan_current(patient=patient)
     form = SeriesBookingForm(
         request.POST or None,
@@ -100,7 +102,7 @@ def _patient_sessions_page(request: HttpRequest, patient: Patient) -> HttpRespon
     if request.method == "POST" and plan is not None and form.is_valid():
         with form_errors_from(form):
             booked = booking.treatment_series_book(
-                actor=request.user,
+                actor=request.actor,
                 plan=plan,
                 chair=form.cleaned_data["chair"],
                 nurse=form.cleaned_data["nurse"],
@@ -115,22 +117,22 @@ def _patient_sessions_page(request: HttpRequest, patient: Patient) -> HttpRespon
         "sessions",
         plan=plan,
         form=form,
-        sessions=sessions_for_patient(actor=request.user, patient=patient),
-        can_book=can(request.user, Perm.SESSION_BOOK, center_id=patient.center_id),
+        sessions=sessions_for_patient(actor=request.actor, patient=patient),
+        can_book=can(request.actor, Perm.SESSION_BOOK, center_id=patient.center_id),
         close_form=SessionCloseForm(),
     )
     return render(request, "sessions/patient_sessions.html", context, status=422 if form.errors else 200)
 
 
-@staff_view(Perm.SESSION_BOOK, action="treatment_session.closed")
+@staff_view(Perm.SESSION_BOOK, action=AuditAction.TREATMENT_SESSION_CLOSED)
 @require_POST
-def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
-    session = session_get(actor=request.user, session_id=session_id)
+def session_close_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
+    session = session_get(actor=request.actor, session_id=session_id)
     form = SessionCloseForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
             booking.treatment_session_close(
-                actor=request.user,
+                actor=request.actor,
                 session=session,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
@@ -141,25 +143,25 @@ def session_close_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     return redirect("sessions:patient", patient_id=session.patient.external_id)
 
 
-@staff_view(Perm.SESSION_VIEW, action="flowsheet.viewed")
-def flowsheet_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.FLOWSHEET_VIEWED)
+def flowsheet_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
     with timezone.override(sheet.session.patient.center.zone):
         return _flowsheet_page(request, sheet)
 
 
-def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
+def _flowsheet_page(request: StaffRequest, sheet: Flowsheet) -> HttpResponse:
     form = VitalSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             sign = vital_sign_record(
-                actor=request.user,
+                actor=request.actor,
                 session=sheet.session,
                 values=form.cleaned_data,
                 measured_at=charted_at(sheet.session, form.cleaned_data["taken_at"]),
             )
             if sign.alerts:
-                messages.warning(request, " ".join(sign.alerts))
+                messages.warning(request, " ".join(sign.alert_messages))
             else:
                 messages.success(request, _("Readings recorded."))
             return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
@@ -181,12 +183,12 @@ def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
         else [],
         "checklist_form": ChecklistForm(),
         "patient_age": sheet.session.patient.age_on(sheet.session.patient.center.local_date()),
-        "can_record": can(request.user, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
-        "can_override": can(request.user, Perm.PLAN_SIGN, center_id=sheet.session.patient.center_id),
-        "can_prepare": can(request.user, Perm.DOSE_PREPARE, center_id=sheet.session.patient.center_id),
-        "can_verify": can(request.user, Perm.DOSE_VERIFY, center_id=sheet.session.patient.center_id),
-        "can_chart": can(request.user, Perm.SESSION_CHART, center_id=sheet.session.patient.center_id),
-        "can_sign_note": can(request.user, Perm.SESSION_NOTE_SIGN, center_id=sheet.session.patient.center_id),
+        "can_record": can(request.actor, Perm.VITALS_RECORD, center_id=sheet.session.patient.center_id),
+        "can_override": can(request.actor, Perm.PLAN_SIGN, center_id=sheet.session.patient.center_id),
+        "can_prepare": can(request.actor, Perm.DOSE_PREPARE, center_id=sheet.session.patient.center_id),
+        "can_verify": can(request.actor, Perm.DOSE_VERIFY, center_id=sheet.session.patient.center_id),
+        "can_chart": can(request.actor, Perm.SESSION_CHART, center_id=sheet.session.patient.center_id),
+        "can_sign_note": can(request.actor, Perm.SESSION_NOTE_SIGN, center_id=sheet.session.patient.center_id),
         "discharge_labels": {c.key: c.label for c in DISCHARGE_RULES.criteria},
         "recheck_minutes": THRESHOLDS.recheck_after_alert_minutes,
         **chart_forms(sheet),
@@ -196,24 +198,24 @@ def _flowsheet_page(request: HttpRequest, sheet: Flowsheet) -> HttpResponse:
     return render(request, "sessions/flowsheet.html", context, status=422 if form.errors else 200)
 
 
-@staff_view(Perm.SESSION_VIEW, action="chair_board.viewed")
-def chair_board_view(request: HttpRequest) -> HttpResponse:
-    center = active_center_get(actor=request.user, session=request.session)
+@staff_view(Perm.SESSION_VIEW, action=AuditAction.CHAIR_BOARD_VIEWED)
+def chair_board_view(request: StaffRequest) -> HttpResponse:
+    center = active_center_get(actor=request.actor, session=request.session)
     if center is None:
         raise NotFound(_("Choose a center first."), code="no_center")
-    context = {"lines": chair_board(actor=request.user, center_id=center.pk)}
+    context = {"lines": chair_board(actor=request.actor, center_id=center.pk)}
     if request.headers.get("HX-Request"):
         return render(request, "sessions/board.html#board", context)
     return render(request, "sessions/board.html", context)
 
 
-@staff_view(Perm.VITALS_RECORD, action="pre_session_check.recorded")
+@staff_view(Perm.VITALS_RECORD, action=AuditAction.PRE_SESSION_CHECK_RECORDED)
 @require_POST
-def checklist_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+def checklist_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
     form = ChecklistForm(request.POST)
     form.is_valid()
-    check = pre_session_check_record(actor=request.user, session=sheet.session, confirmed=form.cleaned_data)
+    check = pre_session_check_record(actor=request.actor, session=sheet.session, confirmed=form.cleaned_data)
     if check.passed:
         messages.success(request, _("Checklist passed: the session may start."))
     else:
@@ -230,14 +232,14 @@ def checklist_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
     return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
 
 
-@staff_view(Perm.PLAN_SIGN, action="suicide_risk.review_documented")
+@staff_view(Perm.PLAN_SIGN, action=AuditAction.SUICIDE_RISK_REVIEW_DOCUMENTED)
 @require_POST
-def suicide_risk_review_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
+def suicide_risk_review_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     """A prescriber documents the review of today's suicide-risk findings from the checklist."""
-    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
     try:
         suicide_risk_review_document(
-            actor=request.user, session=sheet.session, action_taken=request.POST.get("action_taken", "")
+            actor=request.actor, session=sheet.session, action_taken=request.POST.get("action_taken", "")
         )
     except RuleViolation as refused:
         messages.error(request, str(refused.message))
@@ -246,16 +248,16 @@ def suicide_risk_review_view(request: HttpRequest, session_id: UUID) -> HttpResp
     return redirect("sessions:flowsheet", session_id=sheet.session.external_id)
 
 
-@staff_view(Perm.PLAN_SIGN, action="pre_session_check.overridden")
+@staff_view(Perm.PLAN_SIGN, action=AuditAction.PRE_SESSION_CHECK_OVERRIDDEN)
 @require_POST
-def checklist_override_view(request: HttpRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.user, session_id=session_id)
+def checklist_override_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
+    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
     form = OverrideForm(request.POST)
     check = latest_check(session=sheet.session)
     if form.is_valid() and check is not None:
         with form_errors_from(form):
             pre_session_override(
-                actor=request.user, check=check, item=form.cleaned_data["item"], reason=form.cleaned_data["reason"]
+                actor=request.actor, check=check, item=form.cleaned_data["item"], reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("Override recorded."))
             return redirect("sessions:flowsheet", session_id=sheet.session.external_id)

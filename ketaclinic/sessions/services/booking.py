@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.clinics.models import Chair, OpeningHours
 from ketaclinic.core.dosing import PROTOCOL_DEFAULTS
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -148,7 +150,13 @@ def _plan_bookable(*, plan: TreatmentPlan, patient: Patient) -> None:
 
 @transaction.atomic
 def treatment_series_book(
-    *, actor: Any, plan: TreatmentPlan, chair: Chair, nurse: Any, first_starts_at: dt.datetime, count: int | None = None
+    *,
+    actor: Actor,
+    plan: TreatmentPlan,
+    chair: Chair,
+    nurse: Any,
+    first_starts_at: dt.datetime,
+    count: int | None = None,
 ) -> list[TreatmentSession]:
     """Book the plan's sessions from the first date on, spaced by the plan's rule.
 
@@ -167,7 +175,7 @@ def treatment_series_book(
     chair = Chair.objects.select_related("room__center").get(pk=chair.pk)
     if chair.room.center_id != patient.center_id or not chair.is_active:
         raise RuleViolation(_("Choose a chair at the patient's center."), code="chair_elsewhere", field="chair")
-    if not can(nurse, Perm.RISK_ALERT_ACKNOWLEDGE, center_id=patient.center_id):
+    if nurse is None or not Actor.of(nurse).can(Perm.RISK_ALERT_ACKNOWLEDGE, center_id=patient.center_id):
         raise RuleViolation(_("Choose a nurse or prescriber of this center."), code="not_clinical", field="nurse")
     if first_starts_at <= timezone.now():
         raise RuleViolation(_("Choose a time in the future."), code="booking_in_past", field="starts_at")
@@ -198,19 +206,26 @@ def treatment_series_book(
             number_in_series=already + number,
             starts_at=starts_at,
             ends_at=starts_at + length,
-            booked_by=actor,
+            booked_by=actor.user,
             booked_at=timezone.now(),
         )
         validated(session)
         session.save()
-        audit_change_since(actor=actor, instance=session, action="treatment_session.booked", before={})
+        audit_change_since(actor=actor, instance=session, action=AuditAction.TREATMENT_SESSION_BOOKED, before={})
         booked.append(session)
         planned_at = starts_at + dt.timedelta(days=plan.min_spacing_days)
     return booked
 
 
+# Closing a session records whether it was cancelled or missed.
+_CLOSE_ACTIONS: dict[str, AuditAction] = {
+    TreatmentSession.Status.CANCELLED: AuditAction.TREATMENT_SESSION_CANCELLED,
+    TreatmentSession.Status.NO_SHOW: AuditAction.TREATMENT_SESSION_NO_SHOW,
+}
+
+
 @transaction.atomic
-def treatment_session_close(*, actor: Any, session: TreatmentSession, status: str, reason: str) -> TreatmentSession:
+def treatment_session_close(*, actor: Actor, session: TreatmentSession, status: str, reason: str) -> TreatmentSession:
     """Cancel a session or mark it missed; the row stays, with why."""
     require(actor, Perm.SESSION_BOOK, center_id=session.patient.center_id)
     if status not in (TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW):
@@ -223,7 +238,5 @@ def treatment_session_close(*, actor: Any, session: TreatmentSession, status: st
     before = snapshot(session)
     session.status, session.status_reason = status, reason.strip()
     session.save()
-    audit_change_since(
-        actor=actor, instance=session, action=f"treatment_session.{status}", before=before, reason=reason
-    )
+    audit_change_since(actor=actor, instance=session, action=_CLOSE_ACTIONS[status], before=before, reason=reason)
     return session

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.instruments.consistency import SAFETY_ITEM_MISSING
 from ketaclinic.core.instruments.definitions import FlagLevel
@@ -95,7 +97,7 @@ def _predose_vitals(session: TreatmentSession, plan: TreatmentPlan, now: dt.date
     if vitals is None:
         return {"ok": False, "how": "none in the last 30 minutes"}
     taken = f"{timezone.localtime(vitals.measured_at):%H:%M}"
-    problems = list(vitals.alerts)
+    problems = [alert.message_as_written for alert in vitals.reading_alerts]
     systolic, diastolic = vitals.systolic_mmhg, vitals.diastolic_mmhg
     if systolic is None and diastolic is None:
         problems.append(f"no blood pressure in the reading taken {taken}")
@@ -173,7 +175,10 @@ def _suicide_risk_state(
         if alert.acknowledged_at is None or alert.acknowledged_by_id is None:
             return False
         if alert.acknowledged_by_id not in prescribers:
-            prescribers[alert.acknowledged_by_id] = can(alert.acknowledged_by, Perm.PLAN_SIGN, center_id=center_id)
+            acknowledger = Actor.of(alert.acknowledged_by) if alert.acknowledged_by is not None else None
+            prescribers[alert.acknowledged_by_id] = bool(
+                acknowledger and acknowledger.can(Perm.PLAN_SIGN, center_id=center_id)
+            )
         return prescribers[alert.acknowledged_by_id]
 
     # A prescriber's review names what it reviewed: a questionnaire response or an earlier alert.
@@ -249,7 +254,7 @@ def _pregnancy_test(session: TreatmentSession, plan: TreatmentPlan, now: dt.date
     if positive is not None:
         center_id = session.patient.center_id
         cleared = any(
-            t.tested_at > positive.tested_at and can(t.recorded_by, Perm.PLAN_SIGN, center_id=center_id)
+            t.tested_at > positive.tested_at and Actor.of(t.recorded_by).can(Perm.PLAN_SIGN, center_id=center_id)
             for t in tests
             if t.result == PregnancyTest.Result.NEGATIVE
         )
@@ -323,7 +328,7 @@ def open_items_no_override_passes(check: PreSessionCheck) -> list[str]:
 
 
 @transaction.atomic
-def pre_session_check_record(*, actor: Any, session: TreatmentSession, confirmed: dict[str, bool]) -> PreSessionCheck:
+def pre_session_check_record(*, actor: Actor, session: TreatmentSession, confirmed: dict[str, bool]) -> PreSessionCheck:
     require(actor, Perm.VITALS_RECORD, center_id=session.patient.center_id)
     now = timezone.now()
     items = {
@@ -334,13 +339,13 @@ def pre_session_check_record(*, actor: Any, session: TreatmentSession, confirmed
         for item in NURSE_ITEMS
     }
     items |= _record_answers(session, now)
-    check = PreSessionCheck.objects.create(session=session, items=items, checked_by=actor, checked_at=now)
-    audit_change_since(actor=actor, instance=check, action="pre_session_check.recorded", before={})
+    check = PreSessionCheck.objects.create(session=session, items=items, checked_by=actor.user, checked_at=now)
+    audit_change_since(actor=actor, instance=check, action=AuditAction.PRE_SESSION_CHECK_RECORDED, before={})
     return check
 
 
 @transaction.atomic
-def pre_session_override(*, actor: Any, check: PreSessionCheck, item: str, reason: str) -> PreSessionCheck:
+def pre_session_override(*, actor: Actor, check: PreSessionCheck, item: str, reason: str) -> PreSessionCheck:
     """A prescriber lets the session go ahead despite one failed item, and says why."""
     require(actor, Perm.PLAN_SIGN, center_id=check.session.patient.center_id)
     check = PreSessionCheck.objects.select_for_update().select_related("session__patient").get(pk=check.pk)
@@ -379,10 +384,12 @@ def pre_session_override(*, actor: Any, check: PreSessionCheck, item: str, reaso
         raise RuleViolation(_("Write the clinical reason for the override."), code="reason_required", field="reason")
     before = snapshot(check)
     check.overrides = check.overrides | {
-        item: {"reason": reason.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()}
+        item: {"reason": reason.strip(), "by": actor.user.get_username(), "at": timezone.now().isoformat()}
     }
     check.save()
-    audit_change_since(actor=actor, instance=check, action="pre_session_check.overridden", before=before, reason=reason)
+    audit_change_since(
+        actor=actor, instance=check, action=AuditAction.PRE_SESSION_CHECK_OVERRIDDEN, before=before, reason=reason
+    )
     return check
 
 
@@ -425,7 +432,7 @@ def session_start_check(*, session: TreatmentSession) -> PreSessionCheck:
 
 
 @transaction.atomic
-def suicide_risk_review_document(*, actor: Any, session: TreatmentSession, action_taken: str) -> list[PatientAlert]:
+def suicide_risk_review_document(*, actor: Actor, session: TreatmentSession, action_taken: str) -> list[PatientAlert]:
     """A prescriber documents the review of today's suicide-risk findings and open risk alerts.
 
     Each open alert is acknowledged with the action taken; a finding that raised no alert gets

@@ -7,6 +7,7 @@ import secrets
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import EntryFacts, audit_event_record
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -21,7 +22,7 @@ def monitor_device_register(*, center: TreatmentCenter, label: str, by: str) -> 
         raise RuleViolation(_("Name the monitor (for example the chair it serves)."), code="label_required")
     token = secrets.token_urlsafe(32)
     device = MonitorDevice.objects.create(center=center, label=label.strip(), token_hash=token_digest(token))
-    _record(device, "monitor_device.registered", by)
+    _record(device, AuditAction.MONITOR_DEVICE_REGISTERED, by)
     return device, token
 
 
@@ -33,11 +34,11 @@ def monitor_device_retire(*, device: MonitorDevice, by: str) -> MonitorDevice:
         raise Conflict(_("This monitor is already retired."), code="already_retired")
     device.is_active = False
     device.save(update_fields=["is_active"])
-    _record(device, "monitor_device.retired", by)
+    _record(device, AuditAction.MONITOR_DEVICE_RETIRED, by)
     return device
 
 
-def _record(device: MonitorDevice, action: str, by: str) -> None:
+def _record(device: MonitorDevice, action: AuditAction, by: str) -> None:
     audit_event_record(
         EntryFacts(
             kind="change",

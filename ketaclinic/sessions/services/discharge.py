@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.discharge import DISCHARGE_RULES, Answer, observation_time_passed, vitals_near_baseline
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -44,7 +44,7 @@ def discharge_record_answers(*, session: TreatmentSession) -> dict[str, Answer]:
 
 @transaction.atomic
 def discharge_assess(
-    *, actor: Any, session: TreatmentSession, confirmed: dict[str, bool], escort_name: str = ""
+    *, actor: Actor, session: TreatmentSession, confirmed: dict[str, bool], escort_name: str = ""
 ) -> DischargeAssessment:
     """Record the discharge check; when every criterion is met the session is completed.
 
@@ -73,16 +73,16 @@ def discharge_assess(
         criteria=criteria,
         criteria_version=DISCHARGE_RULES.version,
         escort_name=escort_name,
-        assessed_by=actor,
+        assessed_by=actor.user,
         assessed_at=timezone.now(),
         discharged=discharged,
     )
-    audit_change_since(actor=actor, instance=assessment, action="discharge.assessed", before={})
+    audit_change_since(actor=actor, instance=assessment, action=AuditAction.DISCHARGE_ASSESSED, before={})
     if discharged:
         before = snapshot(session)
         session.status = TreatmentSession.Status.COMPLETED
         session.save()
-        audit_change_since(actor=actor, instance=session, action="treatment_session.completed", before=before)
+        audit_change_since(actor=actor, instance=session, action=AuditAction.TREATMENT_SESSION_COMPLETED, before=before)
     return assessment
 
 

@@ -19,8 +19,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
-from ketaclinic.clinics.authorization import can, require
+from ketaclinic.clinics.actors import Actor
+from ketaclinic.clinics.authorization import require
 from ketaclinic.core import dosing
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Perm
@@ -82,7 +84,14 @@ def _plan_limits(plan: TreatmentPlan) -> dosing.DoseLimits:
 
 
 def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg_per_ml: Any = None) -> dict[str, Any]:
-    """The dose under this plan version: values for a DoseAdministration, with the arithmetic.
+    """The dose under this plan version: values for a DoseAdministration, with the arithmetic."""
+    return dose_fields(dose_result(plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=concentration_mg_per_ml))
+
+
+def dose_result(
+    *, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg_per_ml: Any = None
+) -> dosing.DoseResult:
+    """The dose under this plan version, as the core works it out for the plan's route.
 
     The plan is the one ``plan_in_force`` returns for a session being dosed today.
     """
@@ -91,7 +100,7 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
         minutes = _setting(plan, "infusion_minutes")
         if plan.mg_per_kg is None or plan.cap_mg is None or minutes is None:
             raise RuleViolation(_("The plan lacks a mg/kg dose, cap or infusion time."), code="plan_incomplete")
-        iv = dosing.weight_based_dose(
+        return dosing.weight_based_dose(
             plan.mg_per_kg,
             _given(weight_kg, "weight_kg"),
             plan.cap_mg,
@@ -99,42 +108,16 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
             minutes,
             limits=_plan_limits(plan),
         )
-        return {
-            "weight_kg": iv.weight_kg,
-            "mg_per_kg": iv.mg_per_kg,
-            "cap_mg": iv.max_mg,
-            "concentration_mg_per_ml": iv.concentration_mg_per_ml,
-            "infusion_minutes": int(minutes),
-            "calculated_mg": iv.calculated_mg,
-            "dose_mg": iv.dose_mg,
-            "volume_ml": iv.volume_ml,
-            "rate_ml_per_hour": iv.rate_ml_per_hour,
-            "capped": iv.capped,
-            "steps": list(iv.steps),
-            "rule_version": iv.rule_version,
-        }
     if route == TreatmentRoute.IM:
         if plan.mg_per_kg is None or plan.cap_mg is None:
             raise RuleViolation(_("The plan lacks a mg/kg dose or cap."), code="plan_incomplete")
-        im = dosing.intramuscular_dose(
+        return dosing.intramuscular_dose(
             plan.mg_per_kg,
             _given(weight_kg, "weight_kg"),
             plan.cap_mg,
             _given(concentration_mg_per_ml, "conc"),
             limits=_plan_limits(plan),
         )
-        return {
-            "weight_kg": im.weight_kg,
-            "mg_per_kg": im.mg_per_kg,
-            "cap_mg": im.max_mg,
-            "concentration_mg_per_ml": im.concentration_mg_per_ml,
-            "calculated_mg": im.calculated_mg,
-            "dose_mg": im.dose_mg,
-            "volume_ml": im.volume_ml,
-            "capped": im.capped,
-            "steps": list(im.steps),
-            "rule_version": im.rule_version,
-        }
     if route == TreatmentRoute.ESKETAMINE:
         if plan.fixed_dose_mg is None:
             raise RuleViolation(_("The plan lacks an esketamine dose."), code="plan_incomplete")
@@ -149,7 +132,7 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
         first = protocol_setting(plan, "first_dose_mg") or {}
         is_first = first.get("value") is not None and not esketamine_given_before(patient_id=plan.patient_id)
         try:
-            spray = dosing.esketamine_dose(
+            return dosing.esketamine_dose(
                 plan.fixed_dose_mg,
                 dose_options_mg=options,
                 device_mg=device_mg,
@@ -169,22 +152,72 @@ def dose_compute(*, plan: TreatmentPlan, weight_kg: Any = None, concentration_mg
                 code="esketamine_first_dose",
                 field=refused.field,
             ) from refused
-        return {
-            "cap_mg": max(options),
-            "dose_mg": spray.dose_mg,
-            "device_count": spray.device_count,
-            "steps": list(spray.steps),
-            "rule_version": spray.rule_version,
-        }
     if plan.fixed_dose_mg is None or plan.cap_mg is None:
         raise RuleViolation(_("The plan lacks a fixed dose or cap."), code="plan_incomplete")
-    oral = dosing.fixed_dose(plan.fixed_dose_mg, plan.cap_mg, limits=_plan_limits(plan))
-    return {
-        "cap_mg": oral.max_mg,
-        "dose_mg": oral.dose_mg,
-        "steps": list(oral.steps),
-        "rule_version": oral.rule_version,
+    return dosing.fixed_dose(plan.fixed_dose_mg, plan.cap_mg, limits=_plan_limits(plan))
+
+
+def dose_fields(result: dosing.DoseResult) -> dict[str, Any]:
+    """The DoseAdministration fields of a dose the core worked out: where its names meet the row's."""
+    fields: dict[str, Any] = {
+        "cap_mg": result.max_mg,
+        "dose_mg": result.dose_mg,
+        "steps": list(result.steps),
+        "rule_version": result.rule_version,
     }
+    if isinstance(result, dosing.WeightBasedDose | dosing.InjectionDose):
+        fields |= {
+            "weight_kg": result.weight_kg,
+            "mg_per_kg": result.mg_per_kg,
+            "concentration_mg_per_ml": result.concentration_mg_per_ml,
+            "calculated_mg": result.calculated_mg,
+            "volume_ml": result.volume_ml,
+            "capped": result.capped,
+        }
+    if isinstance(result, dosing.WeightBasedDose):
+        fields |= {"infusion_minutes": int(result.minutes), "rate_ml_per_hour": result.rate_ml_per_hour}
+    if isinstance(result, dosing.EsketamineDose):
+        fields["device_count"] = result.device_count
+    return fields
+
+
+def dose_row(
+    *,
+    session: TreatmentSession,
+    plan: TreatmentPlan,
+    result: dosing.DoseResult,
+    lot: DrugLot,
+    drawn_mg: Decimal,
+    prepared_by: Any,
+    prepared_at: dt.datetime,
+    **later_steps: Any,
+) -> DoseAdministration:
+    """The unsaved dose row: the core's result, the lot it is drawn from, and who drew it up when.
+
+    Every dose row is built here, by ``dose_prepare`` and by the demo (which passes the later
+    steps, verification to the end, as ``later_steps``).
+    """
+    product = lot.product
+    units = math.ceil(drawn_mg / product.unit_mg)
+    values = dose_fields(result)
+    values["steps"] = with_drawn_from(values, drawn_from_line(values, product, units, lot))
+    return DoseAdministration(
+        session=session,
+        plan=plan,
+        drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
+        route=plan.route,
+        protocol_key=plan.protocol_key,
+        weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        lot=lot,
+        lot_number=lot.lot_number,
+        lot_expires_on=lot.expires_on,
+        units_drawn=units,
+        drawn_mg=drawn_mg,
+        prepared_by=prepared_by,
+        prepared_at=prepared_at,
+        **values,
+        **later_steps,
+    )
 
 
 def _given(value: Any, field: str) -> Any:
@@ -237,8 +270,26 @@ def _lot_in_date(dose: DoseAdministration) -> None:
         )
 
 
+# Each timed event's history entry names its kind.
+_EVENT_ACTIONS: dict[str, AuditAction] = {
+    Kind.DOSE_STARTED: AuditAction.SESSION_EVENT_DOSE_STARTED,
+    Kind.DEVICE_GIVEN: AuditAction.SESSION_EVENT_DEVICE_GIVEN,
+    Kind.PAUSED: AuditAction.SESSION_EVENT_PAUSED,
+    Kind.RESUMED: AuditAction.SESSION_EVENT_RESUMED,
+    Kind.STOPPED: AuditAction.SESSION_EVENT_STOPPED,
+    Kind.DOSE_COMPLETED: AuditAction.SESSION_EVENT_DOSE_COMPLETED,
+    Kind.INTERVENTION: AuditAction.SESSION_EVENT_INTERVENTION,
+}
+
+
 def _event(
-    actor: Any, session: TreatmentSession, kind: str, at: dt.datetime, *, dose: DoseAdministration | None, **fields: Any
+    actor: Actor,
+    session: TreatmentSession,
+    kind: str,
+    at: dt.datetime,
+    *,
+    dose: DoseAdministration | None,
+    **fields: Any,
 ) -> SessionEvent:
     """Record one timed event on the flowsheet, with its history."""
     event = SessionEvent(
@@ -246,14 +297,14 @@ def _event(
         dose=dose,
         kind=kind,
         occurred_at=at,
-        recorded_by=actor,
+        recorded_by=actor.user,
         recorded_at=timezone.now(),
         **fields,
     )
     validated(event)
     event.save()
     audit_change_since(
-        actor=actor, instance=event, action=f"session_event.{kind}", before={}, reason=fields.get("reason", "")
+        actor=actor, instance=event, action=_EVENT_ACTIONS[kind], before={}, reason=fields.get("reason", "")
     )
     return event
 
@@ -287,7 +338,7 @@ def _locked(dose: DoseAdministration) -> DoseAdministration:
 @transaction.atomic
 def dose_prepare(
     *,
-    actor: Any,
+    actor: Actor,
     session: TreatmentSession,
     lot: DrugLot | None,
     drawn_mg: Any,
@@ -313,7 +364,7 @@ def dose_prepare(
     lot = lot_for_dose(lot=lot, center=session.patient.center, drug=drug, dosage_forms=forms, route=plan.route)
     product = lot.product
     weight_based = plan.route in (TreatmentRoute.IV, TreatmentRoute.IM)
-    values = dose_compute(
+    result = dose_result(
         plan=plan, weight_kg=weight_kg, concentration_mg_per_ml=product.strength_mg_per_ml if weight_based else None
     )
     if plan.route == TreatmentRoute.ESKETAMINE and product.unit_mg != _setting(plan, "device_mg"):
@@ -324,15 +375,15 @@ def dose_prepare(
             field="lot",
         )
     drawn = Decimal(str(drawn_mg))
-    if drawn < values["dose_mg"]:
+    if drawn < result.dose_mg:
         raise RuleViolation(
-            _("%(drawn)s mg drawn is less than the %(dose)s mg dose.") % {"drawn": drawn, "dose": values["dose_mg"]},
+            _("%(drawn)s mg drawn is less than the %(dose)s mg dose.") % {"drawn": drawn, "dose": result.dose_mg},
             code="drawn_below_dose",
             field="drawn_mg",
         )
     # A slip of the keyboard (840 for 84) must not take a tray of vials out of stock: no more is
     # drawn than the whole vials or devices the dose needs.
-    needed = math.ceil(values["dose_mg"] / product.unit_mg)
+    needed = math.ceil(result.dose_mg / product.unit_mg)
     if drawn > needed * product.unit_mg:
         raise RuleViolation(
             _(
@@ -341,7 +392,7 @@ def dose_prepare(
             )
             % {
                 "drawn": drawn,
-                "dose": values["dose_mg"],
+                "dose": result.dose_mg,
                 "units": product.units_label(needed),
                 "product": product.presentation,
                 "most": f"{(needed * product.unit_mg).normalize():f}",
@@ -349,28 +400,20 @@ def dose_prepare(
             code="drawn_above_units",
             field="drawn_mg",
         )
-    units = math.ceil(drawn / product.unit_mg)
-    values["steps"] = with_drawn_from(values, drawn_from_line(values, product, units, lot))
-    dose = DoseAdministration(
+    dose = dose_row(
         session=session,
         plan=plan,
-        drug="esketamine" if plan.route == TreatmentRoute.ESKETAMINE else "ketamine",
-        route=plan.route,
-        protocol_key=plan.protocol_key,
-        weight_basis=str((plan.protocol_settings.get("weight_basis") or {}).get("value") or ""),
+        result=result,
         lot=lot,
-        lot_number=lot.lot_number,
-        lot_expires_on=lot.expires_on,
-        units_drawn=units,
         drawn_mg=drawn,
-        prepared_by=actor,
+        prepared_by=actor.user,
         prepared_at=timezone.now(),
-        **values,
     )
     validated(dose)
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.prepared", before={})
-    stock_draw(actor=actor, lot=lot, units=units, dose=dose)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_PREPARED, before={})
+    assert dose.units_drawn is not None
+    stock_draw(actor=actor, lot=lot, units=dose.units_drawn, dose=dose)
     return dose
 
 
@@ -398,19 +441,19 @@ def drawn_from_line(values: dict[str, Any], product: DrugProduct, units: int, lo
     }
 
 
-def dose_verify(*, actor: Any, dose: DoseAdministration, password: str) -> DoseAdministration:
+def dose_verify(*, actor: Actor, dose: DoseAdministration, password: str) -> DoseAdministration:
     """A second clinician checks the arithmetic, drug, lot and volume, and signs with their password."""
     require(actor, Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id)
-    if actor.pk == dose.prepared_by_id:
+    if actor.user.pk == dose.prepared_by_id:
         raise RuleViolation(
             _("A second clinician must verify: the person who prepared the dose cannot."), code="same_clinician"
         )
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     return _dose_verified(actor=actor, dose=dose)
 
 
 @transaction.atomic
-def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministration:
+def _dose_verified(*, actor: Actor, dose: DoseAdministration) -> DoseAdministration:
     dose = _locked(dose)
     if dose.status != Status.PREPARED:
         raise Conflict(_("Only a prepared dose can be verified."), code="not_prepared")
@@ -418,9 +461,9 @@ def _dose_verified(*, actor: Any, dose: DoseAdministration) -> DoseAdministratio
     _booked_for_today(dose.session)
     _plan_still_in_force(dose)
     before = snapshot(dose)
-    dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor, timezone.now()
+    dose.status, dose.verified_by, dose.verified_at = Status.VERIFIED, actor.user, timezone.now()
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.verified", before=before)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_VERIFIED, before=before)
     return dose
 
 
@@ -445,7 +488,7 @@ def _start_allowed(dose: DoseAdministration) -> None:
 
 
 @transaction.atomic
-def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None = None) -> DoseAdministration:
+def dose_start(*, actor: Actor, dose: DoseAdministration, at: dt.datetime | None = None) -> DoseAdministration:
     """Start the infusion, injection or oral dose; for esketamine use ``device_given``."""
     require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
     dose = _locked(dose)
@@ -459,7 +502,7 @@ def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None =
         # An injection or an oral dose is given at once: it starts and ends together.
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.started", before=before)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_STARTED, before=before)
     _event(actor, dose.session, Kind.DOSE_STARTED, at, dose=dose)
     if dose.status == Status.COMPLETED:
         _event(actor, dose.session, Kind.DOSE_COMPLETED, at, dose=dose)
@@ -467,7 +510,7 @@ def dose_start(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None =
 
 
 @transaction.atomic
-def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None = None) -> SessionEvent:
+def device_given(*, actor: Actor, dose: DoseAdministration, at: dt.datetime | None = None) -> SessionEvent:
     """The patient used the next esketamine nasal spray device, under observation, at this time."""
     require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
     dose = _locked(dose)
@@ -495,7 +538,7 @@ def device_given(*, actor: Any, dose: DoseAdministration, at: dt.datetime | None
     if number == dose.device_count:
         dose.status, dose.ended_at, dose.given_mg = Status.COMPLETED, at, dose.dose_mg
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.device_given", before=before)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_DEVICE_GIVEN, before=before)
     event = _event(actor, dose.session, Kind.DEVICE_GIVEN, at, dose=dose, device_number=number)
     if dose.status == Status.COMPLETED:
         _event(actor, dose.session, Kind.DOSE_COMPLETED, at, dose=dose)
@@ -509,12 +552,19 @@ _STEPS = {
     "complete": ((Status.RUNNING,), Status.COMPLETED, Kind.DOSE_COMPLETED),
     "stop": ((Status.RUNNING, Status.PAUSED), Status.STOPPED, Kind.STOPPED),
 }
+# The step's history entry; the values keep the step's own word (``dose.pause``).
+_STEP_ACTIONS: dict[str, AuditAction] = {
+    "pause": AuditAction.DOSE_PAUSED,
+    "resume": AuditAction.DOSE_RESUMED,
+    "complete": AuditAction.DOSE_COMPLETED,
+    "stop": AuditAction.DOSE_STOPPED,
+}
 
 
 @transaction.atomic
 def dose_step(
     *,
-    actor: Any,
+    actor: Actor,
     dose: DoseAdministration,
     step: str,
     reason: str = "",
@@ -547,7 +597,7 @@ def dose_step(
         dose.ended_at = at
         dose.given_mg = dose.dose_mg if becomes == Status.COMPLETED else _given_amount(dose, given_mg)
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action=f"dose.{step}", before=before, reason=reason)
+    audit_change_since(actor=actor, instance=dose, action=_STEP_ACTIONS[step], before=before, reason=reason)
     _event(actor, dose.session, kind, at, dose=dose, reason=reason.strip())
     return dose
 
@@ -590,24 +640,24 @@ def _given_amount(dose: DoseAdministration, given_mg: Any) -> Decimal:
 
 
 def waste_record(
-    *, actor: Any, dose: DoseAdministration, wasted_mg: Any, witness: Any, witness_password: str
+    *, actor: Actor, dose: DoseAdministration, wasted_mg: Any, witness: Any, witness_password: str
 ) -> DoseAdministration:
     """Record the drug wasted, witnessed by a second clinician who signs with their own password."""
     _witnessed(actor=actor, dose=dose, witness=witness, witness_password=witness_password)
     return _waste_recorded(actor=actor, dose=dose, wasted_mg=wasted_mg, witness=witness)
 
 
-def _witnessed(*, actor: Any, dose: DoseAdministration, witness: Any, witness_password: str) -> None:
+def _witnessed(*, actor: Actor, dose: DoseAdministration, witness: Any, witness_password: str) -> None:
     require(actor, Perm.SESSION_CHART, center_id=dose.session.patient.center_id)
-    if witness is None or witness.pk == actor.pk:
+    if witness is None or witness.pk == actor.user.pk:
         raise RuleViolation(_("A second clinician must witness waste."), code="same_clinician", field="witness")
-    if not can(witness, Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id):
+    if not Actor.of(witness).can(Perm.DOSE_VERIFY, center_id=dose.session.patient.center_id):
         raise RuleViolation(_("The witness must be a nurse or prescriber of this center."), code="bad_witness")
-    signature_password_check(actor=witness, password=witness_password)
+    signature_password_check(signer=witness, password=witness_password)
 
 
 def dose_withdraw(
-    *, actor: Any, dose: DoseAdministration, reason: str, witness: Any, witness_password: str
+    *, actor: Actor, dose: DoseAdministration, reason: str, witness: Any, witness_password: str
 ) -> DoseAdministration:
     """Withdraw a dose prepared wrong, before it starts: all that was drawn is wasted before a
     witness, and the row is marked entered in error (kept, never deleted) so a new one can be made."""
@@ -618,7 +668,7 @@ def dose_withdraw(
 
 
 @transaction.atomic
-def _dose_withdrawn(*, actor: Any, dose: DoseAdministration, reason: str, witness: Any) -> DoseAdministration:
+def _dose_withdrawn(*, actor: Actor, dose: DoseAdministration, reason: str, witness: Any) -> DoseAdministration:
     dose = _locked(dose)
     if dose.status not in (Status.PREPARED, Status.VERIFIED):
         raise Conflict(_("Only a dose not yet started can be withdrawn."), code="dose_started")
@@ -627,12 +677,12 @@ def _dose_withdrawn(*, actor: Any, dose: DoseAdministration, reason: str, witnes
     dose.given_mg, dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = Decimal(0), dose.drawn_mg, witness, now
     dose.entered_in_error_at, dose.entered_in_error_reason = now, reason
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.withdrawn", before=before, reason=reason)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_WITHDRAWN, before=before, reason=reason)
     return dose
 
 
 @transaction.atomic
-def _waste_recorded(*, actor: Any, dose: DoseAdministration, wasted_mg: Any, witness: Any) -> DoseAdministration:
+def _waste_recorded(*, actor: Actor, dose: DoseAdministration, wasted_mg: Any, witness: Any) -> DoseAdministration:
     dose = _locked(dose)
     if dose.status not in (Status.COMPLETED, Status.STOPPED) or dose.given_mg is None:
         raise Conflict(_("Record waste once the dose has ended."), code="not_ended")
@@ -650,14 +700,14 @@ def _waste_recorded(*, actor: Any, dose: DoseAdministration, wasted_mg: Any, wit
     before = snapshot(dose)
     dose.wasted_mg, dose.waste_witness, dose.waste_recorded_at = wasted, witness, timezone.now()
     dose.save()
-    audit_change_since(actor=actor, instance=dose, action="dose.waste_recorded", before=before)
+    audit_change_since(actor=actor, instance=dose, action=AuditAction.DOSE_WASTE_RECORDED, before=before)
     return dose
 
 
 @transaction.atomic
 def intervention_record(
     *,
-    actor: Any,
+    actor: Actor,
     session: TreatmentSession,
     drug: str,
     amount: str,
@@ -671,7 +721,7 @@ def intervention_record(
     for field, value in (("drug", drug), ("amount", amount), ("drug_route", drug_route), ("reason", reason)):
         if not value.strip():
             raise RuleViolation(_("Enter the drug, dose, route and reason."), code="required", field=field)
-    if ordered_by is None or not can(ordered_by, Perm.PLAN_SIGN, center_id=session.patient.center_id):
+    if ordered_by is None or not Actor.of(ordered_by).can(Perm.PLAN_SIGN, center_id=session.patient.center_id):
         raise RuleViolation(_("Name the prescriber who ordered it."), code="bad_orderer", field="ordered_by")
     event = _event(
         actor,

@@ -6,16 +6,20 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.monitoring import MEASURES, implausible
 from ketaclinic.core.permissions import Perm
 from ketaclinic.sessions.models import TreatmentSession, VitalSign
 from ketaclinic.sessions.selectors.baseline import session_baseline, session_pre_dose
+from ketaclinic.sessions.services.alerts import session_readings_lock
 from ketaclinic.sessions.services.ingestion import vital_sign_store
 
 # How long before its booked start a reading or an intervention can still belong to a session
@@ -23,10 +27,14 @@ from ketaclinic.sessions.services.ingestion import vital_sign_store
 SESSION_LEAD_TIME = dt.timedelta(hours=2)
 
 
+@transaction.atomic
 def vital_sign_record(
-    *, actor: Any, session: TreatmentSession, values: dict[str, Any], measured_at: dt.datetime | None = None
+    *, actor: Actor, session: TreatmentSession, values: dict[str, Any], measured_at: dt.datetime | None = None
 ) -> VitalSign:
-    """A nurse enters a set of readings by hand; each is checked against the thresholds."""
+    """A nurse enters a set of readings by hand; each is checked against the thresholds.
+
+    The reading and its history entry commit together, in one transaction.
+    """
     require(actor, Perm.VITALS_RECORD, center_id=session.patient.center_id)
     side_effects = (values.get("side_effects") or "").strip()
     values = {m: values.get(m) for m in MEASURES}
@@ -43,17 +51,18 @@ def vital_sign_record(
             _("A reading must be from this session, not more than 2 hours before it starts."),
             code="reading_before_session",
         )
+    session_readings_lock(session)
     sign = vital_sign_store(
         session=session,
         values=values,
         measured_at=measured_at,
-        baseline=session_baseline(session),
+        baseline=session_baseline(session).values,
         pre_dose=session_pre_dose(session),
         key=f"hand-{uuid.uuid4()}",
         source=VitalSign.Source.HAND,
-        recorded_by=actor,
+        recorded_by=actor.user,
         side_effects=side_effects,
     )
     assert sign is not None  # a fresh key cannot collide
-    audit_change_since(actor=actor, instance=sign, action="vital_sign.recorded", before={})
+    audit_change_since(actor=actor, instance=sign, action=AuditAction.VITAL_SIGN_RECORDED, before={})
     return sign

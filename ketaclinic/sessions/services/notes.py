@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core.discharge import DISCHARGE_RULES
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -52,9 +54,9 @@ def _vitals_lines(readings: list[VitalSign]) -> list[str]:
         values = [getattr(r, measure) for r in readings if getattr(r, measure) is not None]
         if values:
             lines.append(f"  {word} {LABELS[measure]}: {pick(values)}.")
-    alerts = [(r, a) for r in readings for a in r.alerts]
+    alerts = [(r, a) for r in readings for a in r.reading_alerts]
     lines.append(f"Alerts: {len(alerts)}." if alerts else "Alerts: none.")
-    lines.extend(f"  {_local(r.measured_at)} {a}" for r, a in alerts)
+    lines.extend(f"  {_local(r.measured_at)} {a.message_as_written}" for r, a in alerts)
     effects = [f"{_local(r.measured_at)} {r.side_effects}" for r in readings if r.side_effects]
     if effects:
         lines.append("Side effects noted: " + "; ".join(effects) + ".")
@@ -129,22 +131,22 @@ def content_digest(*parts: str) -> str:
 
 
 @transaction.atomic
-def session_note_draft(*, actor: Any, session: TreatmentSession) -> SessionNote:
+def session_note_draft(*, actor: Actor, session: TreatmentSession) -> SessionNote:
     """Start the note from the record, or re-draft an unsigned one from the record as it is now."""
     require(actor, Perm.SESSION_CHART, center_id=session.patient.center_id)
     session = TreatmentSession.objects.select_for_update().select_related("patient", "plan", "chair").get(pk=session.pk)
     note = SessionNote.objects.filter(session=session).first()
     text = session_note_text(session=session)
     if note is None:
-        note = SessionNote(session=session, text=text, drafted_by=actor, drafted_at=timezone.now())
+        note = SessionNote(session=session, text=text, drafted_by=actor.user, drafted_at=timezone.now())
         note.save()
-        audit_change_since(actor=actor, instance=note, action="session_note.drafted", before={})
+        audit_change_since(actor=actor, instance=note, action=AuditAction.SESSION_NOTE_DRAFTED, before={})
         return note
     return session_note_edit(actor=actor, note=note, text=text)
 
 
 @transaction.atomic
-def session_note_edit(*, actor: Any, note: SessionNote, text: str) -> SessionNote:
+def session_note_edit(*, actor: Actor, note: SessionNote, text: str) -> SessionNote:
     require(actor, Perm.SESSION_CHART, center_id=note.session.patient.center_id)
     note = SessionNote.objects.select_for_update().select_related("session__patient").get(pk=note.pk)
     if note.status == SessionNote.Status.SIGNED:
@@ -154,56 +156,60 @@ def session_note_edit(*, actor: Any, note: SessionNote, text: str) -> SessionNot
     before = snapshot(note)
     note.text = text.strip()
     note.save()
-    audit_change_since(actor=actor, instance=note, action="session_note.edited", before=before)
+    audit_change_since(actor=actor, instance=note, action=AuditAction.SESSION_NOTE_EDITED, before=before)
     return note
 
 
-def session_note_sign(*, actor: Any, note: SessionNote, password: str, text: str | None = None) -> SessionNote:
+def session_note_sign(*, actor: Actor, note: SessionNote, password: str, text: str | None = None) -> SessionNote:
     """Sign and lock the note; from now on only amendments are added.
 
     ``text`` is the note as the signer has it on screen: it is saved and signed together, so what
     is signed is what they read, even if someone re-drafted the stored copy meanwhile.
     """
     require(actor, Perm.SESSION_NOTE_SIGN, center_id=note.session.patient.center_id)
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     return _note_signed(actor=actor, note=note, text=text)
 
 
 @transaction.atomic
-def _note_signed(*, actor: Any, note: SessionNote, text: str | None) -> SessionNote:
+def _note_signed(*, actor: Actor, note: SessionNote, text: str | None) -> SessionNote:
     note = SessionNote.objects.select_for_update().select_related("session__patient").get(pk=note.pk)
     if note.status == SessionNote.Status.SIGNED:
         raise Conflict(_("The note is already signed."), code="note_signed")
     if text is not None and text.strip() != note.text:
         note = session_note_edit(actor=actor, note=note, text=text)
     before = snapshot(note)
-    note.status, note.signed_by, note.signed_at = SessionNote.Status.SIGNED, actor, timezone.now()
+    note.status, note.signed_by, note.signed_at = SessionNote.Status.SIGNED, actor.user, timezone.now()
     note.content_sha256 = content_digest(
-        str(note.session.external_id), note.text, actor.get_username(), note.signed_at.isoformat()
+        str(note.session.external_id), note.text, actor.user.get_username(), note.signed_at.isoformat()
     )
     note.save()
-    audit_change_since(actor=actor, instance=note, action="session_note.signed", before=before)
+    audit_change_since(actor=actor, instance=note, action=AuditAction.SESSION_NOTE_SIGNED, before=before)
     return note
 
 
-def session_note_amend(*, actor: Any, note: SessionNote, text: str, reason: str, password: str) -> SessionNoteAmendment:
+def session_note_amend(
+    *, actor: Actor, note: SessionNote, text: str, reason: str, password: str
+) -> SessionNoteAmendment:
     """A signed addition or correction under a signed note; the note itself is untouched."""
     require(actor, Perm.SESSION_NOTE_SIGN, center_id=note.session.patient.center_id)
     if note.status != SessionNote.Status.SIGNED:
         raise Conflict(_("Edit the draft; amendments are for signed notes."), code="note_not_signed")
     if not text.strip() or not reason.strip():
         raise RuleViolation(_("Write the amendment and why it is needed."), code="required", field="text")
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     with transaction.atomic():
         signed_at = timezone.now()
         amendment = SessionNoteAmendment(
             note=note,
             text=text.strip(),
             reason=reason.strip(),
-            signed_by=actor,
+            signed_by=actor.user,
             signed_at=signed_at,
             content_sha256=content_digest(note.content_sha256, text.strip(), reason.strip(), signed_at.isoformat()),
         )
         amendment.save()
-        audit_change_since(actor=actor, instance=amendment, action="session_note.amended", before={}, reason=reason)
+        audit_change_since(
+            actor=actor, instance=amendment, action=AuditAction.SESSION_NOTE_AMENDED, before={}, reason=reason
+        )
     return amendment

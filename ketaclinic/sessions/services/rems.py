@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.signatures import signature_password_check
+from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.services import audit_change_since, snapshot
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.authorization import require
 from ketaclinic.core import rems as rems_rules
 from ketaclinic.core.errors import Conflict, RuleViolation
@@ -39,7 +41,7 @@ from ketaclinic.validation import validated
 
 @transaction.atomic
 def rems_enrollment_record(
-    *, actor: Any, patient: Patient, enrollment_reference: str, enrolled_on: dt.date
+    *, actor: Actor, patient: Patient, enrollment_reference: str, enrolled_on: dt.date
 ) -> RemsEnrollment:
     require(actor, Perm.SESSION_BOOK, center_id=patient.center_id)
     if not enrollment_reference.strip():
@@ -50,12 +52,12 @@ def rems_enrollment_record(
         patient=patient,
         enrollment_reference=enrollment_reference.strip(),
         enrolled_on=enrolled_on,
-        recorded_by=actor,
+        recorded_by=actor.user,
         recorded_at=timezone.now(),
     )
     validated(enrollment)
     enrollment.save()
-    audit_change_since(actor=actor, instance=enrollment, action="rems_enrollment.recorded", before={})
+    audit_change_since(actor=actor, instance=enrollment, action=AuditAction.REMS_ENROLLMENT_RECORDED, before={})
     return enrollment
 
 
@@ -73,7 +75,7 @@ def _require_esketamine(session: TreatmentSession) -> None:
 
 
 @transaction.atomic
-def rems_form_open(*, actor: Any, session: TreatmentSession) -> RemsMonitoringForm:
+def rems_form_open(*, actor: Actor, session: TreatmentSession) -> RemsMonitoringForm:
     """Create the session's draft, filled from the record; the existing one if already open."""
     require(actor, Perm.REMS_FORM_SIGN, center_id=session.patient.center_id)
     session = TreatmentSession.objects.select_for_update().select_related("plan", "patient").get(pk=session.pk)
@@ -93,7 +95,7 @@ def rems_form_open(*, actor: Any, session: TreatmentSession) -> RemsMonitoringFo
     )
     form.full_clean()
     form.save()
-    audit_change_since(actor=actor, instance=form, action="rems_form.opened", before={})
+    audit_change_since(actor=actor, instance=form, action=AuditAction.REMS_FORM_OPENED, before={})
     return form
 
 
@@ -105,7 +107,7 @@ def _locked_draft(form: RemsMonitoringForm) -> RemsMonitoringForm:
 
 
 @transaction.atomic
-def rems_form_save(*, actor: Any, form: RemsMonitoringForm, values: Mapping[str, Any]) -> RemsMonitoringForm:
+def rems_form_save(*, actor: Actor, form: RemsMonitoringForm, values: Mapping[str, Any]) -> RemsMonitoringForm:
     """Save the nurse's values on the draft; a corrected prefill is no longer marked as from the record."""
     require(actor, Perm.REMS_FORM_SIGN, center_id=form.session.patient.center_id)
     form = _locked_draft(form)
@@ -119,12 +121,12 @@ def rems_form_save(*, actor: Any, form: RemsMonitoringForm, values: Mapping[str,
     form.values = form.values | cleaned
     form.prefilled = [key for key in form.prefilled if key not in changed]
     form.save()
-    audit_change_since(actor=actor, instance=form, action="rems_form.edited", before=before)
+    audit_change_since(actor=actor, instance=form, action=AuditAction.REMS_FORM_EDITED, before=before)
     return form
 
 
 @transaction.atomic
-def rems_form_refill(*, actor: Any, form: RemsMonitoringForm) -> RemsMonitoringForm:
+def rems_form_refill(*, actor: Actor, form: RemsMonitoringForm) -> RemsMonitoringForm:
     """Take the record's answers again (readings or a discharge came later); the nurse's own entries stay."""
     require(actor, Perm.REMS_FORM_SIGN, center_id=form.session.patient.center_id)
     form = _locked_draft(form)
@@ -137,7 +139,7 @@ def rems_form_refill(*, actor: Any, form: RemsMonitoringForm) -> RemsMonitoringF
     if snapshot(form) == before:
         return form
     form.save()
-    audit_change_since(actor=actor, instance=form, action="rems_form.refilled", before=before)
+    audit_change_since(actor=actor, instance=form, action=AuditAction.REMS_FORM_REFILLED, before=before)
     return form
 
 
@@ -152,35 +154,35 @@ def _refuse_if_incomplete(form: RemsMonitoringForm) -> None:
         )
 
 
-def rems_form_sign(*, actor: Any, form: RemsMonitoringForm, password: str) -> RemsMonitoringForm:
+def rems_form_sign(*, actor: Actor, form: RemsMonitoringForm, password: str) -> RemsMonitoringForm:
     """Sign and lock the form with the signer's password; refused while a required field is empty."""
     require(actor, Perm.REMS_FORM_SIGN, center_id=form.session.patient.center_id)
     # Refuse an incomplete form before the password, so a nurse finishing the form is not locked out.
     _refuse_if_incomplete(form)
     # Checked outside the write's transaction, so a wrong password counts towards the lock.
-    signature_password_check(actor=actor, password=password)
+    signature_password_check(signer=actor.user, password=password)
     return _rems_form_signed(actor=actor, form=form)
 
 
 @transaction.atomic
-def _rems_form_signed(*, actor: Any, form: RemsMonitoringForm) -> RemsMonitoringForm:
+def _rems_form_signed(*, actor: Actor, form: RemsMonitoringForm) -> RemsMonitoringForm:
     form = _locked_draft(form)
     _refuse_if_incomplete(form)
     before = snapshot(form)
-    form.status, form.signed_by, form.signed_at = RemsMonitoringForm.Status.SIGNED, actor, timezone.now()
+    form.status, form.signed_by, form.signed_at = RemsMonitoringForm.Status.SIGNED, actor.user, timezone.now()
     form.content_sha256 = rems_form_content_sha256(form)
     pdf = rems_form_pdf_render(form)
     form.pdf_sha256 = sha256_of(pdf)
     form.pdf.save(f"rems-{form.external_id}.pdf", ContentFile(pdf), save=False)
     form.save()
-    audit_change_since(actor=actor, instance=form, action="rems_form.signed", before=before)
+    audit_change_since(actor=actor, instance=form, action=AuditAction.REMS_FORM_SIGNED, before=before)
     return form
 
 
 @transaction.atomic
 def rems_form_submit(
     *,
-    actor: Any,
+    actor: Actor,
     form: RemsMonitoringForm,
     method: str,
     confirmation: str = "",
@@ -206,14 +208,14 @@ def rems_form_submit(
             field="submitted_at",
         )
     submission = RemsSubmission(
-        form=form, method=method, confirmation=confirmation.strip(), submitted_at=submitted_at, submitted_by=actor
+        form=form, method=method, confirmation=confirmation.strip(), submitted_at=submitted_at, submitted_by=actor.user
     )
     submission.full_clean()
     submission.save()
-    audit_change_since(actor=actor, instance=submission, action="rems_form.submitted", before={})
+    audit_change_since(actor=actor, instance=submission, action=AuditAction.REMS_FORM_SUBMITTED, before={})
     if form.status != RemsMonitoringForm.Status.SUBMITTED:
         before = snapshot(form)
         form.status = RemsMonitoringForm.Status.SUBMITTED
         form.save()
-        audit_change_since(actor=actor, instance=form, action="rems_form.status_changed", before=before)
+        audit_change_since(actor=actor, instance=form, action=AuditAction.REMS_FORM_STATUS_CHANGED, before=before)
     return submission
