@@ -9,6 +9,7 @@ from ketaclinic.clinics import views as clinic_views
 from ketaclinic.intake import consultation_views
 from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
+from ketaclinic.messaging import views as messaging_views
 from ketaclinic.patients import consent_views, emergency_access_views
 from ketaclinic.patients import views as patient_views
 from ketaclinic.pharmacy import views as pharmacy_views
@@ -130,7 +131,7 @@ consultation_urls = (
         path("<uuid:consultation_id>/", consultation_views.consultation_record_view, name="record"),
         path("<uuid:consultation_id>/trials/", consultation_views.prior_trial_add_view, name="trial_add"),
         path("<uuid:consultation_id>/decide/", consultation_views.decision_sign_view, name="decide"),
-        path("<uuid:consultation_id>/letters/<uuid:member_id>/", consultation_views.letter_view, name="letter"),
+        path("<uuid:consultation_id>/letters/<uuid:member_id>/", messaging_views.letter_view, name="letter"),
     ],
     "consultations",
 )

@@ -26,9 +26,7 @@ from ketaclinic.intake.selectors.consultations import (
 )
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update, prior_trial_add
 from ketaclinic.intake.services.decision import eligibility_decision_sign
-from ketaclinic.intake.services.letters import consultation_letter_render
 from ketaclinic.patients.models import Patient, TreatmentRoute
-from ketaclinic.patients.selectors.care_team import care_team_member_get
 from ketaclinic.patients.selectors.patients import patient_chart_get
 from ketaclinic.patients.views import chart_context
 
@@ -134,14 +132,3 @@ def decision_sign_view(request: StaffRequest, patient_id: UUID, consultation_id:
                 "consultations:record", patient_id=patient.external_id, consultation_id=consultation.external_id
             )
     return _page(request, patient, consultation, decision_form=form, status=422)
-
-
-@staff_view(Perm.LETTER_SEND, action=AuditAction.CONSULTATION_LETTER_GENERATED)
-def letter_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID, member_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
-    consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
-    member = care_team_member_get(actor=request.actor, patient=patient, member_id=member_id)
-    pdf = consultation_letter_render(actor=request.actor, consultation=consultation, recipient=member)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="consultation-{patient.mrn}.pdf"'
-    return response

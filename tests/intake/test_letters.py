@@ -8,9 +8,9 @@ from django.urls import reverse
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.intake.services.letters import consultation_letter_render
+from ketaclinic.messaging.letters import consultation_letter_render
 from tests.factories import CareTeamMemberFactory, StaffFactory, eligible_consultation_sign
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def text_of(pdf: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
 def test_letter_to_a_consenting_pcp_summarises_the_signed_record(patient, signed_consultation, tmp_path):
     prescriber, consultation = signed_consultation
     pcp = CareTeamMemberFactory(patient=patient, name="Dr. Imani Brooks", has_consent_to_share=True)
-    pdf = consultation_letter_render(actor=prescriber, consultation=consultation, recipient=pcp)
+    pdf = consultation_letter_render(actor=acting(prescriber), consultation=consultation, recipient=pcp)
     text = text_of(pdf, tmp_path)
     for expected in (
         "Dr. Imani Brooks",
@@ -57,7 +57,7 @@ def test_no_letter_without_the_patients_consent_to_share(patient, signed_consult
     prescriber, consultation = signed_consultation
     therapist = CareTeamMemberFactory(patient=patient, role="therapist", has_consent_to_share=False)
     with pytest.raises(RuleViolation) as raised:
-        consultation_letter_render(actor=prescriber, consultation=consultation, recipient=therapist)
+        consultation_letter_render(actor=acting(prescriber), consultation=consultation, recipient=therapist)
     assert raised.value.code == "no_consent"
     assert not AuditEntry.objects.filter(action="consultation_letter.generated").exists()
 

@@ -1,4 +1,8 @@
-"""The consultation summary letter to the referring clinician and primary care provider."""
+"""The consultation summary letter to the referring clinician and primary care provider.
+
+It reads the consultation and its signed decisions (intake) and the current plan (treatment), so it
+is written here, above both.
+"""
 
 from __future__ import annotations
 
