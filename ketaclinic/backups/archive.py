@@ -15,6 +15,10 @@ import dj_database_url
 from django.db import connections
 
 
+# Backups hold patient data: owner read and write only.
+BACKUP_FILE_MODE = 0o600
+
+
 class BackupError(Exception):
     pass
 
@@ -26,7 +30,8 @@ def database_settings(url: str | None, *, alias: str = "default") -> dict[str, A
 def backup_create(*, output: Path, alias: str = "default") -> Path:
     """Write a consistent copy of the live database to ``output`` without stopping the app."""
     connection = connections[alias]
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _create_private(output)
     if connection.vendor == "sqlite":
         connection.ensure_connection()
         with sqlite3.connect(output) as target:
@@ -40,6 +45,19 @@ def backup_create(*, output: Path, alias: str = "default") -> Path:
     else:
         raise BackupError(f"No backup method for {connection.vendor}.")
     return output
+
+
+def _create_private(path: Path) -> None:
+    """Create (or empty) ``path`` readable by its owner only, before any patient data goes in.
+
+    SQLite and pg_dump then write into the existing file and keep its mode, so the backup is
+    never readable by anyone else, not even while it is being written.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, BACKUP_FILE_MODE)
+    try:
+        os.fchmod(descriptor, BACKUP_FILE_MODE)  # a file that already existed keeps its old mode otherwise
+    finally:
+        os.close(descriptor)
 
 
 def restore_into(*, backup: Path, target: dict[str, Any]) -> None:

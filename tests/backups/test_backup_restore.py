@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.patients.services.allergies import allergy_record
 from ketaclinic.patients.services.registration import patient_update
 from tests.factories import PatientFactory, StaffFactory
+from tests.steps import acting
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTORE_DB = "test_ketaclinic_restore"
@@ -67,8 +69,8 @@ def test_backup_restores_every_row_and_an_intact_audit_chain(center, tmp_path, e
     nurse = StaffFactory(center=center, role=Role.NURSE)
     for n in range(5):
         patient = PatientFactory(center=center)
-        allergy_record(actor=nurse, patient=patient, substance=f"Drug {n}")
-        patient_update(actor=nurse, patient=patient, fields={"phone": f"(714) 555-01{n:02d}"})
+        allergy_record(actor=acting(nurse), patient=patient, substance=f"Drug {n}")
+        patient_update(actor=acting(nurse), patient=patient, fields={"phone": f"(714) 555-01{n:02d}"})
     audit_seal_all()
     backup = tmp_path / "ketaclinic.backup"
 
@@ -92,3 +94,27 @@ def test_restore_refuses_a_database_that_is_not_empty(center, tmp_path, empty_ta
     call_command("restore_db", str(backup), "--database-url", empty_target)
     with pytest.raises(CommandError, match="restore only into an empty database"):
         call_command("restore_db", str(backup), "--database-url", empty_target)
+
+
+@pytest.fixture
+def permissive_umask():  # type: ignore[no-untyped-def]
+    """The usual 022, under which a plainly created file is readable by every user."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backups_are_readable_by_their_owner_only(center, tmp_path, permissive_umask):
+    PatientFactory(center=center)
+    fresh = tmp_path / "nightly" / "ketaclinic.backup"
+    call_command("backup_db", str(fresh))
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
+
+    overwritten = tmp_path / "old.backup"
+    overwritten.write_bytes(b"")
+    overwritten.chmod(0o644)
+    call_command("backup_db", str(overwritten))
+    assert stat.S_IMODE(overwritten.stat().st_mode) == 0o600
+    assert overwritten.stat().st_size > 0
