@@ -7,14 +7,14 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import TreatmentRoute
 from ketaclinic.treatment.models import TreatmentPlan
 
 
-def plan_versions(*, actor: Any, patient: Any) -> list[TreatmentPlan]:
+def plan_versions(*, actor: Actor, patient: Any) -> list[TreatmentPlan]:
     """Every version of the patient's plan, newest first (the caller scoped the patient)."""
     return list(
         TreatmentPlan.objects.in_use()
@@ -24,7 +24,7 @@ def plan_versions(*, actor: Any, patient: Any) -> list[TreatmentPlan]:
     )
 
 
-def plan_get(*, actor: Any, patient: Any, plan_id: UUID | str) -> TreatmentPlan:
+def plan_get(*, actor: Actor, patient: Any, plan_id: UUID | str) -> TreatmentPlan:
     try:
         return (
             TreatmentPlan.objects.in_use()
@@ -36,10 +36,10 @@ def plan_get(*, actor: Any, patient: Any, plan_id: UUID | str) -> TreatmentPlan:
 
 
 def plans_due_for_re_evaluation(
-    *, actor: Any, center_id: int | None, today: dt.date, days_ahead: int = 7
+    *, actor: Actor, center_id: int | None, today: dt.date, days_ahead: int = 7
 ) -> QuerySet[TreatmentPlan]:
     """Current plans whose re-evaluation falls due within ``days_ahead`` days, overdue first."""
-    centers = center_ids_for(actor, Perm.PLAN_VIEW)
+    centers = actor.centers_with(Perm.PLAN_VIEW)
     if center_id is not None:
         centers = [c for c in centers if c == center_id]
     return (
@@ -55,13 +55,15 @@ def plans_due_for_re_evaluation(
     )
 
 
-def esketamine_given_before(*, patient_id: int, except_session_id: int | None = None) -> bool:
-    """Whether the patient has been given any esketamine (a dose started), in any session."""
-    from ketaclinic.sessions.models import DoseAdministration
+def esketamine_given_before(*, patient_id: int) -> bool:
+    """Whether the patient has been given any esketamine (a dose started, not entered in error), in any session.
 
-    doses = DoseAdministration.objects.in_use().filter(
-        session__patient_id=patient_id, route=TreatmentRoute.ESKETAMINE, started_at__isnull=False
-    )
-    if except_session_id is not None:
-        doses = doses.exclude(session_id=except_session_id)
-    return doses.exists()
+    Read from the plans through the sessions booked under them and their doses: the relations the
+    sessions app declares onto plans, so treatment needs none of the sessions app's code.
+    """
+    return TreatmentPlan.objects.filter(
+        sessions__patient_id=patient_id,
+        sessions__doses__route=TreatmentRoute.ESKETAMINE,
+        sessions__doses__started_at__isnull=False,
+        sessions__doses__entered_in_error_at__isnull=True,
+    ).exists()
