@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from ketaclinic.accounts import views as account_views
 from ketaclinic.api import api_urls
 from ketaclinic.audit import views as audit_views
-from ketaclinic.clinics import views as clinic_views
 from ketaclinic.intake import consultation_views
 from ketaclinic.intake import views as intake_views
 from ketaclinic.measures import views as measure_views
@@ -17,22 +15,24 @@ from ketaclinic.portal import confirmation_views
 from ketaclinic.portal import views as portal_views
 from ketaclinic.sessions import chart_views, rems_views
 from ketaclinic.sessions import views as session_views
+from ketaclinic.staff import center_views
+from ketaclinic.staff import views as staff_views
 from ketaclinic.treatment import views as treatment_views
 
 account_urls = (
     [
-        path("login/", account_views.login_view, name="login"),
-        path("logout/", account_views.logout_view, name="logout"),
-        path("verify/", account_views.verify_view, name="verify"),
-        path("mfa/setup/", account_views.mfa_setup_view, name="mfa_setup"),
+        path("login/", staff_views.login_view, name="login"),
+        path("logout/", staff_views.logout_view, name="logout"),
+        path("verify/", staff_views.verify_view, name="verify"),
+        path("mfa/setup/", staff_views.mfa_setup_view, name="mfa_setup"),
     ],
     "accounts",
 )
 
 clinic_urls = (
     [
-        path("", clinic_views.center_list_view, name="centers"),
-        path("switch/", clinic_views.center_switch_view, name="switch"),
+        path("", center_views.center_list_view, name="centers"),
+        path("switch/", center_views.center_switch_view, name="switch"),
     ],
     "clinics",
 )
@@ -190,8 +190,8 @@ portal_urls = ([path("<str:token>/", portal_views.questionnaire_view, name="ques
 confirmation_urls = ([path("<str:token>/", confirmation_views.confirmation_view, name="confirm")], "confirmations")
 
 urlpatterns = [
-    path("", clinic_views.home_view, name="home"),
-    path("healthz", account_views.health_view, name="health"),
+    path("", center_views.home_view, name="home"),
+    path("healthz", staff_views.health_view, name="health"),
     path("accounts/", include(account_urls)),
     path("centers/", include(clinic_urls)),
     path("patients/", include(patient_urls)),

@@ -10,8 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from ketaclinic.accounts.forms import OneTimeCodeForm
-from ketaclinic.accounts.mfa import (
+from ketaclinic.audit.access import public_view, signed_in_view
+from ketaclinic.audit.actions import AuditAction
+from ketaclinic.audit.services import EntryFacts, audit_event_alone
+from ketaclinic.clinics.actors import SignedInRequest
+from ketaclinic.staff.forms import OneTimeCodeForm
+from ketaclinic.staff.mfa import (
     MFA_NOT_NEEDED,
     MFA_STEP_KEY,
     mfa_step_for,
@@ -21,10 +25,6 @@ from ketaclinic.accounts.mfa import (
     totp_qr_data_uri,
     totp_secret_base32,
 )
-from ketaclinic.audit.access import public_view, signed_in_view
-from ketaclinic.audit.actions import AuditAction
-from ketaclinic.audit.services import EntryFacts, audit_event_alone
-from ketaclinic.clinics.actors import SignedInRequest
 
 
 class SignInView(auth_views.LoginView):

@@ -9,7 +9,7 @@ import segno
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.clinics.authorization import center_roles_for
+from ketaclinic.clinics.actors import Actor
 
 MFA_STEP_KEY = "ketaclinic_mfa_step"
 MFA_VERIFY, MFA_SETUP, MFA_NOT_NEEDED = "verify", "setup", "none"
@@ -28,7 +28,7 @@ def mfa_required_for(user: Any) -> bool:
     """Production requires it of everyone; otherwise any of the user's organizations may."""
     if settings.KETACLINIC_MFA_ALWAYS_REQUIRED:
         return True
-    return any(held.center.organization.requires_mfa for held in center_roles_for(user).values())
+    return any(held.center.organization.requires_mfa for held in Actor.of(user).roles.values())
 
 
 def user_has_mfa_device(user: Any) -> bool:

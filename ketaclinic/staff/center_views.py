@@ -1,3 +1,5 @@
+"""The home page a member of staff's role opens, the centers they work at, and switching between them."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

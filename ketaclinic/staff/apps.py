@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StaffConfig(AppConfig):
+    name = "ketaclinic.staff"
+    verbose_name = "Staff sign-in and centers"
