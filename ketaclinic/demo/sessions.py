@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import Chair, Room, TreatmentCenter
 from ketaclinic.core.discharge import DISCHARGE_RULES, observation_time_passed, vitals_near_baseline
 from ketaclinic.core.monitoring import MEASURES
@@ -110,7 +111,7 @@ def _eligible_plan(
     *, staff: Staff, patient: Patient, protocol_key: str, weight_kg: Decimal, today: dt.date
 ) -> TreatmentPlan:
     """The substance screens, a consultation with nothing against, a signed decision and plan."""
-    prescriber = staff.prescriber
+    prescriber = Actor.of(staff.prescriber)
     protocol = protocol_get(protocol_key)
     route = protocol.route.value
     for code, items in (("audit_c", 3), ("dast10", 10)):
@@ -152,8 +153,9 @@ def _eligible_plan(
 
 
 def _consent(*, staff: Staff, patient: Patient, route: str) -> None:
+    nurse = Actor.of(staff.nurse)
     consent_sign(
-        actor=staff.nurse, patient=patient, route=route, typed_name=f"{patient.given_name} {patient.family_name}",
+        actor=nurse, patient=patient, route=route, typed_name=f"{patient.given_name} {patient.family_name}",
         has_read=True,
     )  # fmt: skip
 
@@ -206,7 +208,9 @@ def _readings(
         if minute == alert_minute:
             values |= {"systolic_mmhg": systolic + 50, "diastolic_mmhg": diastolic + 14, "heart_rate_bpm": pulse + 14}
         signs.append(
-            vital_sign_record(actor=session.nurse, session=session, values=values, measured_at=_at(session, minute))
+            vital_sign_record(
+                actor=Actor.of(session.nurse), session=session, values=values, measured_at=_at(session, minute)
+            )
         )
     return signs
 
@@ -229,7 +233,7 @@ def _lots(*, staff: Staff, center: TreatmentCenter, today: dt.date) -> dict[str,
     lots = {}
     for route, (product_key, number, months) in LOT.items():
         lots[route] = drug_lot_receive(
-            actor=staff.prescriber, center=center, product_key=product_key, lot_number=number,
+            actor=Actor.of(staff.prescriber), center=center, product_key=product_key, lot_number=number,
             expires_on=today + dt.timedelta(days=30 * months), units=LOT_UNITS_RECEIVED,
         )  # fmt: skip
     return lots
@@ -476,7 +480,7 @@ def _center_build(
     center: TreatmentCenter, *, seed: int, now: dt.datetime, answers: dict[int, tuple[bool, bool, str]]
 ) -> int:
     """Build one center's sessions; fills ``answers`` with session pk -> the day-before answer."""
-    rng = random.Random(f"{seed}-{center.slug}")  # noqa: S311 - synthetic demo values
+    rng = random.Random(f"{seed}-{center.slug}")
     staff = _staff(center)
     stories = _stories(center, now)
     days = {story.starts_at: demo_day(center, story.starts_at) for story in stories}
@@ -498,7 +502,7 @@ def _center_build(
         _consent(staff=staff, patient=patient, route=plan.route)
         if plan.route == TreatmentRoute.ESKETAMINE:
             rems_enrollment_record(
-                actor=staff.desk, patient=patient, enrollment_reference=f"PT-{rng.randrange(1000, 9999)}",
+                actor=Actor.of(staff.desk), patient=patient, enrollment_reference=f"PT-{rng.randrange(1000, 9999)}",
                 enrolled_on=today - dt.timedelta(days=rng.randrange(8, 20)),
             )  # fmt: skip
         # Two chairs are busy now, so the second has the prescriber as its nurse (one nurse per chair).
@@ -532,7 +536,7 @@ def _center_build(
         scales = (("phq9", 9), ("gad7", 7))
         for code, items in scales:
             questionnaire_response_save(
-                actor=session.nurse, patient=session.patient, instrument_code=code,
+                actor=Actor.of(session.nurse), patient=session.patient, instrument_code=code,
                 answers={n: rng.choice((1, 2, 2, 3)) if n != 9 else 0 for n in range(1, items + 1)},
                 source="staff", complete=True, administered_at=_at(session, 1),
             )  # fmt: skip
@@ -556,7 +560,7 @@ def _center_build(
     for dose in rows.doses:
         assert dose.lot is not None
         assert dose.units_drawn is not None
-        stock_draw(actor=dose.prepared_by, lot=dose.lot, units=dose.units_drawn, dose=dose)
+        stock_draw(actor=Actor.of(dose.prepared_by), lot=dose.lot, units=dose.units_drawn, dose=dose)
     for session, story, dose, readings in done:
         assert story.timeline is not None
         rows.events.extend(_events(session, dose, story.timeline))
@@ -583,12 +587,12 @@ def _center_build(
     SessionNote.objects.bulk_create(notes, recorded_by=SEED_AUTHOR)
     for session, story, _dose_row, _readings_list in done:
         if story.rems:
-            form = rems_form_open(actor=session.nurse, session=session)
+            form = rems_form_open(actor=Actor.of(session.nurse), session=session)
             if story.rems == "submitted":
-                form = rems_form_save(actor=session.nurse, form=form, values=REMS_NURSE_ANSWERS)
-                form = rems_form_sign(actor=session.nurse, form=form, password=DEMO_PASSWORD)
+                form = rems_form_save(actor=Actor.of(session.nurse), form=form, values=REMS_NURSE_ANSWERS)
+                form = rems_form_sign(actor=Actor.of(session.nurse), form=form, password=DEMO_PASSWORD)
                 rems_form_submit(
-                    actor=staff.desk, form=form, method="online", confirmation=f"RC-{rng.randrange(10**6)}"
+                    actor=Actor.of(staff.desk), form=form, method="online", confirmation=f"RC-{rng.randrange(10**6)}"
                 )
     for session, told in zip(sessions, _with_followups(stories), strict=True):
         if told is not None and told.answer is not None:
