@@ -73,8 +73,9 @@ def access_entries_write(*, actor: Actor, action: AuditAction, records: list[Any
                 )
             )
         )
-    # A read has no row to commit with: its entries commit on their own, after the view.
-    with transaction.atomic():
+    # A read has no row to commit with: its entries commit on their own, after the view (no
+    # savepoint inside a caller's transaction: a failed insert fails the whole of it).
+    with transaction.atomic(savepoint=False):
         audit_entries_write(entries)
 
 

@@ -146,8 +146,11 @@ def audit_event_record(facts: EntryFacts) -> AuditEntry:
 
 
 def audit_event_alone(facts: EntryFacts) -> AuditEntry:
-    """Record an entry that accompanies no other write (a sign-in, an export), in its own transaction."""
-    with transaction.atomic():
+    """Record an entry that accompanies no other write (a sign-in, an export), in its own transaction.
+
+    Inside a caller's transaction it adds no savepoint: a failed insert fails the whole of it.
+    """
+    with transaction.atomic(savepoint=False):
         return audit_event_record(facts)
 
 

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.audit.models import AuditChain, AuditEntry
 from ketaclinic.audit.records import ChangeAuthor, HistoryBypassed
-from ketaclinic.audit.services import EntryFacts, audit_event_record, audit_seal, audit_seal_all
+from ketaclinic.audit.services import EntryFacts, audit_event_alone, audit_seal, audit_seal_all
 from ketaclinic.audit.verification import audit_chain_verify
 from ketaclinic.patients.models import Allergy, Patient
 from tests.factories import PatientFactory
@@ -17,9 +17,7 @@ TABLE = AuditEntry._meta.db_table
 
 
 def entries(count: int, actor=None) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    return [
-        audit_event_record(EntryFacts(kind="security", action=f"test.event_{n}", actor=actor)) for n in range(count)
-    ]
+    return [audit_event_alone(EntryFacts(kind="security", action=f"test.event_{n}", actor=actor)) for n in range(count)]
 
 
 def drop_append_only_trigger() -> None:

@@ -7,31 +7,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ketaclinic.core.monitoring import MEASURES
+from ketaclinic.core.monitoring import MEASURES, Baseline, session_baseline_of
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession, VitalSign
 
 
-def session_baseline(session: TreatmentSession) -> dict[str, Any]:
-    """The baseline of a session's readings so far (see ``baseline_of``)."""
+def session_baseline(session: TreatmentSession) -> Baseline:
+    """The baseline of a session's readings so far, for new readings to be folded into (``core.monitoring``)."""
     started = (
         DoseAdministration.objects.in_use()
         .filter(session=session, started_at__isnull=False)
         .values_list("started_at", flat=True)
         .first()
     )
-    return baseline_of(VitalSign.objects.in_use().filter(session=session).order_by("measured_at"), started)
+    rows = VitalSign.objects.in_use().filter(session=session).order_by("measured_at").values("measured_at", *MEASURES)
+    return session_baseline_of(((row["measured_at"], row) for row in rows), started)
 
 
 def baseline_of(readings: Iterable[VitalSign], dose_started_at: dt.datetime | None) -> dict[str, Any]:
-    """Each measure's first value, from before the dose where there is one.
+    """Each measure's first value, from before the dose where any reading is (``core.monitoring.Baseline``).
 
-    Per measure, so an entry with only a side effect or only a blood pressure does not leave the
-    other measures without a baseline. The rise-over-baseline alerts and discharge compare to it.
     ``readings`` are in time order.
     """
-    readings = list(readings)
-    before = [r for r in readings if dose_started_at is not None and r.measured_at <= dose_started_at] or readings
-    return {m: next((getattr(r, m) for r in before if getattr(r, m) is not None), None) for m in MEASURES}
+    pairs = ((r.measured_at, {m: getattr(r, m) for m in MEASURES}) for r in readings)
+    return session_baseline_of(pairs, dose_started_at).values
 
 
 @dataclass(frozen=True, slots=True)
