@@ -199,12 +199,18 @@ class FixedDose:
 @dataclass(frozen=True, slots=True)
 class EsketamineDose:
     dose_mg: Decimal
+    # The protocol's largest dose option: the session's cap.
+    max_mg: Decimal
     device_mg: Decimal
     device_count: int
     rest_minutes_between_devices: Decimal
     minimum_administration_minutes: Decimal
     steps: tuple[str, ...]
     rule_version: str = DOSING_RULE_VERSION
+
+
+# What the arithmetic returns for a session's dose, by route.
+DoseResult = WeightBasedDose | InjectionDose | FixedDose | EsketamineDose
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -595,6 +601,7 @@ def esketamine_dose(
         )
     return EsketamineDose(
         dose_mg=dose,
+        max_mg=max(dose_options_mg),
         device_mg=device_mg,
         device_count=device_count,
         rest_minutes_between_devices=rest_minutes_between_devices,
