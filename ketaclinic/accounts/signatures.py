@@ -7,7 +7,7 @@ wrong passwords at a signature lock signing for a while too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,19 +15,22 @@ from django.utils.translation import gettext as _
 
 from ketaclinic.core.errors import Forbidden
 
+if TYPE_CHECKING:
+    from ketaclinic.accounts.models import User
+
 MAX_SIGNATURE_FAILURES = 5
 SIGNING_LOCK = dt.timedelta(minutes=15)
 # The codes a refused signature carries: a signer's slip, to show on the form, not a refused page.
 SIGNATURE_REFUSALS = frozenset({"signature_failed", "signing_locked"})
 
 
-def signature_password_check(*, actor: Any, password: str) -> None:
-    """Raise Forbidden unless ``password`` is the actor's; five misses lock signing for 15 minutes."""
+def signature_password_check(*, signer: User, password: str) -> None:
+    """Raise Forbidden unless ``password`` is the signer's; five misses lock signing for 15 minutes."""
     from ketaclinic.accounts.models import User
 
     now = timezone.now()
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=actor.pk)
+        user = User.objects.select_for_update().get(pk=signer.pk)
         if user.signing_locked_until and user.signing_locked_until > now:
             raise Forbidden(_("Signing is locked for a while after repeated wrong passwords."), code="signing_locked")
         if user.check_password(password):
