@@ -6,12 +6,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import StaffRole
 from ketaclinic.core.permissions import Perm
 
 
-def record_history_list(*, actor: Any, patient: Any) -> QuerySet[AuditEntry]:
+def record_history_list(*, actor: Actor, patient: Any) -> QuerySet[AuditEntry]:
     """Changes to one patient's record, newest first (the caller has checked the patient's scope)."""
     return (
         AuditEntry.objects.filter(patient_id=patient.pk, kind=AuditEntry.Kind.CHANGE)
@@ -22,7 +22,7 @@ def record_history_list(*, actor: Any, patient: Any) -> QuerySet[AuditEntry]:
 
 def audit_entry_list(
     *,
-    actor: Any,
+    actor: Actor,
     patient_mrn: str = "",
     user: str = "",
     since: dt.date | None = None,
@@ -30,7 +30,7 @@ def audit_entry_list(
     emergency_only: bool = False,
 ) -> QuerySet[AuditEntry]:
     """Entries about the centers the actor audits, plus sign-ins of staff who work there."""
-    centers = center_ids_for(actor, Perm.AUDIT_VIEW)
+    centers = actor.centers_with(Perm.AUDIT_VIEW)
     staff_there = StaffRole.objects.filter(center_id__in=centers).values("user_id")
     entries = AuditEntry.objects.filter(Q(center_id__in=centers) | Q(center__isnull=True, actor_id__in=staff_there))
     if patient_mrn:

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, StockMovement
 
 
-def stock_center_get(*, actor: Any, center_slug: str) -> TreatmentCenter:
+def stock_center_get(*, actor: Actor, center_slug: str) -> TreatmentCenter:
     """A center whose stock the actor may see; any other answers as if it did not exist."""
-    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=center_ids_for(actor, Perm.STOCK_MANAGE)).first()
+    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=actor.centers_with(Perm.STOCK_MANAGE)).first()
     if center is None:
         raise NotFound(_("Center not found."), code="center_not_found")
     return center
 
 
-def drug_lot_list(*, actor: Any, center: TreatmentCenter) -> QuerySet[DrugLot]:
+def drug_lot_list(*, actor: Actor, center: TreatmentCenter) -> QuerySet[DrugLot]:
     return DrugLot.objects.filter(
-        center_id=center.pk, center_id__in=center_ids_for(actor, Perm.STOCK_MANAGE)
+        center_id=center.pk, center_id__in=actor.centers_with(Perm.STOCK_MANAGE)
     ).select_related("product")
 
 
@@ -46,10 +45,10 @@ def drug_lots_usable(
     return lots.select_related("product").order_by("expires_on", "lot_number")
 
 
-def stock_movement_list(*, actor: Any, center: TreatmentCenter, limit: int = 50) -> list[StockMovement]:
+def stock_movement_list(*, actor: Actor, center: TreatmentCenter, limit: int = 50) -> list[StockMovement]:
     return list(
         StockMovement.objects.filter(
-            lot__center_id=center.pk, lot__center_id__in=center_ids_for(actor, Perm.STOCK_MANAGE)
+            lot__center_id=center.pk, lot__center_id__in=actor.centers_with(Perm.STOCK_MANAGE)
         )
         .select_related("lot__product", "recorded_by")
         .order_by("-recorded_at", "-pk")[:limit]

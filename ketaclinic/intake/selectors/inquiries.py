@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.models import User
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
@@ -24,8 +23,10 @@ def center_public_get(*, slug: str) -> TreatmentCenter:
         raise NotFound(_("No such center."), code="center_not_found") from None
 
 
-def consultation_request_list(*, actor: Any, center_id: int | None, status: str = "") -> QuerySet[ConsultationRequest]:
-    centers = center_ids_for(actor, Perm.INTAKE_VIEW)
+def consultation_request_list(
+    *, actor: Actor, center_id: int | None, status: str = ""
+) -> QuerySet[ConsultationRequest]:
+    centers = actor.centers_with(Perm.INTAKE_VIEW)
     if center_id is not None:
         centers = [c for c in centers if c == center_id]
     requests = ConsultationRequest.objects.filter(center_id__in=centers)
@@ -34,7 +35,7 @@ def consultation_request_list(*, actor: Any, center_id: int | None, status: str 
     return requests.select_related("center", "patient", "consultation_with").order_by("-received_at")
 
 
-def consultation_request_get(*, actor: Any, request_id: UUID | str) -> ConsultationRequest:
+def consultation_request_get(*, actor: Actor, request_id: UUID | str) -> ConsultationRequest:
     try:
         return consultation_request_list(actor=actor, center_id=None).get(external_id=request_id)
     except (ConsultationRequest.DoesNotExist, ValueError):

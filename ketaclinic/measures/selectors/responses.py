@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.patients.models import Patient
 
 
-def questionnaire_responses_completed(*, actor: Any, patient: Patient) -> QuerySet[QuestionnaireResponse]:
+def questionnaire_responses_completed(*, actor: Actor, patient: Patient) -> QuerySet[QuestionnaireResponse]:
     """A patient's completed questionnaires, oldest first (the caller scoped the patient)."""
     return (
         QuestionnaireResponse.objects.in_use()
@@ -23,7 +23,7 @@ def questionnaire_responses_completed(*, actor: Any, patient: Patient) -> QueryS
     )
 
 
-def questionnaire_responses_in_progress(*, actor: Any, patient: Patient) -> QuerySet[QuestionnaireResponse]:
+def questionnaire_responses_in_progress(*, actor: Actor, patient: Patient) -> QuerySet[QuestionnaireResponse]:
     return (
         QuestionnaireResponse.objects.in_use()
         .filter(patient_id=patient.pk, status=QuestionnaireResponse.Status.IN_PROGRESS)
@@ -32,7 +32,7 @@ def questionnaire_responses_in_progress(*, actor: Any, patient: Patient) -> Quer
     )
 
 
-def questionnaire_response_get(*, actor: Any, patient: Patient, response_id: UUID | str) -> QuestionnaireResponse:
+def questionnaire_response_get(*, actor: Actor, patient: Patient, response_id: UUID | str) -> QuestionnaireResponse:
     try:
         return (
             QuestionnaireResponse.objects.in_use()

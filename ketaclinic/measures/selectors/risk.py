@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import PatientAlert
 
 
-def risk_alert_queue(*, actor: Any, center_id: int | None) -> QuerySet[PatientAlert]:
+def risk_alert_queue(*, actor: Actor, center_id: int | None) -> QuerySet[PatientAlert]:
     """Open suicide-risk alerts at the actor's centers: unacknowledged first, oldest first."""
-    centers = center_ids_for(actor, Perm.RISK_ALERT_ACKNOWLEDGE) or center_ids_for(actor, Perm.MEASURE_VIEW)
+    centers = actor.centers_with(Perm.RISK_ALERT_ACKNOWLEDGE) or actor.centers_with(Perm.MEASURE_VIEW)
     if center_id is not None:
         centers = [c for c in centers if c == center_id]
     return (
@@ -27,7 +26,7 @@ def risk_alert_queue(*, actor: Any, center_id: int | None) -> QuerySet[PatientAl
     )
 
 
-def risk_alert_get(*, actor: Any, alert_id: UUID | str) -> PatientAlert:
+def risk_alert_get(*, actor: Actor, alert_id: UUID | str) -> PatientAlert:
     try:
         return risk_alert_queue(actor=actor, center_id=None).get(external_id=alert_id)
     except (PatientAlert.DoesNotExist, ValueError):

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import QuerySet
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.permissions import Perm
 from ketaclinic.measures.models import MeasurementDue
 from ketaclinic.patients.models import Patient
 
 
-def measurements_due_for_patient(*, actor: Any, patient: Patient) -> QuerySet[MeasurementDue]:
+def measurements_due_for_patient(*, actor: Actor, patient: Patient) -> QuerySet[MeasurementDue]:
     return MeasurementDue.objects.filter(
         patient_id=patient.pk, completed_at__isnull=True, cancelled_at__isnull=True
     ).order_by("due_on", "instrument_code")
 
 
 def measurements_due_at_center(
-    *, actor: Any, center_id: int | None, today: dt.date, days_ahead: int = 7
+    *, actor: Actor, center_id: int | None, today: dt.date, days_ahead: int = 7
 ) -> QuerySet[MeasurementDue]:
     """Open questionnaires at the center due within ``days_ahead`` days, overdue ones included."""
-    centers = center_ids_for(actor, Perm.MEASURE_VIEW)
+    centers = actor.centers_with(Perm.MEASURE_VIEW)
     if center_id is not None:
         centers = [c for c in centers if c == center_id]
     return (

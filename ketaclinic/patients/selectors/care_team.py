@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.utils.translation import gettext as _
 
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import CareTeamMember, Patient
 
 
-def care_team_member_get(*, actor: Any, patient: Patient, member_id: UUID | str) -> CareTeamMember:
+def care_team_member_get(*, actor: Actor, patient: Patient, member_id: UUID | str) -> CareTeamMember:
     try:
         return CareTeamMember.objects.in_use().get(patient=patient, external_id=member_id)
     except (CareTeamMember.DoesNotExist, ValueError):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound, RuleViolation
 from ketaclinic.patients.models import ConsentDocument, ConsentSignature, Patient, TreatmentRoute
 
@@ -46,7 +46,7 @@ def consent_require_current(*, patient: Patient, route: str) -> ConsentSignature
     return signature
 
 
-def consent_signature_get(*, actor: Any, patient: Patient, signature_id: UUID | str) -> ConsentSignature:
+def consent_signature_get(*, actor: Actor, patient: Patient, signature_id: UUID | str) -> ConsentSignature:
     try:
         return ConsentSignature.objects.in_use().get(patient_id=patient.pk, external_id=signature_id)
     except (ConsentSignature.DoesNotExist, ValueError):

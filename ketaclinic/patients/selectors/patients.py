@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for, organization_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
@@ -24,7 +23,7 @@ from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess,
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
-def patient_scope(*, actor: Any, perm: Perm = Perm.PATIENT_VIEW) -> Q:
+def patient_scope(*, actor: Actor, perm: Perm = Perm.PATIENT_VIEW) -> Q:
     """The patients ``actor`` may reach for ``perm``: their centers', plus live emergency grants.
 
     Inside a staff view the view's own permission narrows it further: a prescriber at one
@@ -32,14 +31,14 @@ def patient_scope(*, actor: Any, perm: Perm = Perm.PATIENT_VIEW) -> Q:
     """
     from ketaclinic.audit.access import current_view_perm
 
-    centers = set(center_ids_for(actor, perm))
+    centers = set(actor.centers_with(perm))
     view_perm = current_view_perm()
     if view_perm is not None:
-        centers &= set(center_ids_for(actor, view_perm))
+        centers &= set(actor.centers_with(view_perm))
     own = Q(center_id__in=sorted(centers))
     if perm is not Perm.PATIENT_VIEW or view_perm not in (None, Perm.PATIENT_VIEW):
         return own
-    granted = EmergencyAccess.objects.filter(actor_id=actor.pk, expires_at__gt=timezone.now()).values("patient_id")
+    granted = EmergencyAccess.objects.filter(actor_id=actor.user.pk, expires_at__gt=timezone.now()).values("patient_id")
     return own | Q(pk__in=granted)
 
 
@@ -64,9 +63,9 @@ def _name_starts_with(word: str) -> Q:
     return Q(family_name__istartswith=word) | Q(given_name__istartswith=word) | Q(preferred_name__istartswith=word)
 
 
-def patient_list(*, actor: Any, search: str = "", center_id: int | None = None) -> QuerySet[Patient]:
+def patient_list(*, actor: Actor, search: str = "", center_id: int | None = None) -> QuerySet[Patient]:
     """Patients at the actor's centers (or one of them), matching a name, birth date or MRN."""
-    patients = Patient.objects.filter(Q(center_id__in=center_ids_for(actor, Perm.PATIENT_LIST))).in_use()
+    patients = Patient.objects.filter(Q(center_id__in=actor.centers_with(Perm.PATIENT_LIST))).in_use()
     if center_id is not None:
         patients = patients.filter(center_id=center_id)
     search = " ".join(search.split())
@@ -83,7 +82,7 @@ def patient_list(*, actor: Any, search: str = "", center_id: int | None = None) 
     return patients.select_related("center").order_by("family_name", "given_name", "pk")
 
 
-def patient_get(*, actor: Any, patient_id: UUID | str, perm: Perm = Perm.PATIENT_VIEW) -> Patient:
+def patient_get(*, actor: Actor, patient_id: UUID | str, perm: Perm = Perm.PATIENT_VIEW) -> Patient:
     try:
         return (
             Patient.objects.filter(patient_scope(actor=actor, perm=perm))
@@ -94,7 +93,7 @@ def patient_get(*, actor: Any, patient_id: UUID | str, perm: Perm = Perm.PATIENT
         raise NotFound(_("Patient not found."), code="patient_not_found") from None
 
 
-def patient_chart_get(*, actor: Any, patient_id: UUID | str) -> Patient:
+def patient_chart_get(*, actor: Actor, patient_id: UUID | str) -> Patient:
     """The patient with what the chart banner and summary show, in a fixed number of queries."""
     try:
         return (
@@ -121,7 +120,7 @@ def patient_chart_get(*, actor: Any, patient_id: UUID | str) -> Patient:
         raise NotFound(_("Patient not found."), code="patient_not_found") from None
 
 
-def patient_find_for_emergency(*, actor: Any, mrn: str, date_of_birth: dt.date) -> Patient:
+def patient_find_for_emergency(*, actor: Actor, mrn: str, date_of_birth: dt.date) -> Patient:
     """Find a patient anywhere in the actor's organizations by exact MRN and birth date.
 
     Both must match, so a grant cannot be used to browse; the patient's data is shown only
@@ -132,7 +131,7 @@ def patient_find_for_emergency(*, actor: Any, mrn: str, date_of_birth: dt.date) 
             Patient.objects.in_use()
             .select_related("center")
             .get(
-                organization_id__in=organization_ids_for(actor, Perm.EMERGENCY_ACCESS),
+                organization_id__in=actor.organizations_with(Perm.EMERGENCY_ACCESS),
                 mrn__iexact=mrn.strip(),
                 date_of_birth=date_of_birth,
             )
