@@ -9,6 +9,7 @@ import zoneinfo
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.measurement_schedule import CourseDates
 from ketaclinic.measures.services.responses import questionnaire_response_save
@@ -57,14 +58,14 @@ def demo_measures_build(*, centers: list[TreatmentCenter], seed: int, patients_p
                 phq9[9] = 1 if (index == 0 and visit == len(DEMO_DAYS) - 1) else 0
                 for code, answers in (("phq9", phq9), ("gad7", _answers(rng, 7, level * 0.9))):
                     questionnaire_response_save(
-                        actor=nurse, patient=patient, instrument_code=code, answers=answers, source="staff",
+                        actor=Actor.of(nurse), patient=patient, instrument_code=code, answers=answers, source="staff",
                         complete=True, administered_at=_visit_at(rng, center, first_on + dt.timedelta(days=day)),
                     )  # fmt: skip
                     made += 1
             if index < 5:
                 today = timezone.localdate()
                 measurement_schedule_create(
-                    actor=nurse, patient=patient, instruments=["phq9", "gad7"],
+                    actor=Actor.of(nurse), patient=patient, instruments=["phq9", "gad7"],
                     course=CourseDates(baseline_on=today - dt.timedelta(days=10 - 4 * index),
                                        maintenance_starts_on=today + dt.timedelta(days=3)),
                 )  # fmt: skip
