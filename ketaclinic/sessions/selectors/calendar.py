@@ -6,12 +6,11 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
@@ -44,14 +43,14 @@ class CalendarRow:
 
 
 def center_calendar(
-    *, actor: Any, center: TreatmentCenter, first_day: dt.date, days: int, by: CalendarBy
+    *, actor: Actor, center: TreatmentCenter, first_day: dt.date, days: int, by: CalendarBy
 ) -> list[CalendarRow]:
     """The center's sessions over some days, by chair or by the nurse in charge.
 
     Three queries however full the calendar; each session carries ``day_confirmations`` (the
     day-before answers, newest first). Every active chair or nurse has a row, busy or not.
     """
-    if center.pk not in center_ids_for(actor, Perm.SESSION_VIEW):
+    if center.pk not in actor.centers_with(Perm.SESSION_VIEW):
         raise NotFound(_("Center not found."), code="center_not_found")
     start, _end = day_bounds(center=center, day=first_day)
     _start, end = day_bounds(center=center, day=first_day + dt.timedelta(days=days - 1))

@@ -7,17 +7,17 @@ from uuid import UUID
 
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.sessions.models import PreSessionCheck, SessionConfirmation, TreatmentSession
 
 
-def session_get(*, actor: Any, session_id: UUID | str) -> TreatmentSession:
+def session_get(*, actor: Actor, session_id: UUID | str) -> TreatmentSession:
     try:
         return (
             TreatmentSession.objects.in_use()
-            .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
+            .filter(patient__center_id__in=actor.centers_with(Perm.SESSION_VIEW))
             .select_related("patient", "chair")
             .get(external_id=session_id)
         )
@@ -25,7 +25,7 @@ def session_get(*, actor: Any, session_id: UUID | str) -> TreatmentSession:
         raise NotFound(_("Session not found."), code="session_not_found") from None
 
 
-def sessions_for_patient(*, actor: Any, patient: Any) -> list[TreatmentSession]:
+def sessions_for_patient(*, actor: Actor, patient: Any) -> list[TreatmentSession]:
     return list(
         TreatmentSession.objects.in_use()
         .filter(patient_id=patient.pk)
