@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from tests.steps import acting
+
 os.environ.setdefault("KETACLINIC_PLAIN_STATIC", "1")
 
 import pytest
@@ -106,7 +108,7 @@ def session(center):  # type: ignore[no-untyped-def]
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
     patient = PatientFactory(center=center)
     eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    plan = treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
+    plan = treatment_plan_sign(actor=acting(prescriber), patient=patient, fields=iv_plan(), password=PASSWORD)
     now = timezone.now()
     return TreatmentSession.objects.create(
         patient=patient,

@@ -12,6 +12,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.clinics.models import Chair, OpeningHours, Organization, Room, Service, StaffRole, TreatmentCenter
 from ketaclinic.core.permissions import Role
 from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert, SexAtBirth
+from tests.steps import acting
 
 PASSWORD = "correct horse battery staple"
 
@@ -160,10 +161,10 @@ def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fiel
     from ketaclinic.intake.services.consultation import consultation_start, consultation_update
     from ketaclinic.intake.services.decision import eligibility_decision_sign
 
-    substance_screens_record(actor=prescriber, patient=patient)
-    consultation = consultation_start(actor=prescriber, patient=patient)
+    substance_screens_record(actor=acting(prescriber), patient=patient)
+    consultation = consultation_start(actor=acting(prescriber), patient=patient)
     consultation_update(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields={
             "history": dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True},
@@ -174,7 +175,7 @@ def eligible_consultation_sign(*, prescriber, patient, route: str = "iv", **fiel
         | fields,
     )
     decision = eligibility_decision_sign(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         route=route,
         decision="eligible",
@@ -260,7 +261,7 @@ def consent_on_file(*, patient, route: str, witness):  # type: ignore[no-untyped
     if consent_document_current(organization_id=patient.organization_id, route=route) is None:
         title, body = TEXTS[route]
         consent_document_publish(
-            actor=StaffFactory(center=patient.center, role=Role.CENTER_ADMIN),
+            actor=acting(StaffFactory(center=patient.center, role=Role.CENTER_ADMIN)),
             center_id=patient.center_id,
             organization_id=patient.organization_id,
             route=route,
@@ -268,7 +269,7 @@ def consent_on_file(*, patient, route: str, witness):  # type: ignore[no-untyped
             body=body,
         )
     return consent_sign(
-        actor=witness,
+        actor=acting(witness),
         patient=patient,
         route=route,
         typed_name=f"{patient.given_name} {patient.family_name}",

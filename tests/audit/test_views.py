@@ -11,7 +11,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.patients.models import EmergencyAccess
 from ketaclinic.patients.services.registration import patient_update
 from tests.factories import PatientFactory, StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_break_the_glass_with_a_wrong_birth_date_opens_nothing(center, other_cen
 
 @pytest.mark.django_db
 def test_record_history_tab_lists_changes_with_before_and_after(center, patient, nurse):
-    patient_update(actor=nurse, patient=patient, fields={"pronouns": "she/her"})
+    patient_update(actor=acting(nurse), patient=patient, fields={"pronouns": "she/her"})
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     page = (
         signed_in(admin).get(reverse("patients:history", kwargs={"patient_id": patient.external_id})).content.decode()

@@ -34,6 +34,7 @@ from tests.factories import (
     TreatmentSessionFactory,
     consent_on_file,
 )
+from tests.steps import acting
 
 SCREENSHOTS = Path("var/screenshots")
 TABLET = {"width": 820, "height": 1180}
@@ -109,22 +110,22 @@ def test_a_nurse_is_stopped_at_175_108_with_an_open_risk_alert_until_review_and_
             monitoring_interval_minutes=15,
         )
         rems_enrollment_record(
-            actor=prescriber, patient=patient, enrollment_reference="PT-4471", enrolled_on=MORNING.date()
+            actor=acting(prescriber), patient=patient, enrollment_reference="PT-4471", enrolled_on=MORNING.date()
         )
         session = TreatmentSessionFactory(plan=plan, nurse=nurse, starts_at=timezone.now())
         consent_on_file(patient=patient, route=ESKETAMINE, witness=nurse)
         pregnancy_test_record(
-            actor=nurse,
+            actor=acting(nurse),
             patient=patient,
             kind="urine_hcg",
             result="negative",
             tested_at=timezone.now() - dt.timedelta(minutes=30),
         )
         questionnaire_response_save(
-            actor=nurse, patient=patient, instrument_code="phq9", answers=PHQ9, source="staff", complete=True
+            actor=acting(nurse), patient=patient, instrument_code="phq9", answers=PHQ9, source="staff", complete=True
         )
         cssrs = questionnaire_response_save(
-            actor=nurse,
+            actor=acting(nurse),
             patient=patient,
             instrument_code="cssrs_screener",
             answers=CSSRS_HIGH,

@@ -22,6 +22,7 @@ from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.sessions.models import DoseAdministration, SessionNote, TreatmentSession, VitalSign
 from ketaclinic.sessions.services.checklist import NURSE_ITEMS
 from tests.factories import PASSWORD, DrugLotFactory, StaffFactory, consent_on_file
+from tests.steps import acting
 
 SCREENSHOTS = Path("var/screenshots")
 TABLET = {"width": 820, "height": 1180}
@@ -64,7 +65,7 @@ def test_a_nurse_runs_a_whole_iv_session_on_a_tablet(live_server, browser, cente
     patient = session.patient
     consent_on_file(patient=patient, route="iv", witness=nurse)
     questionnaire_response_save(
-        actor=nurse,
+        actor=acting(nurse),
         patient=patient,
         instrument_code="phq9",
         answers=dict.fromkeys(range(1, 10), 2) | {9: 0},

@@ -11,6 +11,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services.links import questionnaire_link_create, questionnaire_link_url
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from tests.factories import PASSWORD, PatientFactory, StaffFactory
+from tests.steps import acting
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}
@@ -36,14 +37,14 @@ def test_patient_completes_phq9_on_a_phone_and_the_clinician_sees_it(live_server
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, username="dr.beach", with_password=True)
     patient = PatientFactory(center=center, given_name="Camila", family_name="Reyes")
     questionnaire_response_save(
-        actor=prescriber,
+        actor=acting(prescriber),
         patient=patient,
         instrument_code="phq9",
         answers=dict.fromkeys(range(1, 10), 2) | {9: 0},
         source="staff",
         complete=True,
     )
-    _, token = questionnaire_link_create(actor=prescriber, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=acting(prescriber), patient=patient, instrument_code="phq9")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)

@@ -16,6 +16,7 @@ from ketaclinic.patients.consent_texts import TEXTS
 from ketaclinic.patients.services.consents import consent_document_publish
 from ketaclinic.treatment.models import TreatmentPlan
 from tests.factories import PASSWORD, StaffFactory
+from tests.steps import acting
 
 TABLET = {"width": 1024, "height": 1366}
 SCREENSHOTS = Path("var/screenshots")
@@ -50,7 +51,12 @@ def test_request_consultation_decision_consent_and_plan(live_server, browser, ce
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     title, body = TEXTS["iv"]
     consent_document_publish(
-        actor=admin, center_id=center.pk, organization_id=center.organization_id, route="iv", title=title, body=body
+        actor=acting(admin),
+        center_id=center.pk,
+        organization_id=center.organization_id,
+        route="iv",
+        title=title,
+        body=body,
     )
     base = live_server.url
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

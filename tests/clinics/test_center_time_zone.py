@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from ketaclinic.sessions.services.flowsheet import vital_sign_record
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.mark.django_db
@@ -17,7 +17,7 @@ def test_the_flowsheet_shows_readings_in_the_centers_time_zone(center, session):
     center.time_zone = "America/New_York"
     center.save()
     taken = session.starts_at.astimezone(dt.UTC).replace(second=0, microsecond=0)
-    vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 71}, measured_at=taken)
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"heart_rate_bpm": 71}, measured_at=taken)
     page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
     body = page.content.decode()
     new_york = taken.astimezone(center.zone)

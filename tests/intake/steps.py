@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update
+from tests.steps import acting
 
 ALL_NO = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
 
@@ -19,7 +20,7 @@ FAILED_TRIAL = {
 
 def consultation_filled_in(prescriber, patient, **fields):  # type: ignore[no-untyped-def]
     """A consultation started and filled in with a clear history and calm blood pressure, unless changed."""
-    consultation = consultation_start(actor=prescriber, patient=patient)
+    consultation = consultation_start(actor=acting(prescriber), patient=patient)
     values = {
         "history": ALL_NO,
         "are_medications_reconciled": True,
@@ -27,4 +28,4 @@ def consultation_filled_in(prescriber, patient, **fields):  # type: ignore[no-un
         "systolic_mmhg": 124,
         "diastolic_mmhg": 78,
     } | fields
-    return consultation_update(actor=prescriber, consultation=consultation, fields=values)
+    return consultation_update(actor=acting(prescriber), consultation=consultation, fields=values)

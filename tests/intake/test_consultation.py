@@ -14,7 +14,7 @@ from ketaclinic.intake.models import Consultation, EligibilityDecision, PriorTri
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update, prior_trial_add
 from ketaclinic.intake.services.decision import eligibility_decision_sign
 from tests.factories import PASSWORD, StaffFactory, substance_screens_record
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 ALL_NO = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
 RECONCILED = {"are_medications_reconciled": True, "medication_classes": [], "systolic_mmhg": 124, "diastolic_mmhg": 78}
@@ -36,8 +36,8 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def consultation(prescriber, patient):  # type: ignore[no-untyped-def]
-    substance_screens_record(actor=prescriber, patient=patient)
-    return consultation_start(actor=prescriber, patient=patient)
+    substance_screens_record(actor=acting(prescriber), patient=patient)
+    return consultation_start(actor=acting(prescriber), patient=patient)
 
 
 def sign(prescriber, consultation, **kwargs):  # type: ignore[no-untyped-def]
@@ -48,23 +48,25 @@ def sign(prescriber, consultation, **kwargs):  # type: ignore[no-untyped-def]
         "justifications": {},
         "password": PASSWORD,
     } | kwargs
-    return eligibility_decision_sign(actor=prescriber, consultation=consultation, **values)
+    return eligibility_decision_sign(actor=acting(prescriber), consultation=consultation, **values)
 
 
 @pytest.mark.django_db
 def test_only_prescribers_start_a_consultation(center, patient):
     with pytest.raises(Forbidden):
-        consultation_start(actor=StaffFactory(center=center, role=Role.NURSE), patient=patient)
+        consultation_start(actor=acting(StaffFactory(center=center, role=Role.NURSE)), patient=patient)
     assert not Consultation.objects.exists()
 
 
 @pytest.mark.django_db
 def test_consultation_update_checks_codes_and_keeps_history(prescriber, consultation):
     with pytest.raises(RuleViolation) as raised:
-        consultation_update(actor=prescriber, consultation=consultation, fields={"diagnosis_codes": ["depression"]})
+        consultation_update(
+            actor=acting(prescriber), consultation=consultation, fields={"diagnosis_codes": ["depression"]}
+        )
     assert raised.value.code == "bad_icd10"
     consultation_update(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields={"diagnosis_codes": ["f33.2"], "history": {"has_sleep_apnea": True}},
     )
@@ -84,7 +86,7 @@ def test_unanswered_history_is_not_assessed_never_no(prescriber, consultation):
 @pytest.mark.django_db
 def test_esketamine_aneurysm_is_absolute_and_blocks_eligible(prescriber, consultation):
     consultation_update(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields={"history": ALL_NO | {"has_aneurysmal_vascular_disease": True}, **RECONCILED},
     )
@@ -105,7 +107,7 @@ def test_esketamine_aneurysm_is_absolute_and_blocks_eligible(prescriber, consult
 @pytest.mark.django_db
 def test_a_relative_finding_needs_a_written_justification(prescriber, consultation):
     consultation_update(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields={
             "history": ALL_NO | {"has_bipolar_disorder_or_mania_history": False, "has_psychotic_disorder": True},
@@ -126,7 +128,7 @@ def test_a_relative_finding_needs_a_written_justification(prescriber, consultati
 
 @pytest.mark.django_db
 def test_signing_needs_the_prescribers_password(prescriber, consultation):
-    consultation_update(actor=prescriber, consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
+    consultation_update(actor=acting(prescriber), consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
     with pytest.raises(Forbidden) as raised:
         sign(prescriber, consultation, password="not it")
     assert raised.value.code == "signature_failed"
@@ -138,7 +140,7 @@ def test_no_one_but_a_prescriber_records_a_decision(center, consultation, prescr
     nurse = StaffFactory(center=center, role=Role.NURSE, with_password=True)
     with pytest.raises(Forbidden):
         eligibility_decision_sign(
-            actor=nurse,
+            actor=acting(nurse),
             consultation=consultation,
             route="iv",
             decision="eligible",
@@ -151,18 +153,18 @@ def test_no_one_but_a_prescriber_records_a_decision(center, consultation, prescr
 
 @pytest.mark.django_db
 def test_changes_after_signing_are_amendments(prescriber, consultation):
-    consultation_update(actor=prescriber, consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
+    consultation_update(actor=acting(prescriber), consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
     sign(prescriber, consultation)
-    consultation_update(actor=prescriber, consultation=consultation, fields={"systolic_mmhg": 150})
+    consultation_update(actor=acting(prescriber), consultation=consultation, fields={"systolic_mmhg": 150})
     assert AuditEntry.objects.filter(action="consultation.amended").exists()
 
 
 @pytest.mark.django_db
 def test_two_failed_adequate_trials_with_mdd_meet_the_trd_definition(prescriber, consultation):
-    consultation_update(actor=prescriber, consultation=consultation, fields={"diagnosis_codes": ["F33.2"]})
-    prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_SSRI)
+    consultation_update(actor=acting(prescriber), consultation=consultation, fields={"diagnosis_codes": ["F33.2"]})
+    prior_trial_add(actor=acting(prescriber), consultation=consultation, fields=FAILED_SSRI)
     prior_trial_add(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields=FAILED_SSRI | {"drug": "Venlafaxine", "daily_dose_mg": Decimal(225)},
     )
@@ -177,7 +179,7 @@ def test_two_failed_adequate_trials_with_mdd_meet_the_trd_definition(prescriber,
 @pytest.mark.parametrize("count", [1, 15])
 def test_consultation_page_query_count_is_flat(django_assert_num_queries, prescriber, consultation, count):
     for n in range(count):
-        prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_SSRI | {"drug": f"Drug {n}"})
+        prior_trial_add(actor=acting(prescriber), consultation=consultation, fields=FAILED_SSRI | {"drug": f"Drug {n}"})
     client = signed_in(prescriber)
     url = reverse(
         "consultations:record",
@@ -190,7 +192,7 @@ def test_consultation_page_query_count_is_flat(django_assert_num_queries, prescr
 
 @pytest.mark.django_db
 def test_the_page_walks_save_trial_and_signed_decision(center, prescriber, patient):
-    substance_screens_record(actor=prescriber, patient=patient)
+    substance_screens_record(actor=acting(prescriber), patient=patient)
     client = signed_in(prescriber)
     start = reverse("consultations:start", kwargs={"patient_id": patient.external_id})
     record = client.post(start)["Location"]
@@ -232,7 +234,7 @@ def test_every_history_question_is_a_fact_the_rules_read():
 @pytest.mark.django_db
 def test_maudsley_staging_is_shown_with_its_arithmetic_once_its_inputs_are_recorded(prescriber, consultation):
     consultation_update(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields={
             "diagnosis_codes": ["F33.2"],
@@ -241,9 +243,9 @@ def test_maudsley_staging_is_shown_with_its_arithmetic_once_its_inputs_are_recor
             "has_had_ect": False,
         },
     )
-    prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_SSRI)
+    prior_trial_add(actor=acting(prescriber), consultation=consultation, fields=FAILED_SSRI)
     prior_trial_add(
-        actor=prescriber,
+        actor=acting(prescriber),
         consultation=consultation,
         fields=FAILED_SSRI | {"drug": "Venlafaxine", "daily_dose_mg": Decimal(225)},
     )
@@ -267,7 +269,7 @@ def test_five_wrong_signature_passwords_lock_signing_for_a_while(prescriber, con
     import time_machine
     from django.utils import timezone
 
-    consultation_update(actor=prescriber, consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
+    consultation_update(actor=acting(prescriber), consultation=consultation, fields={"history": ALL_NO, **RECONCILED})
     for _attempt in range(5):
         with pytest.raises(Forbidden):
             sign(prescriber, consultation, password="guess")

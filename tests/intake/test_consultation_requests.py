@@ -21,7 +21,7 @@ from ketaclinic.intake.services.inquiries import (
 )
 from ketaclinic.patients.models import Patient
 from tests.factories import StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 FIELDS = {
     "given_name": "Marisol",
@@ -102,13 +102,15 @@ def test_front_desk_registers_and_books_the_consultation(center):
     inquiry = submit(center)
     with pytest.raises(RuleViolation) as not_registered:
         consultation_request_book(
-            actor=front_desk,
+            actor=acting(front_desk),
             inquiry=inquiry,
             consultation_at=timezone.now() + dt.timedelta(days=2),
             clinician=prescriber,
         )
     assert not_registered.value.code == "not_registered"
-    patient = consultation_request_register(actor=front_desk, inquiry=inquiry, fields={"sex_at_birth": "female"})
+    patient = consultation_request_register(
+        actor=acting(front_desk), inquiry=inquiry, fields={"sex_at_birth": "female"}
+    )
     assert (patient.family_name, patient.date_of_birth, patient.preferred_language) == (
         "Vega",
         FIELDS["date_of_birth"],
@@ -116,7 +118,7 @@ def test_front_desk_registers_and_books_the_consultation(center):
     )
     with pytest.raises(RuleViolation) as in_past:
         consultation_request_book(
-            actor=front_desk,
+            actor=acting(front_desk),
             inquiry=inquiry,
             consultation_at=timezone.now() - dt.timedelta(hours=1),
             clinician=prescriber,
@@ -124,14 +126,16 @@ def test_front_desk_registers_and_books_the_consultation(center):
     assert in_past.value.code == "booking_in_past"
     with pytest.raises(RuleViolation) as not_clinician:
         consultation_request_book(
-            actor=front_desk,
+            actor=acting(front_desk),
             inquiry=inquiry,
             consultation_at=timezone.now() + dt.timedelta(days=2),
             clinician=front_desk,
         )
     assert not_clinician.value.code == "not_a_clinician"
     when = timezone.now() + dt.timedelta(days=2)
-    booked = consultation_request_book(actor=front_desk, inquiry=inquiry, consultation_at=when, clinician=prescriber)
+    booked = consultation_request_book(
+        actor=acting(front_desk), inquiry=inquiry, consultation_at=when, clinician=prescriber
+    )
     assert (booked.status, booked.consultation_with, booked.patient) == ("booked", prescriber, patient)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"consultation_request.registered", "consultation_request.booked", "patient.created"} <= actions
@@ -142,7 +146,7 @@ def test_therapists_cannot_handle_intake(center):
     inquiry = submit(center)
     with pytest.raises(Forbidden):
         consultation_request_update(
-            actor=StaffFactory(center=center, role=Role.THERAPIST), inquiry=inquiry, status="contacted", note=""
+            actor=acting(StaffFactory(center=center, role=Role.THERAPIST)), inquiry=inquiry, status="contacted", note=""
         )
 
 

@@ -19,7 +19,7 @@ from ketaclinic.intake.services.decision import eligibility_decision_sign
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, substance_screens_record
 from tests.intake.steps import FAILED_TRIAL, consultation_filled_in
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 CONSULTATION_DAY = dt.datetime(2026, 11, 30, 10, 0, tzinfo=PACIFIC)
@@ -40,7 +40,7 @@ def _finding(consultation, route: str, rule_id: str):  # type: ignore[no-untyped
 def test_typed_bp_200_over_120_is_an_absolute_finding_with_the_box_unticked(prescriber, patient):
     """BP typed as numbers fires KET-CI-BP-HAZARD; 'eligible' for IV is then refused."""
     with time_machine.travel(CONSULTATION_DAY, tick=False):
-        substance_screens_record(actor=prescriber, patient=patient)
+        substance_screens_record(actor=acting(prescriber), patient=patient)
         consultation = consultation_filled_in(prescriber, patient, systolic_mmhg=200, diastolic_mmhg=120)
         assert consultation.history["has_severe_uncontrolled_hypertension"] is False
         finding = _finding(consultation, "iv", "KET-CI-BP-HAZARD")
@@ -48,7 +48,7 @@ def test_typed_bp_200_over_120_is_an_absolute_finding_with_the_box_unticked(pres
         assert SEVERE in finding.reasons
         with pytest.raises(RuleViolation) as raised:
             eligibility_decision_sign(
-                actor=prescriber,
+                actor=acting(prescriber),
                 consultation=consultation,
                 route="iv",
                 decision="eligible",
@@ -65,7 +65,7 @@ def test_typed_bp_200_over_120_is_an_absolute_finding_with_the_box_unticked(pres
 def test_consultation_page_shows_the_derived_finding_and_the_value_it_used(prescriber, patient):
     """The page names the reading, its date and the threshold beside the absolute finding."""
     with time_machine.travel(CONSULTATION_DAY, tick=False):
-        substance_screens_record(actor=prescriber, patient=patient)
+        substance_screens_record(actor=acting(prescriber), patient=patient)
         client = signed_in(prescriber)
         record = client.post(reverse("consultations:start", kwargs={"patient_id": patient.external_id}))["Location"]
         form = {f"h_{fact}": "no" for fact in HISTORY_FACTS} | {
@@ -85,9 +85,9 @@ def test_consultation_page_shows_the_derived_finding_and_the_value_it_used(presc
 def test_stored_audit_c_total_means_alcohol_even_with_the_box_answered_no(prescriber, patient):
     """An AUDIT-C of 2 (not a positive screen) still fires the CNS-depressant interaction."""
     with time_machine.travel(CONSULTATION_DAY - dt.timedelta(days=2), tick=False):
-        substance_screens_record(actor=prescriber, patient=patient)
+        substance_screens_record(actor=acting(prescriber), patient=patient)
         questionnaire_response_save(
-            actor=prescriber,
+            actor=acting(prescriber),
             patient=patient,
             instrument_code="audit_c",
             answers={1: 1, 2: 1, 3: 0},
@@ -109,9 +109,9 @@ def test_stored_audit_c_total_means_alcohol_even_with_the_box_answered_no(prescr
 def test_age_from_the_birth_date_names_the_day_and_a_stored_dast10_fires_with_its_date(prescriber, center):
     patient = PatientFactory(center=center, date_of_birth=dt.date(1959, 1, 2))
     with time_machine.travel(CONSULTATION_DAY - dt.timedelta(days=10), tick=False):
-        substance_screens_record(actor=prescriber, patient=patient)
+        substance_screens_record(actor=acting(prescriber), patient=patient)
         questionnaire_response_save(
-            actor=prescriber,
+            actor=acting(prescriber),
             patient=patient,
             instrument_code="dast10",
             answers=dict.fromkeys(range(1, 5), 1) | dict.fromkeys(range(5, 11), 0),
@@ -138,8 +138,10 @@ def test_prior_trial_brand_name_is_coded_as_its_ingredient_and_counted_once(pres
     from ketaclinic.intake.models import PriorTrial
 
     consultation = consultation_filled_in(prescriber, patient, diagnosis_codes=["F33.2"])
-    prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "sertraline"})
-    zoloft = prior_trial_add(actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": " Zoloft "})
+    prior_trial_add(actor=acting(prescriber), consultation=consultation, fields=FAILED_TRIAL | {"drug": "sertraline"})
+    zoloft = prior_trial_add(
+        actor=acting(prescriber), consultation=consultation, fields=FAILED_TRIAL | {"drug": " Zoloft "}
+    )
     assert (zoloft.drug, zoloft.drug_code) == ("Zoloft", "rxnorm:36437")
     resistance = treatment_resistance(consultation, list(PriorTrial.objects.order_by("pk")))
     assert resistance.failed_trial_count == 1
@@ -167,7 +169,9 @@ def test_prior_trial_with_a_code_not_in_the_list_is_refused(prescriber, patient)
     consultation = consultation_filled_in(prescriber, patient)
     with pytest.raises(RuleViolation) as raised:
         prior_trial_add(
-            actor=prescriber, consultation=consultation, fields=FAILED_TRIAL | {"drug": "x", "drug_code": "rxnorm:1"}
+            actor=acting(prescriber),
+            consultation=consultation,
+            fields=FAILED_TRIAL | {"drug": "x", "drug_code": "rxnorm:1"},
         )
     assert raised.value.code == "unknown_drug_code"
     assert not PriorTrial.objects.exists()

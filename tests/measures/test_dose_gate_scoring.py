@@ -16,7 +16,7 @@ from ketaclinic.measures.services.links import (
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import PatientAlert, SexAtBirth
 from tests.factories import PatientFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 AUDIT_C_THREE = {1: 2, 2: 1, 3: 0}  # measures.md §2.8 worked example: total 3
 CSSRS_Q2_YES_UNFINISHED = {1: 1, 2: 1, 6: 0}  # Q3-Q5 should have been asked
@@ -24,7 +24,7 @@ CSSRS_Q2_YES_UNFINISHED = {1: 1, 2: 1, 6: 0}  # Q3-Q5 should have been asked
 
 def staff_entry(nurse, patient, code: str, answers, source: str = "staff"):  # type: ignore[no-untyped-def]
     return questionnaire_response_save(
-        actor=nurse, patient=patient, instrument_code=code, answers=answers, source=source, complete=True
+        actor=acting(nurse), patient=patient, instrument_code=code, answers=answers, source=source, complete=True
     )
 
 
@@ -34,7 +34,7 @@ def cssrs(nurse, patient, answers):  # type: ignore[no-untyped-def]
 
 
 def link_entry(nurse, patient, code: str, answers):  # type: ignore[no-untyped-def]
-    _link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code=code)
+    _link, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code=code)
     opened = questionnaire_link_open(token=token)
     assert questionnaire_link_confirm_identity(link=opened, date_of_birth=patient.date_of_birth)
     return questionnaire_link_answer(link=opened, answers=answers, complete=True)

@@ -28,6 +28,7 @@ from ketaclinic.messaging.tasks import send_measurement_reminders
 from ketaclinic.patients.models import PatientAlert
 from ketaclinic.patients.services.alerts import patient_alert_acknowledge
 from tests.factories import StaffFactory
+from tests.steps import acting
 
 WORKED_EXAMPLE = {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1}  # measures.md §2.1
 NOT_AT_ALL = dict.fromkeys(range(1, 10), 0)
@@ -35,7 +36,7 @@ NOT_AT_ALL = dict.fromkeys(range(1, 10), 0)
 
 def phq9(actor, patient, answers=WORKED_EXAMPLE, complete=True, **kwargs):  # type: ignore[no-untyped-def]
     return questionnaire_response_save(
-        actor=actor,
+        actor=acting(actor),
         patient=patient,
         instrument_code="phq9",
         answers=answers,
@@ -107,7 +108,7 @@ def test_clinician_rated_scales_need_a_rater(center, patient):
     madrs = dict.fromkeys(range(1, 11), 1)
     with pytest.raises(Forbidden):
         questionnaire_response_save(
-            actor=StaffFactory(center=center, role=Role.FRONT_DESK),
+            actor=acting(StaffFactory(center=center, role=Role.FRONT_DESK)),
             patient=patient,
             instrument_code="madrs",
             answers=madrs,
@@ -117,17 +118,17 @@ def test_clinician_rated_scales_need_a_rater(center, patient):
     nurse = StaffFactory(center=center, role=Role.NURSE)
     with pytest.raises(RuleViolation):
         questionnaire_response_save(
-            actor=nurse, patient=patient, instrument_code="madrs", answers=madrs, source="staff", complete=True
+            actor=acting(nurse), patient=patient, instrument_code="madrs", answers=madrs, source="staff", complete=True
         )
     rated = questionnaire_response_save(
-        actor=nurse, patient=patient, instrument_code="madrs", answers=madrs, source="clinician", complete=True
+        actor=acting(nurse), patient=patient, instrument_code="madrs", answers=madrs, source="clinician", complete=True
     )
     assert rated.total == 10
 
 
 @pytest.mark.django_db
 def test_link_walkthrough_identity_partial_save_and_single_use(patient, nurse):
-    link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    link, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9")
     assert QuestionnaireLink.objects.get().token_hash != token  # only a hash is stored
     opened = questionnaire_link_open(token=token)
     assert not questionnaire_link_confirm_identity(link=opened, date_of_birth=dt.date(2000, 1, 1))
@@ -146,7 +147,7 @@ def test_link_walkthrough_identity_partial_save_and_single_use(patient, nurse):
 
 @pytest.mark.django_db
 def test_link_locks_after_five_wrong_birth_dates(patient, nurse):
-    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9")
     for _attempt in range(5):
         questionnaire_link_confirm_identity(
             link=questionnaire_link_open(token=token), date_of_birth=dt.date(1900, 1, 1)
@@ -158,7 +159,7 @@ def test_link_locks_after_five_wrong_birth_dates(patient, nurse):
 
 @pytest.mark.django_db
 def test_link_expires(patient, nurse):
-    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="gad7", valid_hours=2)
+    _, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="gad7", valid_hours=2)
     with time_machine.travel(timezone.now() + dt.timedelta(hours=3)), pytest.raises(NotFound):
         questionnaire_link_open(token=token)
 
@@ -166,12 +167,12 @@ def test_link_expires(patient, nurse):
 @pytest.mark.django_db
 def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse):
     with pytest.raises(RuleViolation) as raised:
-        questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
+        questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="qids_sr16")
     assert raised.value.code == "wording_missing"
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     texts = {n: f"Licensed wording of item {n}" for n in range(1, 17)}
     instrument_wording_load(
-        actor=admin,
+        actor=acting(admin),
         organization_id=center.organization_id,
         center_id=center.pk,
         instrument_code="qids_sr16",
@@ -180,7 +181,7 @@ def test_link_for_a_licensed_scale_waits_for_its_wording(center, patient, nurse)
         instructions="",
         licence_reference="Permission letter 2026-11",
     )
-    link, _ = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="qids_sr16")
+    link, _ = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="qids_sr16")
     assert link.instrument_code == "qids_sr16"
 
 
@@ -189,7 +190,7 @@ def test_wording_load_needs_every_item_and_a_licence(center):
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     with pytest.raises(RuleViolation) as raised:
         instrument_wording_load(
-            actor=admin,
+            actor=acting(admin),
             organization_id=center.organization_id,
             center_id=center.pk,
             instrument_code="madrs",
@@ -226,8 +227,10 @@ def test_acknowledged_alerts_do_not_escalate(center, patient, nurse):
     phq9(nurse, patient)
     alert = PatientAlert.objects.get()
     with pytest.raises(RuleViolation):
-        patient_alert_acknowledge(actor=nurse, alert=alert, action_taken=" ")
-    patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="Called patient; C-SSRS negative; safety plan.")
+        patient_alert_acknowledge(actor=acting(nurse), alert=alert, action_taken=" ")
+    patient_alert_acknowledge(
+        actor=acting(nurse), alert=alert, action_taken="Called patient; C-SSRS negative; safety plan."
+    )
     assert risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=1)) == []
     entry = AuditEntry.objects.get(action="patient_alert.acknowledged")
     assert entry.changes["action_taken"][1].startswith("Called patient")
@@ -238,7 +241,7 @@ def test_front_desk_cannot_acknowledge_risk_alerts(center, patient, nurse):
     phq9(nurse, patient)
     with pytest.raises(Forbidden):
         patient_alert_acknowledge(
-            actor=StaffFactory(center=center, role=Role.FRONT_DESK),
+            actor=acting(StaffFactory(center=center, role=Role.FRONT_DESK)),
             alert=PatientAlert.objects.get(),
             action_taken="Saw it",
         )
@@ -249,7 +252,7 @@ def test_schedule_creates_due_items_and_completing_one_closes_it(patient, center
     nurse = StaffFactory(center=center, role=Role.NURSE)
     today = timezone.localdate()
     rows = measurement_schedule_create(
-        actor=nurse,
+        actor=acting(nurse),
         patient=patient,
         instruments=["phq9", "gad7"],
         course=CourseDates(baseline_on=today, session_dates=(today + dt.timedelta(days=2),)),
@@ -267,7 +270,7 @@ def test_reminders_send_a_working_link_by_email_and_text(patient, nurse):
     patient.save()
     today = timezone.localdate()
     measurement_schedule_create(
-        actor=StaffFactory(center=patient.center, role=Role.PRESCRIBER),
+        actor=acting(StaffFactory(center=patient.center, role=Role.PRESCRIBER)),
         patient=patient,
         instruments=["phq9"],
         course=CourseDates(baseline_on=today),
@@ -289,7 +292,7 @@ def test_reminders_run_through_the_database_task_worker(settings, patient, cente
     patient.email, patient.phone = "ana@example.com", ""
     patient.save()
     measurement_schedule_create(
-        actor=StaffFactory(center=center, role=Role.NURSE),
+        actor=acting(StaffFactory(center=center, role=Role.NURSE)),
         patient=patient,
         instruments=["gad7"],
         course=CourseDates(baseline_on=timezone.localdate()),
@@ -323,7 +326,7 @@ def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patien
     draft = phq9(nurse, patient, answers={1: 1}, complete=False)
     with pytest.raises(Conflict) as raised:
         questionnaire_response_save(
-            actor=nurse,
+            actor=acting(nurse),
             patient=patient,
             instrument_code="gad7",
             answers={1: 1},
@@ -332,7 +335,7 @@ def test_a_draft_cannot_be_finished_as_another_scale_or_by_staff_over_the_patien
             response=draft,
         )
     assert raised.value.code == "response_mismatch"
-    link, _token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    link, _token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9")
     by_link = questionnaire_link_answer(link=link, answers={1: 1}, complete=False)
     with pytest.raises(Conflict) as on_link:
         phq9(nurse, patient, answers=NOT_AT_ALL, response=by_link)
@@ -346,19 +349,21 @@ def test_resolved_risk_alerts_are_not_escalated_and_only_clinicians_resolve_them
     phq9(nurse, patient)
     alert = PatientAlert.objects.get()
     with pytest.raises(Forbidden):
-        patient_alert_resolve(actor=StaffFactory(center=center, role=Role.FRONT_DESK), alert=alert, resolution="ok")
+        patient_alert_resolve(
+            actor=acting(StaffFactory(center=center, role=Role.FRONT_DESK)), alert=alert, resolution="ok"
+        )
     with pytest.raises(RuleViolation) as raised:
-        patient_alert_resolve(actor=nurse, alert=alert, resolution="seen")
+        patient_alert_resolve(actor=acting(nurse), alert=alert, resolution="seen")
     assert raised.value.code == "not_acknowledged"
-    patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="Called; safe; plan reviewed.")
-    patient_alert_resolve(actor=nurse, alert=PatientAlert.objects.get(), resolution="C-SSRS negative.")
+    patient_alert_acknowledge(actor=acting(nurse), alert=alert, action_taken="Called; safe; plan reviewed.")
+    patient_alert_resolve(actor=acting(nurse), alert=PatientAlert.objects.get(), resolution="C-SSRS negative.")
     assert risk_alerts_escalate_overdue(now=timezone.now() + dt.timedelta(days=2)) == []
 
 
 @pytest.mark.django_db
 def test_identity_lock_is_checked_again_under_the_lock(patient, nurse):
     """A guess sent with a link object read before the fifth miss is refused all the same."""
-    _link, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    _link, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9")
     stale = questionnaire_link_open(token=token)
     for _attempt in range(5):
         questionnaire_link_confirm_identity(link=stale, date_of_birth=dt.date(1900, 1, 1))

@@ -12,14 +12,14 @@ from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.patients.models import PatientAlert
 from tests.factories import PatientFactory, StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 WORKED_EXAMPLE = {1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 2, 7: 1, 8: 0, 9: 1}
 
 
 def record_phq9(actor, patient, answers):  # type: ignore[no-untyped-def]
     return questionnaire_response_save(
-        actor=actor, patient=patient, instrument_code="phq9", answers=answers, source="staff", complete=True
+        actor=acting(actor), patient=patient, instrument_code="phq9", answers=answers, source="staff", complete=True
     )
 
 
@@ -99,9 +99,7 @@ def test_link_page_shows_a_qr_code_and_the_link_once(center, nurse, patient):
 @pytest.mark.django_db
 def test_fhir_export_is_a_valid_r4_bundle_with_the_loinc_total(center, nurse, patient):
     stored = record_phq9(nurse, patient, WORKED_EXAMPLE)
-    url = reverse(
-        "fhir:response", kwargs={"patient_id": patient.external_id, "response_id": stored.external_id}
-    )
+    url = reverse("fhir:response", kwargs={"patient_id": patient.external_id, "response_id": stored.external_id})
     body = signed_in(nurse).get(url).json()
     bundle = Bundle.model_validate(body)
     observation = next(e.resource for e in bundle.entry if e.resource.__resource_type__ == "Observation")
@@ -146,10 +144,16 @@ def test_due_list_separates_overdue_from_upcoming(center, nurse):
     late, soon = PatientFactory(center=center, family_name="Late"), PatientFactory(center=center, family_name="Soon")
     today = timezone.localdate()
     measurement_schedule_create(
-        actor=nurse, patient=late, instruments=["phq9"], course=CourseDates(baseline_on=today - dt.timedelta(days=10))
+        actor=acting(nurse),
+        patient=late,
+        instruments=["phq9"],
+        course=CourseDates(baseline_on=today - dt.timedelta(days=10)),
     )
     measurement_schedule_create(
-        actor=nurse, patient=soon, instruments=["phq9"], course=CourseDates(baseline_on=today + dt.timedelta(days=2))
+        actor=acting(nurse),
+        patient=soon,
+        instruments=["phq9"],
+        course=CourseDates(baseline_on=today + dt.timedelta(days=2)),
     )
     page = signed_in(nurse).get(reverse("measures:due_list")).content.decode()
     overdue, upcoming = page.split("Due in the next 7 days")

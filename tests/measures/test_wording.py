@@ -8,6 +8,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.measures.services.instrument_wording import instrument_wording_load
 from ketaclinic.measures.wording import bundled_text, parse_option_labels
 from tests.factories import StaffFactory
+from tests.steps import acting
 
 
 def test_option_labels_apply_to_every_item_with_that_value_or_to_one_item():
@@ -32,7 +33,7 @@ def test_phq9_ships_its_english_wording_but_no_spanish():
 def test_bundled_english_cannot_be_overwritten_by_a_load(center):
     with pytest.raises(RuleViolation) as raised:
         instrument_wording_load(
-            actor=StaffFactory(center=center, role=Role.CENTER_ADMIN), organization_id=center.organization_id,
+            actor=acting(StaffFactory(center=center, role=Role.CENTER_ADMIN)), organization_id=center.organization_id,
             center_id=center.pk, instrument_code="phq9", language="en",
             item_texts={n: "x" for n in range(1, 11)}, instructions="", licence_reference="n/a",
         )  # fmt: skip

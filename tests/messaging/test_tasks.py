@@ -14,6 +14,7 @@ from ketaclinic.measures.models import OutgoingMessage
 from ketaclinic.measures.services.schedules import measurement_schedule_create
 from ketaclinic.messaging.tasks import send_measurement_reminders
 from tests.factories import StaffFactory
+from tests.steps import acting
 
 OLD_PATH = "ketaclinic.measures.tasks.send_measurement_reminders"
 NEW_PATH = "ketaclinic.messaging.tasks.send_measurement_reminders"
@@ -25,7 +26,7 @@ def test_a_reminder_task_queued_under_its_old_path_runs_after_migrating(settings
     patient.email, patient.phone = "ana@example.com", ""
     patient.save()
     measurement_schedule_create(
-        actor=StaffFactory(center=center, role=Role.NURSE),
+        actor=acting(StaffFactory(center=center, role=Role.NURSE)),
         patient=patient,
         instruments=["gad7"],
         course=CourseDates(baseline_on=timezone.localdate()),

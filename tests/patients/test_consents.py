@@ -15,7 +15,7 @@ from ketaclinic.patients.selectors.consents import consent_current, consent_requ
 from ketaclinic.patients.services.consents import consent_document_publish, consent_sign
 from ketaclinic.printing import sha256_of
 from tests.factories import StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 # A 1x1 PNG, as the signature pad would send.
 PNG = (
@@ -34,7 +34,12 @@ def iv_consent(center):  # type: ignore[no-untyped-def]
     title, body = TEXTS["iv"]
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     return consent_document_publish(
-        actor=admin, center_id=center.pk, organization_id=center.organization_id, route="iv", title=title, body=body
+        actor=acting(admin),
+        center_id=center.pk,
+        organization_id=center.organization_id,
+        route="iv",
+        title=title,
+        body=body,
     )
 
 
@@ -50,7 +55,7 @@ def test_signing_stores_a_real_pdf_with_the_text_and_the_signature(patient, nurs
     # Case and spacing of the typed name do not matter; the words do.
     typed = f"  {patient.given_name.lower()}   {patient.family_name.upper()} "
     signature = consent_sign(
-        actor=nurse, patient=patient, route="iv", typed_name=typed, drawn_signature=PNG, has_read=True
+        actor=acting(nurse), patient=patient, route="iv", typed_name=typed, drawn_signature=PNG, has_read=True
     )
     content = signature.pdf.read()
     assert content.startswith(b"%PDF")
@@ -75,7 +80,7 @@ def test_signing_stores_a_real_pdf_with_the_text_and_the_signature(patient, nurs
 def test_a_bad_signature_is_refused_and_nothing_is_kept(patient, nurse, iv_consent, kwargs, code):
     values = {"typed_name": f"{patient.given_name} {patient.family_name}", "has_read": True} | kwargs
     with pytest.raises(RuleViolation) as raised:
-        consent_sign(actor=nurse, patient=patient, route="iv", **values)
+        consent_sign(actor=acting(nurse), patient=patient, route="iv", **values)
     assert raised.value.code == code
     assert not ConsentSignature.objects.exists()
 
@@ -83,7 +88,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_kept(patient, nurse, iv_conse
 @pytest.mark.django_db
 def test_a_new_version_makes_the_old_signature_out_of_date(center, patient, nurse, iv_consent):
     consent_sign(
-        actor=nurse,
+        actor=acting(nurse),
         patient=patient,
         route="iv",
         typed_name=f"{patient.given_name} {patient.family_name}",
@@ -91,7 +96,7 @@ def test_a_new_version_makes_the_old_signature_out_of_date(center, patient, nurs
     )
     title, body = TEXTS["iv"]
     consent_document_publish(
-        actor=StaffFactory(center=center, role=Role.CENTER_ADMIN),
+        actor=acting(StaffFactory(center=center, role=Role.CENTER_ADMIN)),
         center_id=center.pk,
         organization_id=center.organization_id,
         route="iv",
@@ -107,7 +112,7 @@ def test_a_new_version_makes_the_old_signature_out_of_date(center, patient, nurs
 @pytest.mark.django_db
 def test_consent_for_one_route_does_not_cover_another(patient, nurse, iv_consent):
     consent_sign(
-        actor=nurse,
+        actor=acting(nurse),
         patient=patient,
         route="iv",
         typed_name=f"{patient.given_name} {patient.family_name}",
@@ -121,10 +126,10 @@ def test_consent_for_one_route_does_not_cover_another(patient, nurse, iv_consent
 def test_therapists_cannot_witness_and_only_admins_publish(center, patient, iv_consent):
     therapist = StaffFactory(center=center, role=Role.THERAPIST)
     with pytest.raises(Forbidden):
-        consent_sign(actor=therapist, patient=patient, route="iv", typed_name="x", has_read=True)
+        consent_sign(actor=acting(therapist), patient=patient, route="iv", typed_name="x", has_read=True)
     with pytest.raises(Forbidden):
         consent_document_publish(
-            actor=therapist,
+            actor=acting(therapist),
             center_id=center.pk,
             organization_id=center.organization_id,
             route="iv",

@@ -15,7 +15,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, DrugProduct, StockMovement
 from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive
 from tests.factories import PASSWORD, StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 EXPIRES = dt.date(2030, 6, 30)
 
@@ -33,7 +33,7 @@ def witness(center):  # type: ignore[no-untyped-def]
 
 def receive(actor, center, **changes):  # type: ignore[no-untyped-def]
     values = {"product_key": "ketamine_10mg_ml_20ml", "lot_number": "KX-100", "expires_on": EXPIRES, "units": 10}
-    return drug_lot_receive(actor=actor, center=center, **(values | changes))
+    return drug_lot_receive(actor=acting(actor), center=center, **(values | changes))
 
 
 @pytest.mark.django_db
@@ -110,12 +110,14 @@ def test_waste_and_count_adjustments_are_movements_with_a_reason_never_deletions
     lot = receive(keeper, center)
     signed = {"witness": witness, "witness_password": PASSWORD}
     with pytest.raises(RuleViolation) as raised:
-        drug_lot_adjust(actor=keeper, lot=lot, kind="wasted", units=-1, reason="", **signed)
+        drug_lot_adjust(actor=acting(keeper), lot=lot, kind="wasted", units=-1, reason="", **signed)
     assert raised.value.code == "reason_required"
-    drug_lot_adjust(actor=keeper, lot=lot, kind="wasted", units=-1, reason="Vial dropped and broke", **signed)
-    drug_lot_adjust(actor=keeper, lot=lot, kind="adjusted", units=-2, reason="Count at close: 7 vials", **signed)
+    drug_lot_adjust(actor=acting(keeper), lot=lot, kind="wasted", units=-1, reason="Vial dropped and broke", **signed)
+    drug_lot_adjust(
+        actor=acting(keeper), lot=lot, kind="adjusted", units=-2, reason="Count at close: 7 vials", **signed
+    )
     with pytest.raises(RuleViolation) as raised:
-        drug_lot_adjust(actor=keeper, lot=lot, kind="adjusted", units=-8, reason="Typo", **signed)
+        drug_lot_adjust(actor=acting(keeper), lot=lot, kind="adjusted", units=-8, reason="Typo", **signed)
     assert raised.value.code == "lot_short"
     assert DrugLot.objects.get(pk=lot.pk).units_on_hand == 7
     assert list(StockMovement.objects.values_list("kind", "units_after")) == [

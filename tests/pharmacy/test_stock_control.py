@@ -13,7 +13,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, StockMovement
 from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive, drug_product_ensure
 from tests.factories import PASSWORD, StaffFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 EXPIRES = dt.date(2030, 6, 30)
 
@@ -30,7 +30,7 @@ def witness(center):  # type: ignore[no-untyped-def]
 
 def receive(actor, center, **changes):  # type: ignore[no-untyped-def]
     values = {"product_key": "ketamine_10mg_ml_20ml", "lot_number": "KX-100", "expires_on": EXPIRES, "units": 10}
-    return drug_lot_receive(actor=actor, center=center, **(values | changes))
+    return drug_lot_receive(actor=acting(actor), center=center, **(values | changes))
 
 
 @pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_a_nurse_who_prepares_doses_cannot_receive_or_adjust_stock(center, nurse
     lot = receive(keeper, center)
     with pytest.raises(Forbidden):
         drug_lot_adjust(
-            actor=nurse,
+            actor=acting(nurse),
             lot=lot,
             kind="adjusted",
             units=5,
@@ -60,7 +60,7 @@ def test_a_nurse_who_prepares_doses_cannot_receive_or_adjust_stock(center, nurse
 @pytest.mark.django_db
 def test_a_count_adjustment_needs_a_second_persons_password(center, keeper, witness):
     lot = receive(keeper, center)
-    count = {"actor": keeper, "lot": lot, "kind": "adjusted", "units": -2, "reason": "Count at close: 8 vials"}
+    count = {"actor": acting(keeper), "lot": lot, "kind": "adjusted", "units": -2, "reason": "Count at close: 8 vials"}
     with pytest.raises(RuleViolation) as raised:
         drug_lot_adjust(**count, witness=None, witness_password="")
     assert (raised.value.code, raised.value.field) == ("same_clinician", "witness")

@@ -15,6 +15,7 @@ from ketaclinic.measures.services.links import questionnaire_link_create
 from ketaclinic.measures.wording import parse_option_labels
 from ketaclinic.patients.models import PatientAlert
 from tests.factories import StaffFactory
+from tests.steps import acting
 
 
 def link_url(token: str) -> str:
@@ -23,7 +24,7 @@ def link_url(token: str) -> str:
 
 @pytest.fixture
 def phq9_link(patient, nurse):  # type: ignore[no-untyped-def]
-    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9")
+    _, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9")
     return link_url(token)
 
 
@@ -84,7 +85,7 @@ def test_an_unknown_link_says_so_without_detail():
 def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_translation(center, patient, nurse):
 
     with pytest.raises(RuleViolation) as raised:
-        questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+        questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9", language="es")
     assert raised.value.code == "wording_missing"
     admin = StaffFactory(center=center, role=Role.CENTER_ADMIN)
     labels = parse_option_labels(
@@ -92,7 +93,7 @@ def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_transla
         instrument("phq9"),
     )
     instrument_wording_load(
-        actor=admin,
+        actor=acting(admin),
         organization_id=center.organization_id,
         center_id=center.pk,
         instrument_code="phq9",
@@ -102,7 +103,7 @@ def test_a_spanish_link_speaks_spanish_once_the_clinic_loads_a_validated_transla
         licence_reference="PHQ Screeners, traducción al español de EE. UU.",
         option_labels=labels,
     )
-    _, token = questionnaire_link_create(actor=nurse, patient=patient, instrument_code="phq9", language="es")
+    _, token = questionnaire_link_create(actor=acting(nurse), patient=patient, instrument_code="phq9", language="es")
     client = Client()
     identity = client.get(link_url(token)).content.decode()
     assert "confirme su fecha de nacimiento" in identity and "¿Necesita ayuda ahora mismo?" in identity

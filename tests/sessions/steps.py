@@ -41,6 +41,7 @@ from tests.factories import (
     consent_on_file,
     eligible_consultation_sign,
 )
+from tests.steps import acting
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -62,7 +63,7 @@ def signed_plan(prescriber, patient):  # type: ignore[no-untyped-def]
         "phase": "induction",
         "re_evaluation_due_on": timezone.localdate() + dt.timedelta(days=30),
     }
-    return treatment_plan_sign(actor=prescriber, patient=patient, fields=fields, password=PASSWORD)
+    return treatment_plan_sign(actor=acting(prescriber), patient=patient, fields=fields, password=PASSWORD)
 
 
 # --- the pre-session checklist ------------------------------------------------------------------
@@ -75,12 +76,12 @@ def ready(center, session) -> None:  # type: ignore[no-untyped-def]
     patient = session.patient
     consent_on_file(patient=patient, route="iv", witness=session.nurse)
     vital_sign_record(
-        actor=session.nurse,
+        actor=acting(session.nurse),
         session=session,
         values={"systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98},
     )
     questionnaire_response_save(
-        actor=session.nurse,
+        actor=acting(session.nurse),
         patient=patient,
         instrument_code="phq9",
         answers=dict.fromkeys(range(1, 10), 1) | {9: 0},
@@ -110,7 +111,7 @@ def prepared(session, **changes):  # type: ignore[no-untyped-def]
     lot_changes = {name: changes.pop(name) for name in ("lot_number", "lot_expires_on") if name in changes}
     values = {"weight_kg": Decimal("80"), "drawn_mg": Decimal("50")}
     lot = changes.pop("lot") if "lot" in changes else lot_for(session, **lot_changes)
-    return dose_prepare(actor=session.nurse, session=session, lot=lot, **(values | changes))
+    return dose_prepare(actor=acting(session.nurse), session=session, lot=lot, **(values | changes))
 
 
 def prepare_post(session):  # type: ignore[no-untyped-def]
@@ -127,9 +128,9 @@ def running(center, session, second_nurse, *, minutes_ago: int = 0):  # type: ig
         session.save(update_fields=["starts_at", "ends_at"])
     with time_machine.travel(began):
         ready(center, session)
-        pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
-        dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
-        return dose_start(actor=session.nurse, dose=dose)
+        pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+        dose = dose_verify(actor=acting(second_nurse), dose=prepared(session), password=PASSWORD)
+        return dose_start(actor=acting(session.nurse), dose=dose)
 
 
 # --- monitor readings over HTTP -----------------------------------------------------------------

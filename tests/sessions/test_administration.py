@@ -39,7 +39,7 @@ from tests.factories import (
     consent_on_file,
 )
 from tests.sessions.steps import ALL_CONFIRMED, lot_for, prepare_post, prepared, ready, running
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.mark.django_db
@@ -105,13 +105,13 @@ def test_one_dose_per_session(session):
 def test_a_second_clinician_verifies_with_their_password(session, second_nurse):
     dose = prepared(session)
     with pytest.raises(RuleViolation) as raised:
-        dose_verify(actor=session.nurse, dose=dose, password=PASSWORD)
+        dose_verify(actor=acting(session.nurse), dose=dose, password=PASSWORD)
     assert raised.value.code == "same_clinician"
     with pytest.raises(Forbidden, match="password"):
-        dose_verify(actor=second_nurse, dose=dose, password="not it")
+        dose_verify(actor=acting(second_nurse), dose=dose, password="not it")
     dose.refresh_from_db()
     assert dose.status == "prepared" and dose.verified_by is None
-    dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+    dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     assert (dose.status, dose.verified_by) == ("verified", second_nurse)
 
 
@@ -127,28 +127,28 @@ def test_the_database_refuses_a_self_verified_dose(session):
 def test_front_desk_cannot_prepare_or_verify(center, session):
     desk = StaffFactory(center=center, role=Role.FRONT_DESK, with_password=True)
     with pytest.raises(Forbidden):
-        dose_prepare(actor=desk, session=session, weight_kg=80, drawn_mg=50, lot=lot_for(session))
+        dose_prepare(actor=acting(desk), session=session, weight_kg=80, drawn_mg=50, lot=lot_for(session))
     with pytest.raises(Forbidden):
-        dose_verify(actor=desk, dose=prepared(session), password=PASSWORD)
+        dose_verify(actor=acting(desk), dose=prepared(session), password=PASSWORD)
 
 
 @pytest.mark.django_db
 def test_the_dose_cannot_start_unverified_or_before_the_checklist_passes(center, session, second_nurse):
     dose = prepared(session)
     with pytest.raises(Conflict) as raised:
-        dose_start(actor=session.nurse, dose=dose)
+        dose_start(actor=acting(session.nurse), dose=dose)
     assert raised.value.code == "not_verified"
-    dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+    dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     with pytest.raises(RuleViolation) as raised:
-        dose_start(actor=session.nurse, dose=dose)
+        dose_start(actor=acting(session.nurse), dose=dose)
     assert raised.value.code == "checklist_missing"
     ready(center, session)
-    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED | {"escort": False})
+    pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED | {"escort": False})
     with pytest.raises(RuleViolation) as raised:
-        dose_start(actor=session.nurse, dose=dose)
+        dose_start(actor=acting(session.nurse), dose=dose)
     assert raised.value.code == "checklist_open" and "Escort" in str(raised.value)
-    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
-    dose = dose_start(actor=session.nurse, dose=dose)
+    pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    dose = dose_start(actor=acting(session.nurse), dose=dose)
     assert dose.status == "running" and dose.started_at is not None
     assert SessionEvent.objects.get(session=session).kind == "dose_started"
 
@@ -157,16 +157,16 @@ def test_the_dose_cannot_start_unverified_or_before_the_checklist_passes(center,
 def test_pause_resume_and_complete_are_timed_events(center, session, second_nurse):
     dose = running(center, session, second_nurse)
     with pytest.raises(RuleViolation):
-        dose_step(actor=session.nurse, dose=dose, step="pause")  # no reason
-    dose_step(actor=session.nurse, dose=dose, step="pause", reason="BP 184/100, rechecking")
+        dose_step(actor=acting(session.nurse), dose=dose, step="pause")  # no reason
+    dose_step(actor=acting(session.nurse), dose=dose, step="pause", reason="BP 184/100, rechecking")
     with pytest.raises(Conflict):
-        dose_step(actor=session.nurse, dose=dose, step="complete")  # paused: resume first
-    dose_step(actor=session.nurse, dose=dose, step="resume")
+        dose_step(actor=acting(session.nurse), dose=dose, step="complete")  # paused: resume first
+    dose_step(actor=acting(session.nurse), dose=dose, step="resume")
     with pytest.raises(RuleViolation) as raised:
-        dose_step(actor=session.nurse, dose=dose, step="complete")  # 40 minutes have not run
+        dose_step(actor=acting(session.nurse), dose=dose, step="complete")  # 40 minutes have not run
     assert raised.value.code == "infusion_not_run" and "stop it" in str(raised.value)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=40)):
-        dose = dose_step(actor=session.nurse, dose=dose, step="complete")
+        dose = dose_step(actor=acting(session.nurse), dose=dose, step="complete")
     assert (dose.status, dose.given_mg) == ("completed", Decimal("40.0"))
     kinds = list(SessionEvent.objects.filter(session=session).values_list("kind", flat=True))
     assert kinds == ["dose_started", "paused", "resumed", "dose_completed"]
@@ -176,24 +176,24 @@ def test_pause_resume_and_complete_are_timed_events(center, session, second_nurs
 def test_time_paused_does_not_count_towards_the_infusion(center, session, second_nurse):
     dose = running(center, session, second_nurse, minutes_ago=45)
     with time_machine.travel(dose.started_at + dt.timedelta(minutes=20)):
-        dose_step(actor=session.nurse, dose=dose, step="pause", reason="SBP 186, rechecking")
+        dose_step(actor=acting(session.nurse), dose=dose, step="pause", reason="SBP 186, rechecking")
     with time_machine.travel(dose.started_at + dt.timedelta(minutes=30)):
-        dose_step(actor=session.nurse, dose=dose, step="resume")
+        dose_step(actor=acting(session.nurse), dose=dose, step="resume")
     with pytest.raises(RuleViolation) as raised:  # 45 minutes in, 10 of them paused: 35 run
-        dose_step(actor=session.nurse, dose=dose, step="complete")
+        dose_step(actor=acting(session.nurse), dose=dose, step="complete")
     assert raised.value.code == "infusion_not_run"
     with time_machine.travel(dose.started_at + dt.timedelta(minutes=50)):
-        assert dose_step(actor=session.nurse, dose=dose, step="complete").status == "completed"
+        assert dose_step(actor=acting(session.nurse), dose=dose, step="complete").status == "completed"
 
 
 @pytest.mark.django_db
 def test_no_dose_starts_on_a_cancelled_session(center, session, second_nurse):
     ready(center, session)
-    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
-    dose = dose_verify(actor=second_nurse, dose=prepared(session), password=PASSWORD)
-    treatment_session_close(actor=session.nurse, session=session, status="cancelled", reason="Patient unwell")
+    pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    dose = dose_verify(actor=acting(second_nurse), dose=prepared(session), password=PASSWORD)
+    treatment_session_close(actor=acting(session.nurse), session=session, status="cancelled", reason="Patient unwell")
     with pytest.raises(Conflict) as raised:
-        dose_start(actor=session.nurse, dose=dose)
+        dose_start(actor=acting(session.nurse), dose=dose)
     assert raised.value.code == "session_not_open"
     assert DoseAdministration.objects.get(pk=dose.pk).status == "verified"
 
@@ -206,25 +206,33 @@ def test_a_stop_records_what_was_given_and_waste_must_balance_with_a_witness(
 ):
     dose = running(center, session, second_nurse)
     with pytest.raises(RuleViolation) as raised:
-        dose_step(actor=session.nurse, dose=dose, step="stop", reason="Severe dissociation")
+        dose_step(actor=acting(session.nurse), dose=dose, step="stop", reason="Severe dissociation")
     assert raised.value.code == "given_required"
-    dose = dose_step(actor=session.nurse, dose=dose, step="stop", reason="Severe dissociation", given_mg="22.5")
+    dose = dose_step(actor=acting(session.nurse), dose=dose, step="stop", reason="Severe dissociation", given_mg="22.5")
     assert (dose.status, dose.given_mg) == ("stopped", Decimal("22.5"))
     with pytest.raises(RuleViolation) as raised:
-        waste_record(actor=session.nurse, dose=dose, wasted_mg="10", witness=session.nurse, witness_password=PASSWORD)
+        waste_record(
+            actor=acting(session.nurse), dose=dose, wasted_mg="10", witness=session.nurse, witness_password=PASSWORD
+        )
     assert raised.value.code == "same_clinician"
     with pytest.raises(RuleViolation) as raised:
-        waste_record(actor=session.nurse, dose=dose, wasted_mg="10", witness=second_nurse, witness_password=PASSWORD)
+        waste_record(
+            actor=acting(session.nurse), dose=dose, wasted_mg="10", witness=second_nurse, witness_password=PASSWORD
+        )
     assert raised.value.code == "waste_unbalanced" and "27.5" in str(raised.value)  # 50 drawn - 22.5 given
     with pytest.raises(Forbidden, match="password"):
-        waste_record(actor=session.nurse, dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password="no")
+        waste_record(
+            actor=acting(session.nurse), dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password="no"
+        )
     dose = waste_record(
-        actor=session.nurse, dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password=PASSWORD
+        actor=acting(session.nurse), dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password=PASSWORD
     )
     assert (dose.wasted_mg, dose.waste_witness) == (Decimal("27.5"), second_nurse)
     assert AuditEntry.objects.filter(action="dose.waste_recorded", patient=session.patient).exists()
     with pytest.raises(Conflict):
-        waste_record(actor=session.nurse, dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password=PASSWORD)
+        waste_record(
+            actor=acting(session.nurse), dose=dose, wasted_mg="27.5", witness=second_nurse, witness_password=PASSWORD
+        )
 
 
 @pytest.mark.django_db
@@ -235,7 +243,7 @@ def test_an_intervention_names_drug_dose_route_reason_and_the_ordering_prescribe
 ):
     with pytest.raises(RuleViolation) as raised:
         intervention_record(
-            actor=session.nurse,
+            actor=acting(session.nurse),
             session=session,
             drug="Ondansetron",
             amount="4 mg",
@@ -245,7 +253,7 @@ def test_an_intervention_names_drug_dose_route_reason_and_the_ordering_prescribe
         )
     assert raised.value.code == "bad_orderer"
     event = intervention_record(
-        actor=second_nurse,
+        actor=acting(second_nurse),
         session=session,
         drug="Ondansetron",
         amount="4 mg",
@@ -269,7 +277,7 @@ def esketamine_session(center, session):  # type: ignore[no-untyped-def]
         min_observation_minutes=120,
     )
     rems_enrollment_record(
-        actor=session.nurse, patient=patient, enrollment_reference="REMS-1", enrolled_on=timezone.localdate()
+        actor=acting(session.nurse), patient=patient, enrollment_reference="REMS-1", enrolled_on=timezone.localdate()
     )
     return TreatmentSessionFactory(plan=plan, chair=session.chair, nurse=session.nurse)
 
@@ -277,37 +285,39 @@ def esketamine_session(center, session):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db
 def test_esketamine_devices_are_timed_with_the_rest_between_them(center, esketamine_session, second_nurse):
     eske = esketamine_session
-    dose = dose_prepare(actor=eske.nurse, session=eske, drawn_mg="84", lot=lot_for(eske))
+    dose = dose_prepare(actor=acting(eske.nurse), session=eske, drawn_mg="84", lot=lot_for(eske))
     assert (dose.drug, dose.dose_mg, dose.device_count) == ("esketamine", Decimal("84.0"), 3)
-    dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+    dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     consent_on_file(patient=eske.patient, route="esketamine_nasal_spray", witness=eske.nurse)
     with pytest.raises(RuleViolation):
-        device_given(actor=eske.nurse, dose=dose)  # no checklist yet
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 124, "diastolic_mmhg": 78})
+        device_given(actor=acting(eske.nurse), dose=dose)  # no checklist yet
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 124, "diastolic_mmhg": 78})
     # The esketamine protocols ask for a recent pregnancy test of a patient who could be pregnant.
     pregnancy_test_record(
-        actor=eske.nurse, patient=eske.patient, kind="urine_hcg", result="negative", tested_at=timezone.now()
+        actor=acting(eske.nurse), patient=eske.patient, kind="urine_hcg", result="negative", tested_at=timezone.now()
     )
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     # No pre-session questionnaire in this test; a prescriber overrides that one item.
-    pre_session_override(actor=eske.nurse, check=check, item="questionnaire", reason="Patient completed it on paper.")
+    pre_session_override(
+        actor=acting(eske.nurse), check=check, item="questionnaire", reason="Patient completed it on paper."
+    )
     assert PreSessionCheck.objects.get(pk=check.pk).passed
-    first = device_given(actor=eske.nurse, dose=dose)
+    first = device_given(actor=acting(eske.nurse), dose=dose)
     assert first.device_number == 1
     for step in ("complete", "pause"):  # only the last device ends it
         with pytest.raises(RuleViolation) as raised:
-            dose_step(actor=eske.nurse, dose=dose, step=step, reason="Testing")
+            dose_step(actor=acting(eske.nurse), dose=dose, step=step, reason="Testing")
         assert raised.value.code == "not_infusion"
     with pytest.raises(RuleViolation) as raised:
-        device_given(actor=eske.nurse, dose=dose)
+        device_given(actor=acting(eske.nurse), dose=dose)
     assert raised.value.code == "device_rest"
     start = timezone.now()
     with time_machine.travel(start + dt.timedelta(minutes=5, seconds=5)):
-        assert device_given(actor=eske.nurse, dose=dose).device_number == 2
+        assert device_given(actor=acting(eske.nurse), dose=dose).device_number == 2
     with time_machine.travel(start + dt.timedelta(minutes=10, seconds=10)):
-        third = device_given(actor=eske.nurse, dose=dose)
+        third = device_given(actor=acting(eske.nurse), dose=dose)
         with pytest.raises(Conflict):
-            device_given(actor=eske.nurse, dose=dose)
+            device_given(actor=acting(eske.nurse), dose=dose)
     dose.refresh_from_db()
     assert third.device_number == 3 and (dose.status, dose.given_mg) == ("completed", Decimal("84.0"))
     assert dose.started_at == first.occurred_at and dose.ended_at == third.occurred_at
@@ -342,14 +352,20 @@ def test_the_flowsheet_runs_the_dose_over_http(center, session, second_nurse):
 def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(session, second_nurse):
     wrong = prepared(session, weight_kg=Decimal("90"))  # the patient weighs 80 kg
     with pytest.raises(RuleViolation) as raised:
-        dose_withdraw(actor=session.nurse, dose=wrong, reason="", witness=second_nurse, witness_password=PASSWORD)
+        dose_withdraw(
+            actor=acting(session.nurse), dose=wrong, reason="", witness=second_nurse, witness_password=PASSWORD
+        )
     assert raised.value.code == "reason_required"
     with pytest.raises(Forbidden, match="password"):
         dose_withdraw(
-            actor=session.nurse, dose=wrong, reason="Wrong weight", witness=second_nurse, witness_password="x"
+            actor=acting(session.nurse), dose=wrong, reason="Wrong weight", witness=second_nurse, witness_password="x"
         )
     withdrawn = dose_withdraw(
-        actor=session.nurse, dose=wrong, reason="Wrong weight typed", witness=second_nurse, witness_password=PASSWORD
+        actor=acting(session.nurse),
+        dose=wrong,
+        reason="Wrong weight typed",
+        witness=second_nurse,
+        witness_password=PASSWORD,
     )
     assert (withdrawn.given_mg, withdrawn.wasted_mg, withdrawn.waste_witness) == (
         Decimal(0),
@@ -359,7 +375,7 @@ def test_a_dose_prepared_wrong_is_withdrawn_wasted_and_kept_then_prepared_again(
     assert withdrawn.entered_in_error_at is not None
     assert AuditEntry.objects.filter(action="dose.withdrawn", patient=session.patient).exists()
     with pytest.raises(Conflict) as raised:  # a withdrawn dose takes no further step
-        dose_verify(actor=second_nurse, dose=withdrawn, password=PASSWORD)
+        dose_verify(actor=acting(second_nurse), dose=withdrawn, password=PASSWORD)
     assert raised.value.code == "dose_withdrawn"
     right = prepared(session)
     assert right.dose_mg == Decimal("40.0")
@@ -373,7 +389,7 @@ def test_a_started_dose_cannot_be_withdrawn(center, session, second_nurse):
     dose = running(center, session, second_nurse)
     with pytest.raises(Conflict):
         dose_withdraw(
-            actor=session.nurse, dose=dose, reason="Too late", witness=second_nurse, witness_password=PASSWORD
+            actor=acting(session.nurse), dose=dose, reason="Too late", witness=second_nurse, witness_password=PASSWORD
         )
 
 

@@ -14,7 +14,7 @@ from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
 from tests.factories import ChairFactory, PatientFactory, StaffFactory
 from tests.sessions.steps import next_monday_at, signed_plan
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -22,7 +22,7 @@ LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 @pytest.mark.django_db
 def test_the_series_is_placed_by_the_plans_spacing_with_the_protocols_length(setting):
     booked = treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=setting["plan"],
         chair=setting["chair"],
         nurse=setting["nurse"],
@@ -40,7 +40,7 @@ def test_a_taken_chair_moves_a_later_session_to_the_next_free_day(center, settin
     other_plan = signed_plan(setting["prescriber"], other)
     # Someone else holds the chair on Wednesday morning.
     treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=other_plan,
         chair=setting["chair"],
         nurse=StaffFactory(center=center, role=Role.NURSE),
@@ -48,7 +48,7 @@ def test_a_taken_chair_moves_a_later_session_to_the_next_free_day(center, settin
         count=1,
     )
     booked = treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=setting["plan"],
         chair=setting["chair"],
         nurse=setting["nurse"],
@@ -69,7 +69,7 @@ def test_a_clash_on_the_first_session_is_refused_with_its_reason(center, setting
     first = next_monday_at(9)
     if clash == "patient":
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             plan=setting["plan"],
             chair=other_chair,
             nurse=other_nurse,
@@ -79,7 +79,7 @@ def test_a_clash_on_the_first_session_is_refused_with_its_reason(center, setting
     else:
         other_plan = signed_plan(setting["prescriber"], PatientFactory(center=center))
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             plan=other_plan,
             chair=setting["chair"] if clash == "chair" else other_chair,
             nurse=setting["nurse"] if clash == "nurse" else other_nurse,
@@ -89,7 +89,7 @@ def test_a_clash_on_the_first_session_is_refused_with_its_reason(center, setting
     before = TreatmentSession.objects.count()
     with pytest.raises(Conflict, match=reason):
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             plan=setting["plan"],
             chair=setting["chair"],
             nurse=setting["nurse"],
@@ -102,7 +102,7 @@ def test_a_clash_on_the_first_session_is_refused_with_its_reason(center, setting
 @pytest.mark.django_db
 def test_doses_closer_than_the_plan_allows_are_refused(setting):
     treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=setting["plan"],
         chair=setting["chair"],
         nurse=setting["nurse"],
@@ -111,7 +111,7 @@ def test_doses_closer_than_the_plan_allows_are_refused(setting):
     )
     with pytest.raises(Conflict, match="at least 2 days apart"):
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             plan=setting["plan"],
             chair=setting["chair"],
             nurse=setting["nurse"],
@@ -125,21 +125,21 @@ def test_booking_needs_a_future_time_a_local_chair_and_a_booking_role(center, ot
     kwargs = {"plan": setting["plan"], "nurse": setting["nurse"], "count": 1}
     with pytest.raises(RuleViolation, match="future"):
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             chair=setting["chair"],
             first_starts_at=timezone.now() - dt.timedelta(hours=1),
             **kwargs,
         )
     with pytest.raises(RuleViolation, match="chair at the patient's center"):
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             chair=ChairFactory(room__center=other_center),
             first_starts_at=next_monday_at(9),
             **kwargs,
         )
     with pytest.raises(Forbidden):
         treatment_series_book(
-            actor=StaffFactory(center=center, role=Role.THERAPIST),
+            actor=acting(StaffFactory(center=center, role=Role.THERAPIST)),
             chair=setting["chair"],
             first_starts_at=next_monday_at(9),
             **kwargs,
@@ -150,7 +150,7 @@ def test_booking_needs_a_future_time_a_local_chair_and_a_booking_role(center, ot
 @pytest.mark.django_db
 def test_cancelled_and_missed_sessions_stay_on_record_and_free_the_chair(setting):
     (session,) = treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=setting["plan"],
         chair=setting["chair"],
         nurse=setting["nurse"],
@@ -158,12 +158,14 @@ def test_cancelled_and_missed_sessions_stay_on_record_and_free_the_chair(setting
         count=1,
     )
     with pytest.raises(RuleViolation):
-        treatment_session_close(actor=setting["nurse"], session=session, status="cancelled", reason=" ")
-    treatment_session_close(actor=setting["nurse"], session=session, status="no_show", reason="Did not come; called.")
+        treatment_session_close(actor=acting(setting["nurse"]), session=session, status="cancelled", reason=" ")
+    treatment_session_close(
+        actor=acting(setting["nurse"]), session=session, status="no_show", reason="Did not come; called."
+    )
     session.refresh_from_db()
     assert (session.status, session.status_reason) == ("no_show", "Did not come; called.")
     again = treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=setting["plan"],
         chair=setting["chair"],
         nurse=setting["nurse"],
@@ -182,7 +184,7 @@ def test_day_view_query_count_is_flat(django_assert_num_queries, center, setting
         patient = PatientFactory(center=center)
         plan = signed_plan(setting["prescriber"], patient)
         treatment_series_book(
-            actor=setting["nurse"],
+            actor=acting(setting["nurse"]),
             plan=plan,
             chair=chair,
             nurse=StaffFactory(center=center, role=Role.NURSE),
@@ -239,12 +241,15 @@ def test_esketamine_cannot_be_booked_until_the_rems_enrollment_is_on_file(center
         "count": 1,
     }
     with pytest.raises(RuleViolation) as raised:
-        treatment_series_book(actor=setting["nurse"], **booking)
+        treatment_series_book(actor=acting(setting["nurse"]), **booking)
     assert raised.value.code == "rems_not_enrolled"
     assert not TreatmentSession.objects.filter(patient=patient).exists()
     rems_enrollment_record(
-        actor=setting["nurse"], patient=patient, enrollment_reference="REMS-00123", enrolled_on=timezone.localdate()
+        actor=acting(setting["nurse"]),
+        patient=patient,
+        enrollment_reference="REMS-00123",
+        enrolled_on=timezone.localdate(),
     )
-    (session,) = treatment_series_book(actor=setting["nurse"], **booking)
+    (session,) = treatment_series_book(actor=acting(setting["nurse"]), **booking)
     assert session.ends_at - session.starts_at == dt.timedelta(minutes=130)  # 2 devices: 5 min rest + 5, then 2 h
     assert AuditEntry.objects.filter(action="rems_enrollment.recorded", patient=patient).exists()

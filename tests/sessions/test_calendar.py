@@ -12,13 +12,13 @@ from ketaclinic.sessions.selectors.calendar import CalendarBy, center_calendar
 from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
 from tests.factories import ChairFactory, PatientFactory, StaffFactory, TreatmentCenterFactory
 from tests.sessions.steps import next_monday_at, signed_plan
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 def book(setting, *, chair=None, nurse=None, at=None, count=1):  # type: ignore[no-untyped-def]
     patient = PatientFactory(center=setting["chair"].room.center)
     return treatment_series_book(
-        actor=setting["nurse"],
+        actor=acting(setting["nurse"]),
         plan=signed_plan(setting["prescriber"], patient),
         chair=chair or setting["chair"],
         nurse=nurse or setting["nurse"],
@@ -34,11 +34,15 @@ def test_the_week_places_each_session_on_its_local_day_by_chair_and_by_staff(cen
     other_nurse = StaffFactory(center=center, role=Role.NURSE, first_name="Kim", last_name="Ota")
     series = book(setting, count=3)  # Monday, Wednesday, Friday (two days apart)
     (thursday,) = book(setting, chair=second_chair, nurse=other_nurse, at=monday + dt.timedelta(days=3))
-    week = center_calendar(actor=setting["nurse"], center=center, first_day=monday.date(), days=7, by=CalendarBy.CHAIR)
+    week = center_calendar(
+        actor=acting(setting["nurse"]), center=center, first_day=monday.date(), days=7, by=CalendarBy.CHAIR
+    )
     by_chair = {row.label: [[s.pk for s in day] for day in row.days] for row in week}
     assert by_chair[setting["chair"].label] == [[series[0].pk], [], [series[1].pk], [], [series[2].pk], [], []]
     assert by_chair[second_chair.label] == [[], [], [], [thursday.pk], [], [], []]
-    week = center_calendar(actor=setting["nurse"], center=center, first_day=monday.date(), days=7, by=CalendarBy.STAFF)
+    week = center_calendar(
+        actor=acting(setting["nurse"]), center=center, first_day=monday.date(), days=7, by=CalendarBy.STAFF
+    )
     by_staff = {row.label: [len(day) for day in row.days] for row in week}
     assert by_staff[str(other_nurse)] == [0, 0, 0, 1, 0, 0, 0]
     assert by_staff[str(setting["nurse"])] == [1, 0, 1, 0, 1, 0, 0]
@@ -48,7 +52,7 @@ def test_the_week_places_each_session_on_its_local_day_by_chair_and_by_staff(cen
 @pytest.mark.django_db
 def test_cancelled_sessions_stay_on_the_calendar_marked(center, setting):
     (session,) = book(setting)
-    treatment_session_close(actor=setting["nurse"], session=session, status="cancelled", reason="Flu")
+    treatment_session_close(actor=acting(setting["nurse"]), session=session, status="cancelled", reason="Flu")
     page = signed_in(setting["nurse"]).get(reverse("sessions:week") + f"?date={next_monday_at(9).date()}")
     body = page.content.decode()
     assert "slot-cancelled" in body and session.patient.display_name in body
@@ -81,7 +85,11 @@ def test_another_centers_calendar_is_not_found(center, setting):
 
     with pytest.raises(NotFound):
         center_calendar(
-            actor=setting["nurse"], center=TreatmentCenterFactory(), first_day=dt.date.today(), days=7, by="chair"
+            actor=acting(setting["nurse"]),
+            center=TreatmentCenterFactory(),
+            first_day=dt.date.today(),
+            days=7,
+            by="chair",
         )
 
 

@@ -30,7 +30,7 @@ from tests.factories import (
     TreatmentCenterFactory,
 )
 from tests.sessions.steps import link_from, session_at, tomorrow_at
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -271,7 +271,9 @@ def test_an_unknown_link_shows_a_clear_page(db):
 
 @pytest.mark.django_db
 def test_a_cancelled_session_closes_its_link(nurse, tomorrow_session, sent_link):
-    treatment_session_close(actor=nurse, session=tomorrow_session, status="cancelled", reason="Patient called in sick.")
+    treatment_session_close(
+        actor=acting(nurse), session=tomorrow_session, status="cancelled", reason="Patient called in sick."
+    )
     page = Client().get(sent_link)
     assert page.status_code == 404
     assert "no longer scheduled" in page.content.decode()

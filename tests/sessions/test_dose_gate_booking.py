@@ -13,7 +13,7 @@ from ketaclinic.core.errors import RuleViolation
 from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.sessions.services.booking import treatment_series_book, treatment_session_close
 from ketaclinic.sessions.services.dose import dose_compute
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 MONDAY_9 = dt.datetime(2026, 3, 9, 9, tzinfo=LA)
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("booking_clock")
 
 def book(setting, starts_at, count=1):  # type: ignore[no-untyped-def]
     return treatment_series_book(
-        actor=setting["nurse"], plan=setting["plan"], chair=setting["chair"], nurse=setting["nurse"],
+        actor=acting(setting["nurse"]), plan=setting["plan"], chair=setting["chair"], nurse=setting["nurse"],
         first_starts_at=starts_at, count=count,
     )  # fmt: skip
 
@@ -58,7 +58,9 @@ def test_week_six_allows_one_session_and_a_cancelled_one_does_not_count(esketami
     with pytest.raises(RuleViolation) as raised:
         book(esketamine, MONDAY_9 + dt.timedelta(days=37))
     assert "week 6 of the course allows 1 session a week; 2 are booked" in str(raised.value.message)
-    treatment_session_close(actor=esketamine["nurse"], session=week_6, status="cancelled", reason="Patient ill.")
+    treatment_session_close(
+        actor=acting(esketamine["nurse"]), session=week_6, status="cancelled", reason="Patient ill."
+    )
     assert local_days(book(esketamine, MONDAY_9 + dt.timedelta(days=37))) == [dt.date(2026, 4, 15)]
 
 

@@ -12,7 +12,7 @@ from ketaclinic.core.errors import RuleViolation
 from ketaclinic.sessions.models import TreatmentSession
 from ketaclinic.sessions.services.booking import treatment_series_book
 from tests.factories import StandInPlanFactory
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 MONDAY_9 = dt.datetime(2026, 3, 9, 9, tzinfo=LA)
@@ -42,7 +42,7 @@ def new_version(setting, **fields):  # type: ignore[no-untyped-def]
 
 def book(setting, starts_at, count=1, plan=None):  # type: ignore[no-untyped-def]
     return treatment_series_book(
-        actor=setting["nurse"], plan=plan or setting["plan"], chair=setting["chair"], nurse=setting["nurse"],
+        actor=acting(setting["nurse"]), plan=plan or setting["plan"], chair=setting["chair"], nurse=setting["nurse"],
         first_starts_at=starts_at, count=count,
     )  # fmt: skip
 

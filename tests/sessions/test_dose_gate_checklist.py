@@ -40,7 +40,7 @@ from tests.factories import (
     protocol_settings_of,
 )
 from tests.sessions.steps import ALL_CONFIRMED, ready
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 # A weekday morning in Buena Park (15:12 UTC is 08:12 Pacific daylight time).
 MORNING = dt.datetime(2026, 6, 9, 15, 12, tzinfo=dt.UTC)
@@ -71,14 +71,19 @@ def esketamine_session(center, *, sex: str = SexAtBirth.FEMALE, settings: dict |
     session = TreatmentSessionFactory(plan=plan, nurse=prescriber)
     consent_on_file(patient=patient, route="esketamine_nasal_spray", witness=prescriber)
     questionnaire_response_save(
-        actor=prescriber, patient=patient, instrument_code="phq9", answers=PHQ9_CALM, source="staff", complete=True
+        actor=acting(prescriber),
+        patient=patient,
+        instrument_code="phq9",
+        answers=PHQ9_CALM,
+        source="staff",
+        complete=True,
     )
     return session
 
 
 def negative_test(session, at=None):  # type: ignore[no-untyped-def]
     return pregnancy_test_record(
-        actor=session.nurse,
+        actor=acting(session.nurse),
         patient=session.patient,
         kind="urine_hcg",
         result="negative",
@@ -94,8 +99,8 @@ def test_predose_vitals_fail_above_the_esketamine_label_limit_with_the_reason(ce
     """175/108 is under the chair-side alert limits (180/110) but over the label's 140/90."""
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["predose_vitals"]
     assert (
         "BP 175/108 is above the protocol's pre-dose limit 140/90 (Spravato label)"
@@ -109,15 +114,18 @@ def test_predose_vitals_fail_above_the_esketamine_label_limit_with_the_reason(ce
 def test_a_recheck_within_the_limit_passes_and_a_prescriber_may_override_with_a_reason(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     pre_session_override(
-        actor=eske.nurse, check=check, item="predose_vitals", reason="Usual BP for her; benefit outweighs the rise."
+        actor=acting(eske.nurse),
+        check=check,
+        item="predose_vitals",
+        reason="Usual BP for her; benefit outweighs the rise.",
     )
     assert session_start_check(session=eske) == check
     clock.shift(dt.timedelta(minutes=5))
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 136, "diastolic_mmhg": 86})
-    recheck = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 136, "diastolic_mmhg": 86})
+    recheck = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert recheck.passed, recheck.items
 
 
@@ -126,11 +134,11 @@ def test_a_high_reading_after_a_passed_checklist_stops_the_start(center, clock):
     """The pre-dose BP is read again at the start, not only when the checklist was run."""
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
     clock.shift(dt.timedelta(minutes=3))
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 168, "diastolic_mmhg": 96})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 168, "diastolic_mmhg": 96})
     with pytest.raises(RuleViolation, match=re.escape("BP 168/96 is above the protocol's pre-dose limit 140/90")):
         session_start_check(session=eske)
 
@@ -139,13 +147,16 @@ def test_a_high_reading_after_a_passed_checklist_stops_the_start(center, clock):
 def test_an_override_covers_only_the_reading_it_was_given_for(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     pre_session_override(
-        actor=eske.nurse, check=check, item="predose_vitals", reason="Usual BP for her; benefit outweighs the rise."
+        actor=acting(eske.nurse),
+        check=check,
+        item="predose_vitals",
+        reason="Usual BP for her; benefit outweighs the rise.",
     )
     clock.shift(dt.timedelta(minutes=4))
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 172, "diastolic_mmhg": 104})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 172, "diastolic_mmhg": 104})
     with pytest.raises(RuleViolation, match=re.escape("BP 172/104 is above")):
         session_start_check(session=eske)
 
@@ -155,25 +166,25 @@ def test_a_nurses_later_negative_does_not_clear_a_positive_test_but_a_prescriber
     eske = esketamine_session(center)
     nurse = StaffFactory(center=center, role=Role.NURSE)
     pregnancy_test_record(
-        actor=nurse,
+        actor=acting(nurse),
         patient=eske.patient,
         kind="serum_hcg",
         result="positive",
         tested_at=timezone.now() - dt.timedelta(hours=1),
     )
     pregnancy_test_record(
-        actor=nurse,
+        actor=acting(nurse),
         patient=eske.patient,
         kind="urine_hcg",
         result="negative",
         tested_at=timezone.now() - dt.timedelta(minutes=55),
     )
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
     assert "no dose until a prescriber records a later negative test" in check.items["pregnancy_test"]["how"]
     negative_test(eske, at=timezone.now() - dt.timedelta(minutes=10))  # eske.nurse is a prescriber
-    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
 
 
 @pytest.mark.django_db
@@ -182,7 +193,7 @@ def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(cente
     negative_test(eske)
     nurse = StaffFactory(center=center, role=Role.NURSE, first_name="Ana", last_name="Ruiz")
     questionnaire_response_save(
-        actor=nurse,
+        actor=acting(nurse),
         patient=eske.patient,
         instrument_code="cssrs_screener",
         answers={1: 0, 2: 0, 6: 1, 7: 1},  # worked example (b): high
@@ -190,15 +201,15 @@ def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(cente
         complete=True,
     )
     alert = PatientAlert.objects.get(patient=eske.patient, kind=PatientAlert.Kind.SUICIDE_RISK)
-    patient_alert_acknowledge(actor=nurse, alert=alert, action_taken="ok")
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    patient_alert_acknowledge(actor=acting(nurse), alert=alert, action_taken="ok")
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["suicide_risk"]
     assert "a prescriber's review is needed before dosing" in check.items["suicide_risk"]["how"]
     suicide_risk_review_document(
-        actor=eske.nurse, session=eske, action_taken="Saw her with her partner: no intent, safety plan updated."
+        actor=acting(eske.nurse), session=eske, action_taken="Saw her with her partner: no intent, safety plan updated."
     )
-    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
     assert PatientAlert.objects.get(pk=alert.pk).acknowledged_by == nurse  # the nurse's entry stays
 
 
@@ -206,9 +217,11 @@ def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(cente
 def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["predose_vitals"]
-    pre_session_override(actor=eske.nurse, check=check, item="predose_vitals", reason="Monitor cuff is broken today.")
+    pre_session_override(
+        actor=acting(eske.nurse), check=check, item="predose_vitals", reason="Monitor cuff is broken today."
+    )
     with pytest.raises(RuleViolation, match="none in the last 30 minutes"):
         session_start_check(session=eske)
 
@@ -217,8 +230,8 @@ def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, c
 def test_pre_dose_vitals_older_than_the_window_at_the_start_stop_it(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
-    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
+    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
     clock.shift(dt.timedelta(minutes=45))
     with pytest.raises(RuleViolation, match="none in the last 30 minutes"):
         session_start_check(session=eske)
@@ -233,8 +246,8 @@ def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limi
     }
     eske = esketamine_session(center, settings=old)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 145, "diastolic_mmhg": 88})
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 145, "diastolic_mmhg": 88})
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert "above the protocol's pre-dose limit 140/90 (Spravato label)" in check.items["predose_vitals"]["how"]
 
 
@@ -242,8 +255,8 @@ def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limi
 def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, center, session):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=2))
-    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 150, "diastolic_mmhg": 95})
-    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"systolic_mmhg": 150, "diastolic_mmhg": 95})
+    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["predose_vitals"]
     assert (
         "pre-dose limit 140/90 (ALL-REL-HTN project default, clinic-configurable)"
@@ -258,7 +271,7 @@ def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, cen
 def cssrs_high(session):  # type: ignore[no-untyped-def]
     """C-SSRS worked example (b): Q6 yes within the past 3 months is high."""
     return questionnaire_response_save(
-        actor=session.nurse,
+        actor=acting(session.nurse),
         patient=session.patient,
         instrument_code="cssrs_screener",
         answers={1: 0, 2: 0, 6: 1, 7: 1},
@@ -272,19 +285,23 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
     ready(center, session)
     response = cssrs_high(session)
     assert response.severity == "high"
-    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["suicide_risk"]
     assert f"{HIGH} today at 08:12; alert not acknowledged" in check.items["suicide_risk"]["how"]
     with pytest.raises(RuleViolation, match=re.escape(f"{HIGH} today at 08:12; alert not acknowledged")):
         session_start_check(session=session)
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation) as raised:
-        pre_session_override(actor=prescriber, check=check, item="suicide_risk", reason="Seen her, she is fine today.")
+        pre_session_override(
+            actor=acting(prescriber), check=check, item="suicide_risk", reason="Seen her, she is fine today."
+        )
     assert raised.value.code == "not_overridable"
     alert = PatientAlert.objects.get(patient=session.patient, source_id=str(response.external_id))
-    patient_alert_acknowledge(actor=prescriber, alert=alert, action_taken="Assessed in person; safety plan updated.")
+    patient_alert_acknowledge(
+        actor=acting(prescriber), alert=alert, action_taken="Assessed in person; safety plan updated."
+    )
     clock.shift(dt.timedelta(minutes=1))
-    again = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    again = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert again.passed, again.items
     assert session_start_check(session=session) == again
 
@@ -292,11 +309,11 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
 @pytest.mark.django_db
 def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, center, session):
     ready(center, session)
-    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
     clock.shift(dt.timedelta(minutes=10))
     questionnaire_response_save(
-        actor=session.nurse,
+        actor=acting(session.nurse),
         patient=session.patient,
         instrument_code="phq9",
         answers=PHQ9_CALM | {9: 2},
@@ -319,7 +336,7 @@ def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, 
         reason="item 9 answered 'several days'",
         raised_at=MORNING - dt.timedelta(days=3),
     )
-    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["suicide_risk"]
     assert "alert not acknowledged" in check.items["suicide_risk"]["how"]
 
@@ -339,23 +356,25 @@ def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_revie
         severity="moderate",
         flags=["cssrs_risk_moderate"],
     )
-    check = pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     assert "C-SSRS Screener moderate today at 08:09; no review documented" in check.items["suicide_risk"]["how"]
     with pytest.raises(Forbidden):
         suicide_risk_review_document(
-            actor=StaffFactory(center=center, role=Role.NURSE),
+            actor=acting(StaffFactory(center=center, role=Role.NURSE)),
             session=session,
             action_taken="Reviewed with the patient in person.",
         )
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation):
-        suicide_risk_review_document(actor=prescriber, session=session, action_taken="ok")
+        suicide_risk_review_document(actor=acting(prescriber), session=session, action_taken="ok")
     (alert,) = suicide_risk_review_document(
-        actor=prescriber, session=session, action_taken="Reviewed in person: passive thoughts, safety plan in place."
+        actor=acting(prescriber),
+        session=session,
+        action_taken="Reviewed in person: passive thoughts, safety plan in place.",
     )
     assert (alert.source_id, alert.acknowledged_by) == (str(response.external_id), prescriber)
     assert session_start_check(session=session) == check  # the review counts at the start
-    assert pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED).passed
+    assert pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED).passed
 
 
 # --- item 8: pregnancy test ------------------------------------------------------------------------
@@ -364,25 +383,27 @@ def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_revie
 @pytest.mark.django_db
 def test_esketamine_needs_a_recent_pregnancy_test_which_a_prescriber_may_override(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
     assert "the protocol asks for a test in the last 72 hours; none on file" in check.items["pregnancy_test"]["how"]
-    pre_session_override(actor=eske.nurse, check=check, item="pregnancy_test", reason="Post-menopausal for 10 years.")
+    pre_session_override(
+        actor=acting(eske.nurse), check=check, item="pregnancy_test", reason="Post-menopausal for 10 years."
+    )
     assert session_start_check(session=eske) == check
 
 
 @pytest.mark.django_db
 def test_an_old_test_does_not_count_and_a_recent_negative_one_passes(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     negative_test(eske, at=MORNING - dt.timedelta(hours=80))
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
     assert "last negative" in check.items["pregnancy_test"]["how"]
     negative_test(eske)
     clock.shift(dt.timedelta(minutes=1))
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
     assert "Urine hCG negative" in check.items["pregnancy_test"]["how"]
 
@@ -390,29 +411,33 @@ def test_an_old_test_does_not_count_and_a_recent_negative_one_passes(center, clo
 @pytest.mark.django_db
 def test_a_positive_test_fails_and_no_prescriber_can_override_it(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     pregnancy_test_record(
-        actor=eske.nurse, patient=eske.patient, kind="serum_hcg", result="positive", tested_at=MORNING
+        actor=acting(eske.nurse), patient=eske.patient, kind="serum_hcg", result="positive", tested_at=MORNING
     )
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
     assert "a prescriber cannot override a positive test" in check.items["pregnancy_test"]["how"]
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
     with pytest.raises(RuleViolation) as raised:
-        pre_session_override(actor=prescriber, check=check, item="pregnancy_test", reason="Patient insists on going.")
+        pre_session_override(
+            actor=acting(prescriber), check=check, item="pregnancy_test", reason="Patient insists on going."
+        )
     assert raised.value.code == "not_overridable"
 
 
 @pytest.mark.django_db
 def test_a_positive_test_recorded_after_the_checklist_stops_the_start(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     first = negative_test(eske)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
-    pregnancy_test_mark_entered_in_error(actor=eske.nurse, test=first, reason="Result belonged to another patient.")
+    pregnancy_test_mark_entered_in_error(
+        actor=acting(eske.nurse), test=first, reason="Result belonged to another patient."
+    )
     pregnancy_test_record(
-        actor=eske.nurse, patient=eske.patient, kind="urine_hcg", result="positive", tested_at=MORNING
+        actor=acting(eske.nurse), patient=eske.patient, kind="urine_hcg", result="positive", tested_at=MORNING
     )
     with pytest.raises(RuleViolation, match="positive"):
         session_start_check(session=eske)
@@ -421,8 +446,8 @@ def test_a_positive_test_recorded_after_the_checklist_stops_the_start(center, cl
 @pytest.mark.django_db
 def test_no_pregnancy_test_is_asked_of_a_patient_recorded_male(center, clock):
     eske = esketamine_session(center, sex=SexAtBirth.MALE)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.passed, check.items
     assert "pregnancy_test" not in check.items
 
@@ -430,8 +455,8 @@ def test_no_pregnancy_test_is_asked_of_a_patient_recorded_male(center, clock):
 @pytest.mark.django_db
 def test_an_unknown_sex_at_birth_counts_as_could_be_pregnant(center, clock):
     eske = esketamine_session(center, sex=SexAtBirth.UNKNOWN)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["pregnancy_test"]
 
 
@@ -447,7 +472,9 @@ def test_the_40_minute_bp_is_due_then_answered_by_a_reading_near_it(center, cloc
     assert due is not None and due.minutes == 40 and not due.is_missed and due.reading is None
     assert timezone.localtime(due.due_at, eske.patient.center.zone).strftime("%H:%M") == "08:52"
     clock.shift(dt.timedelta(minutes=42))
-    sign = vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
+    sign = vital_sign_record(
+        actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92}
+    )
     done = post_dose_blood_pressure(session=eske, dose=dose, readings=[sign], now=timezone.now())
     assert done is not None and done.reading == sign and not done.is_missed
 
@@ -456,7 +483,9 @@ def test_the_40_minute_bp_is_due_then_answered_by_a_reading_near_it(center, cloc
 def test_the_40_minute_bp_is_flagged_missed_after_its_window(center, clock):
     eske = esketamine_session(center)
     dose = DoseAdministration(session=eske, started_at=MORNING)
-    early = vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 130, "diastolic_mmhg": 80})
+    early = vital_sign_record(
+        actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 130, "diastolic_mmhg": 80}
+    )
     missed = post_dose_blood_pressure(session=eske, dose=dose, readings=[early], now=MORNING + dt.timedelta(minutes=51))
     assert missed is not None and missed.is_missed and missed.reading is None
 
@@ -504,9 +533,11 @@ def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_
 ):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=1))
-    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    vital_sign_record(
+        actor=acting(session.nurse), session=session, values={"systolic_mmhg": 175, "diastolic_mmhg": 108}
+    )
     cssrs_high(session)
-    pre_session_check_record(actor=session.nurse, session=session, confirmed=ALL_CONFIRMED)
+    pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
     flowsheet = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     page = signed_in(session.nurse).get(flowsheet).content.decode().replace("&#x27;", "'")
     assert "BP 175/108 is above the protocol's pre-dose limit 140/90" in page
@@ -535,19 +566,21 @@ def test_the_checklist_shows_an_ended_course_and_no_override_passes_it(center, c
         ended_reason="Remission; care back to the PCP.",
     )
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    check = pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     assert check.open_items == ["plan"]
     assert "which ended the course: this session cannot start" in check.items["plan"]["how"]
     with pytest.raises(RuleViolation) as raised:
-        pre_session_override(actor=eske.nurse, check=check, item="plan", reason="The patient asked for one more.")
+        pre_session_override(
+            actor=acting(eske.nurse), check=check, item="plan", reason="The patient asked for one more."
+        )
     assert raised.value.code == "not_overridable"
 
 
 @pytest.mark.django_db
 def test_the_flowsheet_says_which_open_items_no_override_passes(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=eske.nurse, session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
     cssrs_high(eske)
     response = signed_in(eske.nurse).post(
         reverse("sessions:checklist", kwargs={"session_id": eske.external_id}),
@@ -563,14 +596,14 @@ def test_the_flowsheet_says_which_open_items_no_override_passes(center, clock):
 def test_a_checklist_older_than_an_hour_must_be_run_again(center, clock):
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
     clock.shift(dt.timedelta(minutes=61))
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     with pytest.raises(RuleViolation) as raised:
         session_start_check(session=eske)
     assert raised.value.code == "checklist_stale"
-    assert pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED).passed
+    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
     session_start_check(session=eske)
 
 
@@ -579,8 +612,8 @@ def test_the_flowsheet_lists_the_checklist_in_its_own_order(center, clock):
     """PostgreSQL's jsonb reorders keys; the nurse reads the items in the checklist's order."""
     eske = esketamine_session(center)
     negative_test(eske)
-    vital_sign_record(actor=eske.nurse, session=eske, values=CALM)
-    pre_session_check_record(actor=eske.nurse, session=eske, confirmed=ALL_CONFIRMED)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
+    pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
     page = signed_in(eske.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": eske.external_id}))
     text = page.content.decode()
     labels = [escape(str(label)) for label in (NURSE_ITEMS | RECORD_ITEMS).values() if escape(str(label)) in text]

@@ -32,6 +32,7 @@ from tests.factories import (
     protocol_settings_of,
 )
 from tests.sessions.steps import ALL_CONFIRMED, lot_for, prepared, ready
+from tests.steps import acting
 from tests.treatment.steps import iv_plan
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -44,7 +45,7 @@ def signed_session(center, *, starts_at: dt.datetime) -> TreatmentSession:  # ty
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
     patient = PatientFactory(center=center)
     eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    plan = treatment_plan_sign(actor=prescriber, patient=patient, fields=iv_plan(), password=PASSWORD)
+    plan = treatment_plan_sign(actor=acting(prescriber), patient=patient, fields=iv_plan(), password=PASSWORD)
     return TreatmentSession.objects.create(
         patient=patient,
         plan=plan,
@@ -91,15 +92,15 @@ def test_a_dose_prepared_for_todays_session_is_not_verified_or_started_another_d
         today = signed_session(center, starts_at=WEDNESDAY_10 + dt.timedelta(minutes=15))
         dose = prepared(today)
     with time_machine.travel(WEDNESDAY_10 + dt.timedelta(days=1), tick=False), pytest.raises(RuleViolation) as raised:
-        dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+        dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     assert raised.value.code == "session_not_today" and "Wed 2 Dec" in str(raised.value)
     assert DoseAdministration.objects.get().status == "prepared"
     with time_machine.travel(WEDNESDAY_10 + dt.timedelta(minutes=5), tick=False):
         ready(center, today)
-        pre_session_check_record(actor=today.nurse, session=today, confirmed=ALL_CONFIRMED)
-        dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+        pre_session_check_record(actor=acting(today.nurse), session=today, confirmed=ALL_CONFIRMED)
+        dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     with time_machine.travel(WEDNESDAY_10 + dt.timedelta(days=1), tick=False), pytest.raises(RuleViolation) as raised:
-        dose_start(actor=today.nurse, dose=dose)
+        dose_start(actor=acting(today.nurse), dose=dose)
     assert raised.value.code == "session_not_today"
     assert DoseAdministration.objects.get().status == "verified"
 
@@ -223,11 +224,11 @@ def test_840_mg_typed_for_84_draws_nothing(center):
     eske = TreatmentSessionFactory(plan=plan)
     lot = lot_for(eske)
     with pytest.raises(RuleViolation) as raised:
-        dose_prepare(actor=eske.nurse, session=eske, lot=lot, drawn_mg="560")
+        dose_prepare(actor=acting(eske.nurse), session=eske, lot=lot, drawn_mg="560")
     assert (raised.value.code, raised.value.field) == ("drawn_above_units", "drawn_mg")
     assert str(raised.value) == "560 mg drawn is more than the 56.0 mg dose needs: at most 56 mg, 2 devices of 28 mg."
     assert DrugLot.objects.get(pk=lot.pk).units_on_hand == 20 and not StockMovement.objects.exists()
-    dose = dose_prepare(actor=eske.nurse, session=eske, lot=lot, drawn_mg="56")
+    dose = dose_prepare(actor=acting(eske.nurse), session=eske, lot=lot, drawn_mg="56")
     assert dose.units_drawn == 2
 
 
@@ -272,17 +273,17 @@ def test_a_lot_expiring_at_midnight_stops_verify_and_start_the_next_day(center, 
         )
         dose = prepared(late, lot=lot)
         ready(center, late)
-        pre_session_check_record(actor=late.nurse, session=late, confirmed=ALL_CONFIRMED)
+        pre_session_check_record(actor=acting(late.nurse), session=late, confirmed=ALL_CONFIRMED)
     after_midnight = dt.datetime(2026, 12, 3, 0, 5, tzinfo=LA)
     with time_machine.travel(after_midnight, tick=False):
         with pytest.raises(RuleViolation) as raised:
-            dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+            dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
         assert raised.value.code == "lot_expired" and "expired on 2026-12-02" in str(raised.value)
     with time_machine.travel(just_before_midnight + dt.timedelta(minutes=2), tick=False):
-        dose = dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+        dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     with time_machine.travel(after_midnight, tick=False):
         with pytest.raises(RuleViolation) as raised:
-            dose_start(actor=late.nurse, dose=dose)
+            dose_start(actor=acting(late.nurse), dose=dose)
         assert raised.value.code == "lot_expired" and "withdraw this dose" in str(raised.value)
     assert DoseAdministration.objects.get().status == "verified"
 

@@ -17,7 +17,7 @@ from ketaclinic.sessions.services.dose import dose_start, dose_verify
 from ketaclinic.treatment.services import treatment_plan_sign
 from tests.factories import PASSWORD, ChairFactory, PatientFactory, StaffFactory, eligible_consultation_sign
 from tests.sessions.steps import ALL_CONFIRMED, prepare_post, prepared, ready
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 from tests.treatment.steps import iv_plan
 
 
@@ -32,7 +32,7 @@ def booked(center, prescriber):  # type: ignore[no-untyped-def]
     patient = PatientFactory(center=center)
     eligible_consultation_sign(prescriber=prescriber, patient=patient)
     plan = treatment_plan_sign(
-        actor=prescriber, patient=patient, fields=iv_plan(mg_per_kg=Decimal("1.0")), password=PASSWORD
+        actor=acting(prescriber), patient=patient, fields=iv_plan(mg_per_kg=Decimal("1.0")), password=PASSWORD
     )
     now = timezone.now()
     return TreatmentSession.objects.create(
@@ -52,7 +52,11 @@ def replace_plan(session, prescriber, **changes):  # type: ignore[no-untyped-def
     """Sign v2 of the session's patient's plan: 0.5 mg/kg, cap 40 mg, with ``changes``."""
     fields = iv_plan(mg_per_kg=Decimal("0.5"), cap_mg=Decimal("40")) | changes
     return treatment_plan_sign(
-        actor=prescriber, patient=session.patient, fields=fields, password=PASSWORD, change_reason="Course review"
+        actor=acting(prescriber),
+        patient=session.patient,
+        fields=fields,
+        password=PASSWORD,
+        change_reason="Course review",
     )
 
 
@@ -106,7 +110,7 @@ def test_a_prepared_dose_is_not_verified_once_its_plan_is_replaced(booked, presc
     assert dose.dose_mg == Decimal("80")
     replace_plan(booked, prescriber)
     with pytest.raises(Conflict) as raised:
-        dose_verify(actor=second_nurse, dose=dose, password=PASSWORD)
+        dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     assert raised.value.code == "plan_changed" and "withdraw it" in str(raised.value)
     assert DoseAdministration.objects.get().status == "prepared"
 
@@ -114,11 +118,11 @@ def test_a_prepared_dose_is_not_verified_once_its_plan_is_replaced(booked, presc
 @pytest.mark.django_db
 def test_a_verified_dose_does_not_start_once_its_plan_is_replaced(center, booked, prescriber, second_nurse):
     ready(center, booked)
-    pre_session_check_record(actor=booked.nurse, session=booked, confirmed=ALL_CONFIRMED)
-    dose = dose_verify(actor=second_nurse, dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
+    pre_session_check_record(actor=acting(booked.nurse), session=booked, confirmed=ALL_CONFIRMED)
+    dose = dose_verify(actor=acting(second_nurse), dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
     replace_plan(booked, prescriber, phase="ended", ended_reason="Remission; care back to the PCP.")
     with pytest.raises(RuleViolation) as raised:
-        dose_start(actor=booked.nurse, dose=dose)
+        dose_start(actor=acting(booked.nurse), dose=dose)
     assert raised.value.code == "course_ended" and "cannot start" in str(raised.value)
     assert DoseAdministration.objects.get().status == "verified"
 
@@ -128,11 +132,11 @@ def test_a_verified_dose_under_a_replaced_plan_does_not_start_even_if_the_course
     center, booked, prescriber, second_nurse
 ):
     ready(center, booked)
-    pre_session_check_record(actor=booked.nurse, session=booked, confirmed=ALL_CONFIRMED)
-    dose = dose_verify(actor=second_nurse, dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
+    pre_session_check_record(actor=acting(booked.nurse), session=booked, confirmed=ALL_CONFIRMED)
+    dose = dose_verify(actor=acting(second_nurse), dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
     replace_plan(booked, prescriber)
     with pytest.raises(Conflict) as raised:
-        dose_start(actor=booked.nurse, dose=dose)
+        dose_start(actor=acting(booked.nurse), dose=dose)
     assert raised.value.code == "plan_changed"
     assert DoseAdministration.objects.get().status == "verified"
 

@@ -14,7 +14,7 @@ from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.sessions.services.notes import session_note_amend, session_note_draft, session_note_sign
 from tests.factories import PASSWORD, ChairFactory, StaffFactory, StandInPlanFactory, TreatmentSessionFactory
 from tests.sessions.steps import running
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 def queries_for(client, url, django_assert_max_num_queries, ceiling):  # type: ignore[no-untyped-def]
@@ -36,10 +36,12 @@ def test_a_full_flowsheet_costs_the_same_whatever_its_length(
     running(center, session, nurse2, minutes_ago=30)
     for n in range(size):
         vital_sign_record(
-            actor=session.nurse, session=session, values={"heart_rate_bpm": 70 + n, "systolic_mmhg": 120 + 10 * n}
+            actor=acting(session.nurse),
+            session=session,
+            values={"heart_rate_bpm": 70 + n, "systolic_mmhg": 120 + 10 * n},
         )
         intervention_record(
-            actor=session.nurse,
+            actor=acting(session.nurse),
             session=session,
             drug="Ondansetron",
             amount="4 mg",
@@ -48,10 +50,14 @@ def test_a_full_flowsheet_costs_the_same_whatever_its_length(
             ordered_by=session.nurse,
         )
     note = session_note_sign(
-        actor=session.nurse, note=session_note_draft(actor=session.nurse, session=session), password=PASSWORD
+        actor=acting(session.nurse),
+        note=session_note_draft(actor=acting(session.nurse), session=session),
+        password=PASSWORD,
     )
     for n in range(size):
-        session_note_amend(actor=session.nurse, note=note, text=f"Addition {n}", reason="Omitted", password=PASSWORD)
+        session_note_amend(
+            actor=acting(session.nurse), note=note, text=f"Addition {n}", reason="Omitted", password=PASSWORD
+        )
     url = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     # session, user, roles, the session, readings, doses, events, discharge, amendments, checklist,
     # day-before confirmation, the center's prescribers and nurses for the forms, the center's
@@ -70,7 +76,7 @@ def test_the_chair_board_costs_the_same_however_many_chairs_are_busy(
     for _n in range(size - 1):
         plan = StandInPlanFactory(patient__center=center, signer=session.nurse)
         busy = TreatmentSessionFactory(plan=plan, chair=ChairFactory(room=session.chair.room), nurse=session.nurse)
-        vital_sign_record(actor=session.nurse, session=busy, values={"systolic_mmhg": 190})
+        vital_sign_record(actor=acting(session.nurse), session=busy, values={"systolic_mmhg": 190})
     # session, user, roles, occupied sessions, their readings, their doses, access entry
     assert queries_for(signed_in(session.nurse), reverse("sessions:board"), django_assert_max_num_queries, 7) == 7
 

@@ -17,7 +17,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import CeilingSignOff, plan_defaults, protocol_get, treatment_plan_sign
 from tests.factories import PASSWORD, StaffFactory, eligible_consultation_sign
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 REFUSED = "The medical director's name or password is not right."
 
@@ -55,7 +55,7 @@ def im_plan(**changes):  # type: ignore[no-untyped-def]
 
 def sign(actor, patient, username, password=PASSWORD, reason="140 kg patient; reviewed."):  # type: ignore[no-untyped-def]
     return treatment_plan_sign(
-        actor=actor, patient=patient, fields=im_plan(), password=PASSWORD,
+        actor=acting(actor), patient=patient, fields=im_plan(), password=PASSWORD,
         ceiling_sign_off=CeilingSignOff(director_username=username, password=password, reason=reason),
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from ketaclinic.core.permissions import Role
 from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import CeilingSignOff, plan_defaults, protocol_get, treatment_plan_sign
 from tests.factories import PASSWORD, StaffFactory, TreatmentSessionFactory, eligible_consultation_sign
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def eligible_for_im(prescriber, patient):  # type: ignore[no-untyped-def]
 def test_an_im_plan_cap_above_the_protocol_ceiling_is_refused(patient, prescriber, eligible_for_im):
     """The reproduced plan: IM 1.0 mg/kg with a 350 mg cap was signed."""
     with pytest.raises(RuleViolation) as raised:
-        treatment_plan_sign(actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("350")), password=PASSWORD)
+        treatment_plan_sign(
+            actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("350")), password=PASSWORD
+        )
     assert raised.value.code == "cap_above_protocol"
     assert "100 mg ceiling" in str(raised.value.message)
     assert not TreatmentPlan.objects.exists()
@@ -65,7 +67,7 @@ def test_an_im_plan_cap_above_the_protocol_ceiling_is_refused(patient, prescribe
 @pytest.mark.django_db
 def test_a_plan_may_lower_the_ceiling_freely(patient, prescriber, eligible_for_im):
     plan = treatment_plan_sign(
-        actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("60")), password=PASSWORD
+        actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("60")), password=PASSWORD
     )
     assert (plan.cap_mg, plan.ceiling_approved_by) == (Decimal("60"), None)
 
@@ -76,7 +78,7 @@ def test_a_medical_director_signs_off_a_cap_above_the_ceiling(patient, prescribe
         director_username=director.username, password=PASSWORD, reason="140 kg patient; reviewed."
     )
     plan = treatment_plan_sign(
-        actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
+        actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
         ceiling_sign_off=sign_off,
     )  # fmt: skip
     assert (plan.cap_mg, plan.ceiling_approved_by, plan.ceiling_approval_reason) == (
@@ -106,7 +108,7 @@ def test_a_ceiling_sign_off_needs_a_director_their_password_and_a_reason(
     username = {"director": director.username, "prescriber": prescriber.username, "nobody": "nobody"}[who]
     with pytest.raises(raises) as raised:
         treatment_plan_sign(
-            actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
+            actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
             ceiling_sign_off=CeilingSignOff(director_username=username, password=password, reason=reason),
         )  # fmt: skip
     assert raised.value.code == code
@@ -118,7 +120,7 @@ def test_a_director_in_another_center_cannot_sign_off(patient, prescriber, other
     elsewhere = StaffFactory(center=other_center, role=Role.MEDICAL_DIRECTOR, with_password=True)
     with pytest.raises(RuleViolation) as raised:
         treatment_plan_sign(
-            actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
+            actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("140")), password=PASSWORD,
             ceiling_sign_off=CeilingSignOff(director_username=elsewhere.username, password=PASSWORD, reason="x"),
         )  # fmt: skip
     assert raised.value.code == "ceiling_sign_off_refused"
@@ -129,7 +131,7 @@ def test_no_sign_off_passes_the_hard_bound(patient, prescriber, director, eligib
     sign_off = CeilingSignOff(director_username=director.username, password=PASSWORD, reason="Reviewed.")
     with pytest.raises(RuleViolation) as raised:
         treatment_plan_sign(
-            actor=prescriber, patient=patient, fields=im_plan(cap_mg=Decimal("400")), password=PASSWORD,
+            actor=acting(prescriber), patient=patient, fields=im_plan(cap_mg=Decimal("400")), password=PASSWORD,
             ceiling_sign_off=sign_off,
         )  # fmt: skip
     assert raised.value.code == "cap_above_hard_limit"
@@ -146,7 +148,7 @@ def test_no_sign_off_raises_a_label_ceiling(patient, prescriber, director, eligi
     sign_off = CeilingSignOff(director_username=director.username, password=PASSWORD, reason="Reviewed.")
     with pytest.raises(RuleViolation) as raised:
         treatment_plan_sign(
-            actor=prescriber, patient=patient, password=PASSWORD, ceiling_sign_off=sign_off,
+            actor=acting(prescriber), patient=patient, password=PASSWORD, ceiling_sign_off=sign_off,
             fields=plan_fields("esketamine_trd_us", cap_mg=Decimal("112"), fixed_dose_mg=Decimal("56")),
         )  # fmt: skip
     assert raised.value.code == "cap_above_hard_limit"
@@ -159,14 +161,14 @@ def test_a_first_esketamine_plan_of_84_mg_is_refused_with_the_labels_day_1_dose(
 ):
     with pytest.raises(RuleViolation) as raised:
         treatment_plan_sign(
-            actor=prescriber, patient=patient, password=PASSWORD,
+            actor=acting(prescriber), patient=patient, password=PASSWORD,
             fields=plan_fields("esketamine_trd_us", fixed_dose_mg=Decimal("84")),
         )  # fmt: skip
     assert raised.value.code == "esketamine_first_dose"
     assert "56 mg" in str(raised.value.message) and "Spravato US label" in str(raised.value.message)
     assert not TreatmentPlan.objects.exists()
     plan = treatment_plan_sign(
-        actor=prescriber, patient=patient, password=PASSWORD, fields=plan_fields("esketamine_trd_us")
+        actor=acting(prescriber), patient=patient, password=PASSWORD, fields=plan_fields("esketamine_trd_us")
     )
     assert (plan.fixed_dose_mg, plan.cap_mg) == (Decimal("56"), Decimal("84"))
 
@@ -174,7 +176,7 @@ def test_a_first_esketamine_plan_of_84_mg_is_refused_with_the_labels_day_1_dose(
 @pytest.mark.django_db
 def test_mdsi_starts_at_84_mg(patient, prescriber, eligible_for_esketamine):
     plan = treatment_plan_sign(
-        actor=prescriber, patient=patient, password=PASSWORD,
+        actor=acting(prescriber), patient=patient, password=PASSWORD,
         fields=plan_fields("esketamine_mdsi_us", fixed_dose_mg=Decimal("84")),
     )  # fmt: skip
     assert plan.fixed_dose_mg == Decimal("84")
@@ -185,7 +187,7 @@ def test_after_a_first_esketamine_dose_a_new_version_may_go_to_84_mg(patient, pr
     from ketaclinic.sessions.models import DoseAdministration
 
     first = treatment_plan_sign(
-        actor=prescriber, patient=patient, password=PASSWORD, fields=plan_fields("esketamine_trd_us")
+        actor=acting(prescriber), patient=patient, password=PASSWORD, fields=plan_fields("esketamine_trd_us")
     )
     session = TreatmentSessionFactory(plan=first, nurse=prescriber)
     DoseAdministration.objects.create(
@@ -195,7 +197,7 @@ def test_after_a_first_esketamine_dose_a_new_version_may_go_to_84_mg(patient, pr
         prepared_at=session.starts_at, status="completed", started_at=session.starts_at,
     )  # fmt: skip
     second = treatment_plan_sign(
-        actor=prescriber, patient=patient, password=PASSWORD, change_reason="Tolerated 56 mg; step up.",
+        actor=acting(prescriber), patient=patient, password=PASSWORD, change_reason="Tolerated 56 mg; step up.",
         fields=plan_fields("esketamine_trd_us", fixed_dose_mg=Decimal("84")),
     )  # fmt: skip
     assert second.fixed_dose_mg == Decimal("84")
