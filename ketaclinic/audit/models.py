@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -62,6 +63,20 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each change; a value stored alone is what it became.
+
+        The record history page reads these rather than ``changes.items``: in a template a
+        record's own field called ``items`` would shadow the dictionary's method.
+        """
+        rows = []
+        for field, value in (self.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                rows.append((field, value[0], value[1]))
+            else:
+                rows.append((field, None, value))
+        return rows
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         from ketaclinic.audit.records import HistoryBypassed
