@@ -32,13 +32,6 @@ class AccessRecorder:
 
 
 _recorder: ContextVar[AccessRecorder | None] = ContextVar("ketaclinic_access_recorder", default=None)
-# The permission of the staff view being served. Patient lookups inside the view are limited
-# to the centers where the actor holds it, not merely where they may see patients at all.
-_view_perm: ContextVar[Perm | None] = ContextVar("ketaclinic_view_perm", default=None)
-
-
-def current_view_perm() -> Perm | None:
-    return _view_perm.get()
 
 
 def person_loaded(record: Any) -> None:
@@ -86,6 +79,7 @@ def staff_view(
 
     The permission is declared on the view, where the role-by-URL test reads it. The view is
     handed a ``StaffRequest``: the signed-in user's ``Actor`` is built once, on ``request.actor``.
+    The view hands ``perm`` to the patient selectors it calls; nothing reads it from here.
     """
 
     def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -94,12 +88,11 @@ def staff_view(
             actor = request_actor(request)
             actor.require(perm)
             recorder = AccessRecorder()
-            token, perm_token = _recorder.set(recorder), _view_perm.set(perm)
+            token = _recorder.set(recorder)
             try:
                 response = view(request, *args, **kwargs)
             finally:
                 _recorder.reset(token)
-                _view_perm.reset(perm_token)
             # A form re-shown with errors (422) still shows the record, so it is recorded too.
             if response.status_code < 400 or response.status_code == 422:
                 access_entries_write(actor=actor, action=action, records=list(recorder.shown.values()))

@@ -31,7 +31,7 @@ class ConsentSignForm(forms.Form):
 
 @staff_view(Perm.CONSENT_VIEW, action=AuditAction.CONSENTS_VIEWED)
 def consent_list_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CONSENT_VIEW, patient_id=patient_id)
     rows = []
     for route in TreatmentRoute:
         document = consent_document_current(organization_id=patient.organization_id, route=route.value)
@@ -49,7 +49,7 @@ def consent_list_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 @staff_view(Perm.CONSENT_WITNESS, action=AuditAction.CONSENT_SIGN_OPENED)
 def consent_sign_view(request: StaffRequest, patient_id: UUID, route: str) -> HttpResponse:
     """The page handed to the patient on the tablet: the text, then their signature."""
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CONSENT_WITNESS, patient_id=patient_id)
     if route not in TreatmentRoute.values:
         raise NotFound(_("Unknown route."), code="unknown_route")
     document = consent_document_current(organization_id=patient.organization_id, route=route)
@@ -74,6 +74,6 @@ def consent_sign_view(request: StaffRequest, patient_id: UUID, route: str) -> Ht
 
 @staff_view(Perm.CONSENT_VIEW, action=AuditAction.CONSENT_PDF_DOWNLOADED)
 def consent_pdf_view(request: StaffRequest, patient_id: UUID, signature_id: UUID) -> FileResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.CONSENT_VIEW, patient_id=patient_id)
     signature: ConsentSignature = consent_signature_get(actor=request.actor, patient=patient, signature_id=signature_id)
     return FileResponse(signature.pdf.open("rb"), content_type="application/pdf", filename=f"consent-{patient.mrn}.pdf")

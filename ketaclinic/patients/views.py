@@ -98,7 +98,7 @@ def chart_context(request: StaffRequest, patient: Patient, tab: str, **extra: An
 
 @staff_view(Perm.PATIENT_VIEW, action=AuditAction.PATIENT_CHART_VIEWED)
 def patient_chart_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PATIENT_VIEW, patient_id=patient_id)
     context = chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=PatientAlertForm())
     return render(request, "patients/chart_summary.html", context)
 
@@ -118,7 +118,7 @@ def patient_edit_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.PATIENT_VIEW, action=AuditAction.PATIENT_CARE_TEAM_VIEWED)
 def care_team_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PATIENT_VIEW, patient_id=patient_id)
     return render(
         request,
         "patients/chart_care_team.html",
@@ -129,14 +129,14 @@ def care_team_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 @staff_view(Perm.CARE_TEAM_EDIT, action=AuditAction.CARE_TEAM_MEMBER_ADDED)
 @require_POST
 def care_team_add_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.CARE_TEAM_EDIT, patient_id=patient_id)
     form = CareTeamMemberForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
             care_team_member_add(actor=request.actor, patient=patient, fields=form.cleaned_data)
             messages.success(request, _("Care team member added."))
             return redirect("patients:care_team", patient_id=patient.external_id)
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CARE_TEAM_EDIT, patient_id=patient_id)
     return render(
         request, "patients/chart_care_team.html", chart_context(request, patient, "care_team", form=form), status=422
     )
@@ -144,7 +144,7 @@ def care_team_add_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.CARE_TEAM_EDIT, action=AuditAction.CARE_TEAM_MEMBER_EDITED)
 def care_team_edit_view(request: StaffRequest, patient_id: UUID, member_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.CARE_TEAM_EDIT, patient_id=patient_id)
     member = care_team_member_get(actor=request.actor, patient=patient, member_id=member_id)
     form = CareTeamMemberForm(request.POST or None, instance=member)
     error_form = ReasonForm()
@@ -160,7 +160,7 @@ def care_team_edit_view(request: StaffRequest, patient_id: UUID, member_id: UUID
 @staff_view(Perm.CARE_TEAM_EDIT, action=AuditAction.CARE_TEAM_MEMBER_ENTERED_IN_ERROR)
 @require_POST
 def care_team_error_view(request: StaffRequest, patient_id: UUID, member_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.CARE_TEAM_EDIT, patient_id=patient_id)
     member = care_team_member_get(actor=request.actor, patient=patient, member_id=member_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -177,14 +177,14 @@ def care_team_error_view(request: StaffRequest, patient_id: UUID, member_id: UUI
 @staff_view(Perm.ALLERGY_EDIT, action=AuditAction.ALLERGY_RECORDED)
 @require_POST
 def allergy_add_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.ALLERGY_EDIT, patient_id=patient_id)
     form = AllergyForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
             allergy_record(actor=request.actor, patient=patient, **form.cleaned_data)
             messages.success(request, _("Allergy recorded."))
             return redirect(patient)
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.ALLERGY_EDIT, patient_id=patient_id)
     context = chart_context(request, patient, "summary", allergy_form=form, alert_form=PatientAlertForm())
     return render(request, "patients/chart_summary.html", context, status=422)
 
@@ -192,7 +192,7 @@ def allergy_add_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 @staff_view(Perm.ALLERGY_EDIT, action=AuditAction.ALLERGY_ENTERED_IN_ERROR)
 @require_POST
 def allergy_error_view(request: StaffRequest, patient_id: UUID, allergy_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.ALLERGY_EDIT, patient_id=patient_id)
     allergy = allergy_get(actor=request.actor, patient=patient, allergy_id=allergy_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -213,7 +213,7 @@ def alert_raise_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
             patient_alert_raise(actor=request.actor, patient=patient, **form.cleaned_data)
             messages.success(request, _("Alert added to the banner."))
             return redirect(patient)
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PATIENT_EDIT, patient_id=patient_id)
     context = chart_context(request, patient, "summary", allergy_form=AllergyForm(), alert_form=form)
     return render(request, "patients/chart_summary.html", context, status=422)
 
@@ -221,7 +221,7 @@ def alert_raise_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 @staff_view(Perm.PATIENT_EDIT, action=AuditAction.PATIENT_ALERT_RESOLVED)
 @require_POST
 def alert_resolve_view(request: StaffRequest, patient_id: UUID, alert_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PATIENT_EDIT, patient_id=patient_id)
     alert = next((a for a in patient.open_alerts if str(a.external_id) == str(alert_id)), None)  # type: ignore[attr-defined]
     form = ResolutionForm(request.POST)
     if alert is None:
@@ -236,7 +236,7 @@ def alert_resolve_view(request: StaffRequest, patient_id: UUID, alert_id: UUID) 
 
 @staff_view(Perm.RECORD_HISTORY_VIEW, action=AuditAction.PATIENT_HISTORY_VIEWED)
 def history_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.RECORD_HISTORY_VIEW, patient_id=patient_id)
     require(request.actor, Perm.RECORD_HISTORY_VIEW, center_id=patient.center_id)
     page = Paginator(record_history_list(actor=request.actor, patient=patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/chart_history.html", chart_context(request, patient, "history", page=page))

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from ketaclinic.core.errors import NotFound
-from ketaclinic.core.permissions import Role
+from ketaclinic.core.permissions import Perm, Role
 from ketaclinic.patients.selectors.patients import (
     parse_date_of_birth,
     patient_find_for_emergency,
@@ -63,9 +63,9 @@ def test_patient_list_is_empty_for_researchers(people, center):
 def test_patient_get_answers_not_yours_like_no_such_patient(nurse, other_center):
     foreign = PatientFactory(center=other_center)
     with pytest.raises(NotFound) as foreign_error:
-        patient_get(actor=acting(nurse), patient_id=foreign.external_id)
+        patient_get(actor=acting(nurse), perm=Perm.PATIENT_VIEW, patient_id=foreign.external_id)
     with pytest.raises(NotFound) as missing_error:
-        patient_get(actor=acting(nurse), patient_id="00000000-0000-0000-0000-000000000000")
+        patient_get(actor=acting(nurse), perm=Perm.PATIENT_VIEW, patient_id="00000000-0000-0000-0000-000000000000")
     assert str(foreign_error.value) == str(missing_error.value)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from ketaclinic.core.permissions import Role
+from ketaclinic.core.permissions import Perm, Role
 from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient
 from ketaclinic.patients.selectors.patients import patient_get
 from ketaclinic.patients.services.alerts import patient_alert_raise, patient_alert_resolve
@@ -197,18 +197,18 @@ def test_emergency_access_opens_a_foreign_patient_for_a_limited_time(center, oth
     nurse = StaffFactory(center=center, role=Role.NURSE)
     foreign = PatientFactory(center=other_center)
     with pytest.raises(NotFound):
-        patient_get(actor=acting(nurse), patient_id=foreign.external_id)
+        patient_get(actor=acting(nurse), perm=Perm.PATIENT_VIEW, patient_id=foreign.external_id)
     grant = emergency_access_grant(
         actor=acting(nurse), patient=foreign, reason="Patient arrived at our center in distress; home center closed."
     )
-    assert patient_get(actor=acting(nurse), patient_id=foreign.external_id) == foreign
+    assert patient_get(actor=acting(nurse), perm=Perm.PATIENT_VIEW, patient_id=foreign.external_id) == foreign
     assert grant.expires_at - grant.granted_at == dt.timedelta(minutes=30)
     entry = AuditEntry.objects.get(action="patient.emergency_access_granted")
     assert entry.is_emergency
     assert entry.patient == foreign
     assert entry.reason.startswith("Patient arrived")
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=31)), pytest.raises(NotFound):
-        patient_get(actor=acting(nurse), patient_id=foreign.external_id)
+        patient_get(actor=acting(nurse), perm=Perm.PATIENT_VIEW, patient_id=foreign.external_id)
     assert EmergencyAccess.objects.filter(pk=grant.pk).exists()
 
 

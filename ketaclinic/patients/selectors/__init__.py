@@ -1,1 +1,1 @@
-"""Every read of patient data; patients.py holds the center-scoping rule the others rely on."""
+"""Every read of patient data; scoping.py holds the center-scoping rule every app's selectors use."""

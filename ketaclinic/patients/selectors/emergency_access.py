@@ -11,11 +11,12 @@ from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import EmergencyAccess
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 
 
 def emergency_access_list(*, actor: Actor, pending_review_only: bool = False) -> QuerySet[EmergencyAccess]:
     """Grants to patients of the centers the actor audits, newest first."""
-    grants = EmergencyAccess.objects.filter(patient__center_id__in=actor.centers_with(Perm.AUDIT_REVIEW))
+    grants = EmergencyAccess.objects.filter(patient_records_scope(actor=actor, perm=Perm.AUDIT_REVIEW))
     if pending_review_only:
         grants = grants.filter(reviewed_at__isnull=True)
     return grants.select_related("actor", "patient", "patient__center", "reviewed_by").order_by("-granted_at")

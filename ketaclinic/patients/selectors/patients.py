@@ -1,8 +1,9 @@
 """Every read of patient data starts here, scoped to the acting member of staff.
 
 A patient is visible to a staff member whose role allows the action at the patient's
-center, or, for a limited time, through a break-the-glass grant. "Not yours" and
-"no such patient" give the same NotFound.
+center, or, for a limited time, through a break-the-glass grant (``scoping``). The caller
+names the action: a view passes its own permission. "Not yours" and "no such patient" give
+the same NotFound.
 """
 
 from __future__ import annotations
@@ -12,34 +13,15 @@ import re
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
-from ketaclinic.patients.models import Allergy, CareTeamMember, EmergencyAccess, Patient, PatientAlert
+from ketaclinic.patients.models import Allergy, CareTeamMember, Patient, PatientAlert
+from ketaclinic.patients.selectors.scoping import patient_scope
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-def patient_scope(*, actor: Actor, perm: Perm = Perm.PATIENT_VIEW) -> Q:
-    """The patients ``actor`` may reach for ``perm``: their centers', plus live emergency grants.
-
-    Inside a staff view the view's own permission narrows it further: a prescriber at one
-    center who is front desk at another cannot open the second center's consultations.
-    """
-    from ketaclinic.audit.access import current_view_perm
-
-    centers = set(actor.centers_with(perm))
-    view_perm = current_view_perm()
-    if view_perm is not None:
-        centers &= set(actor.centers_with(view_perm))
-    own = Q(center_id__in=sorted(centers))
-    if perm is not Perm.PATIENT_VIEW or view_perm not in (None, Perm.PATIENT_VIEW):
-        return own
-    granted = EmergencyAccess.objects.filter(actor_id=actor.user.pk, expires_at__gt=timezone.now()).values("patient_id")
-    return own | Q(pk__in=granted)
 
 
 def parse_date_of_birth(text: str) -> dt.date | None:
@@ -65,9 +47,7 @@ def _name_starts_with(word: str) -> Q:
 
 def patient_list(*, actor: Actor, search: str = "", center_id: int | None = None) -> QuerySet[Patient]:
     """Patients at the actor's centers (or one of them), matching a name, birth date or MRN."""
-    patients = Patient.objects.filter(Q(center_id__in=actor.centers_with(Perm.PATIENT_LIST))).in_use()
-    if center_id is not None:
-        patients = patients.filter(center_id=center_id)
+    patients = Patient.objects.filter(patient_scope(actor=actor, perm=Perm.PATIENT_LIST, center_id=center_id)).in_use()
     search = " ".join(search.split())
     if search:
         born = parse_date_of_birth(search)
@@ -82,7 +62,8 @@ def patient_list(*, actor: Actor, search: str = "", center_id: int | None = None
     return patients.select_related("center").order_by("family_name", "given_name", "pk")
 
 
-def patient_get(*, actor: Actor, patient_id: UUID | str, perm: Perm = Perm.PATIENT_VIEW) -> Patient:
+def patient_get(*, actor: Actor, perm: Perm, patient_id: UUID | str) -> Patient:
+    """The patient, if the actor may reach them for ``perm`` (the calling view's permission)."""
     try:
         return (
             Patient.objects.filter(patient_scope(actor=actor, perm=perm))
@@ -93,11 +74,11 @@ def patient_get(*, actor: Actor, patient_id: UUID | str, perm: Perm = Perm.PATIE
         raise NotFound(_("Patient not found."), code="patient_not_found") from None
 
 
-def patient_chart_get(*, actor: Actor, patient_id: UUID | str) -> Patient:
+def patient_chart_get(*, actor: Actor, perm: Perm, patient_id: UUID | str) -> Patient:
     """The patient with what the chart banner and summary show, in a fixed number of queries."""
     try:
         return (
-            Patient.objects.filter(patient_scope(actor=actor))
+            Patient.objects.filter(patient_scope(actor=actor, perm=perm))
             .select_related("center", "organization")
             .prefetch_related(
                 Prefetch(
