@@ -58,7 +58,7 @@ def _page(
 
 @staff_view(Perm.CONSULTATION_VIEW, action=AuditAction.CONSULTATION_VIEWED)
 def consultation_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CONSULTATION_VIEW, patient_id=patient_id)
     consultation = consultation_latest(actor=request.actor, patient=patient)
     if request.method == "POST" and consultation is None:
         consultation = consultation_start(actor=request.actor, patient=patient)
@@ -78,7 +78,7 @@ def consultation_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.CONSULTATION_VIEW, action=AuditAction.CONSULTATION_VIEWED)
 def consultation_record_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CONSULTATION_VIEW, patient_id=patient_id)
     consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     if request.method == "POST":
         form = ConsultationForm(request.POST, instance=consultation)
@@ -97,7 +97,7 @@ def consultation_record_view(request: StaffRequest, patient_id: UUID, consultati
 @staff_view(Perm.CONSULTATION_WRITE, action=AuditAction.PRIOR_TRIAL_ADDED)
 @require_POST
 def prior_trial_add_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.CONSULTATION_WRITE, patient_id=patient_id)
     consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     form = PriorTrialForm(request.POST)
     if form.is_valid():
@@ -113,7 +113,7 @@ def prior_trial_add_view(request: StaffRequest, patient_id: UUID, consultation_i
 @staff_view(Perm.ELIGIBILITY_DECIDE, action=AuditAction.ELIGIBILITY_DECISION_SIGNED)
 @require_POST
 def decision_sign_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.ELIGIBILITY_DECIDE, patient_id=patient_id)
     consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     form = DecisionForm(request.POST)
     if form.is_valid():

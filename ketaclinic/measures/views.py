@@ -87,13 +87,13 @@ def _measures_context(request: StaffRequest, patient: Patient, **extra: object) 
 
 @staff_view(Perm.MEASURE_VIEW, action=AuditAction.MEASURES_VIEWED)
 def patient_measures_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.MEASURE_VIEW, patient_id=patient_id)
     return render(request, "measures/patient_measures.html", _measures_context(request, patient))
 
 
 @staff_view(Perm.MEASURE_VIEW, action=AuditAction.QUESTIONNAIRE_RESPONSE_VIEWED)
 def response_view(request: StaffRequest, patient_id: UUID, response_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.MEASURE_VIEW, patient_id=patient_id)
     response = questionnaire_response_get(actor=request.actor, patient=patient, response_id=response_id)
     instrument = library.instrument(response.instrument_code)
     text = questionnaire_text(
@@ -112,7 +112,7 @@ def response_view(request: StaffRequest, patient_id: UUID, response_id: UUID) ->
 @staff_view(Perm.MEASURE_VIEW, action=AuditAction.QUESTIONNAIRE_RESPONSE_ENTRY_OPENED)
 def response_enter_view(request: StaffRequest, patient_id: UUID, code: str) -> HttpResponse:
     """Staff key in a patient's answers, or a clinician rates a scale; progress can be saved."""
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.MEASURE_VIEW, patient_id=patient_id)
     instrument = instrument_get(code)
     existing = None
     if request.GET.get("response") or request.POST.get("response"):
@@ -163,7 +163,7 @@ def response_enter_view(request: StaffRequest, patient_id: UUID, code: str) -> H
 
 @staff_view(Perm.MEASURE_VIEW, action=AuditAction.MEASURES_ENTRY_CHOSEN)
 def response_start_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.MEASURE_VIEW, patient_id=patient_id)
     form = InstrumentChoiceForm(request.GET, instruments=list(library.all_instruments()))
     if form.is_valid():
         return redirect("measures:enter", patient_id=patient.external_id, code=form.cleaned_data["instrument"])
@@ -173,7 +173,7 @@ def response_start_view(request: StaffRequest, patient_id: UUID) -> HttpResponse
 @staff_view(Perm.MEASURE_LINK_SEND, action=AuditAction.QUESTIONNAIRE_LINK_CREATED)
 @require_POST
 def link_create_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.MEASURE_LINK_SEND, patient_id=patient_id)
     form = LinkRequestForm(request.POST, instruments=_patient_instruments())
     if form.is_valid():
         with form_errors_from(form):
@@ -203,7 +203,7 @@ def link_create_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 @staff_view(Perm.MEASURE_SCHEDULE, action=AuditAction.MEASUREMENT_SCHEDULE_CREATED)
 @require_POST
 def schedule_create_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.MEASURE_SCHEDULE, patient_id=patient_id)
     form = ScheduleForm(request.POST, instruments=_patient_instruments())
     if form.is_valid():
         with form_errors_from(form):

@@ -11,21 +11,26 @@ from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
+from ketaclinic.patients.selectors.scoping import at_centers
 from ketaclinic.pharmacy.models import ROUTE_PRODUCTS, DrugLot, StockMovement
 
 
 def stock_center_get(*, actor: Actor, center_slug: str) -> TreatmentCenter:
     """A center whose stock the actor may see; any other answers as if it did not exist."""
-    center = TreatmentCenter.objects.filter(slug=center_slug, pk__in=actor.centers_with(Perm.STOCK_MANAGE)).first()
+    center = (
+        TreatmentCenter.objects.filter(at_centers(actor=actor, perm=Perm.STOCK_MANAGE, field="pk"))
+        .filter(slug=center_slug)
+        .first()
+    )
     if center is None:
         raise NotFound(_("Center not found."), code="center_not_found")
     return center
 
 
 def drug_lot_list(*, actor: Actor, center: TreatmentCenter) -> QuerySet[DrugLot]:
-    return DrugLot.objects.filter(
-        center_id=center.pk, center_id__in=actor.centers_with(Perm.STOCK_MANAGE)
-    ).select_related("product")
+    return DrugLot.objects.filter(at_centers(actor=actor, perm=Perm.STOCK_MANAGE, center_id=center.pk)).select_related(
+        "product"
+    )
 
 
 def drug_lots_usable(
@@ -48,7 +53,7 @@ def drug_lots_usable(
 def stock_movement_list(*, actor: Actor, center: TreatmentCenter, limit: int = 50) -> list[StockMovement]:
     return list(
         StockMovement.objects.filter(
-            lot__center_id=center.pk, lot__center_id__in=actor.centers_with(Perm.STOCK_MANAGE)
+            at_centers(actor=actor, perm=Perm.STOCK_MANAGE, center_id=center.pk, field="lot__center_id")
         )
         .select_related("lot__product", "recorded_by")
         .order_by("-recorded_at", "-pk")[:limit]

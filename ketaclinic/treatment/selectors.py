@@ -11,6 +11,7 @@ from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import TreatmentRoute
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 from ketaclinic.treatment.models import TreatmentPlan
 
 
@@ -39,13 +40,10 @@ def plans_due_for_re_evaluation(
     *, actor: Actor, center_id: int | None, today: dt.date, days_ahead: int = 7
 ) -> QuerySet[TreatmentPlan]:
     """Current plans whose re-evaluation falls due within ``days_ahead`` days, overdue first."""
-    centers = actor.centers_with(Perm.PLAN_VIEW)
-    if center_id is not None:
-        centers = [c for c in centers if c == center_id]
     return (
         TreatmentPlan.objects.in_use()
         .filter(
-            patient__center_id__in=centers,
+            patient_records_scope(actor=actor, perm=Perm.PLAN_VIEW, center_id=center_id),
             superseded_by__isnull=True,
             re_evaluation_due_on__lte=today + dt.timedelta(days=days_ahead),
         )

@@ -53,7 +53,7 @@ def signature_refusals_on(form: PlanForm) -> Iterator[None]:
 
 @staff_view(Perm.PLAN_VIEW, action=AuditAction.TREATMENT_PLAN_VIEWED)
 def plan_tab_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PLAN_VIEW, patient_id=patient_id)
     versions = plan_versions(actor=request.actor, patient=patient)
     current = versions[0] if versions else None
     initial = services.plan_values(current) if current else _initial(request)
@@ -91,7 +91,7 @@ def plan_tab_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.PLAN_VIEW, action=AuditAction.TREATMENT_PLAN_VIEWED)
 def plan_view(request: StaffRequest, patient_id: UUID, plan_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.PLAN_VIEW, patient_id=patient_id)
     plan = plan_get(actor=request.actor, patient=patient, plan_id=plan_id)
     return render(request, "treatment/plan_detail.html", chart_context(request, patient, "plan", plan=plan))
 

@@ -13,6 +13,7 @@ from ketaclinic.clinics.models import StaffRole, TreatmentCenter
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm, Role
 from ketaclinic.intake.models import ConsultationRequest
+from ketaclinic.patients.selectors.scoping import at_centers
 
 
 def center_public_get(*, slug: str) -> TreatmentCenter:
@@ -26,10 +27,7 @@ def center_public_get(*, slug: str) -> TreatmentCenter:
 def consultation_request_list(
     *, actor: Actor, center_id: int | None, status: str = ""
 ) -> QuerySet[ConsultationRequest]:
-    centers = actor.centers_with(Perm.INTAKE_VIEW)
-    if center_id is not None:
-        centers = [c for c in centers if c == center_id]
-    requests = ConsultationRequest.objects.filter(center_id__in=centers)
+    requests = ConsultationRequest.objects.filter(at_centers(actor=actor, perm=Perm.INTAKE_VIEW, center_id=center_id))
     if status:
         requests = requests.filter(status=status)
     return requests.select_related("center", "patient", "consultation_with").order_by("-received_at")

@@ -11,16 +11,17 @@ from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import PatientAlert
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 
 
 def risk_alert_queue(*, actor: Actor, center_id: int | None) -> QuerySet[PatientAlert]:
     """Open suicide-risk alerts at the actor's centers: unacknowledged first, oldest first."""
-    centers = actor.centers_with(Perm.RISK_ALERT_ACKNOWLEDGE) or actor.centers_with(Perm.MEASURE_VIEW)
-    if center_id is not None:
-        centers = [c for c in centers if c == center_id]
+    # Those who act on the alerts see their own centers' queue; others may watch where they see measures.
+    perm = Perm.RISK_ALERT_ACKNOWLEDGE if actor.can(Perm.RISK_ALERT_ACKNOWLEDGE) else Perm.MEASURE_VIEW
     return (
         PatientAlert.objects.in_use()
-        .filter(patient__center_id__in=centers, kind=PatientAlert.Kind.SUICIDE_RISK, resolved_at__isnull=True)
+        .filter(patient_records_scope(actor=actor, perm=perm, center_id=center_id))
+        .filter(kind=PatientAlert.Kind.SUICIDE_RISK, resolved_at__isnull=True)
         .select_related("patient", "acknowledged_by")
         .order_by("acknowledged_at", "raised_at")
     )

@@ -10,6 +10,7 @@ from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.permissions import Perm
 from ketaclinic.measures.models import MeasurementDue
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 
 
 def measurements_due_for_patient(*, actor: Actor, patient: Patient) -> QuerySet[MeasurementDue]:
@@ -22,12 +23,9 @@ def measurements_due_at_center(
     *, actor: Actor, center_id: int | None, today: dt.date, days_ahead: int = 7
 ) -> QuerySet[MeasurementDue]:
     """Open questionnaires at the center due within ``days_ahead`` days, overdue ones included."""
-    centers = actor.centers_with(Perm.MEASURE_VIEW)
-    if center_id is not None:
-        centers = [c for c in centers if c == center_id]
     return (
         MeasurementDue.objects.filter(
-            patient__center_id__in=centers,
+            patient_records_scope(actor=actor, perm=Perm.MEASURE_VIEW, center_id=center_id),
             patient__entered_in_error_at__isnull=True,
             completed_at__isnull=True,
             cancelled_at__isnull=True,
