@@ -33,6 +33,6 @@ def session_fhir_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.MEASURE_VIEW, action=AuditAction.QUESTIONNAIRE_RESPONSE_EXPORTED)
 def response_fhir_view(request: StaffRequest, patient_id: UUID, response_id: UUID) -> HttpResponse:
     """One stored questionnaire response with its score Observation, as a Bundle."""
-    patient = patient_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_get(actor=request.actor, perm=Perm.MEASURE_VIEW, patient_id=patient_id)
     response = questionnaire_response_get(actor=request.actor, patient=patient, response_id=response_id)
     return JsonResponse(response_bundle(response), json_dumps_params={"indent": 2})

@@ -18,7 +18,7 @@ from ketaclinic.patients.selectors.patients import patient_chart_get
 
 @staff_view(Perm.LETTER_SEND, action=AuditAction.CONSULTATION_LETTER_GENERATED)
 def letter_view(request: StaffRequest, patient_id: UUID, consultation_id: UUID, member_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.LETTER_SEND, patient_id=patient_id)
     consultation = consultation_get(actor=request.actor, patient=patient, consultation_id=consultation_id)
     member = care_team_member_get(actor=request.actor, patient=patient, member_id=member_id)
     pdf = consultation_letter_render(actor=request.actor, consultation=consultation, recipient=member)

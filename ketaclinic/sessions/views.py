@@ -86,7 +86,7 @@ def week_view(request: StaffRequest) -> HttpResponse:
 
 @staff_view(Perm.SESSION_VIEW, action=AuditAction.SESSIONS_PATIENT_VIEWED)
 def patient_sessions_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
-    patient = patient_chart_get(actor=request.actor, patient_id=patient_id)
+    patient = patient_chart_get(actor=request.actor, perm=Perm.SESSION_VIEW, patient_id=patient_id)
     with timezone.override(patient.center.zone):
         return _patient_sessions_page(request, patient)
 

@@ -50,7 +50,7 @@ def center_calendar(
     Three queries however full the calendar; each session carries ``day_confirmations`` (the
     day-before answers, newest first). Every active chair or nurse has a row, busy or not.
     """
-    if center.pk not in actor.centers_with(Perm.SESSION_VIEW):
+    if not actor.can(Perm.SESSION_VIEW, center_id=center.pk):
         raise NotFound(_("Center not found."), code="center_not_found")
     start, _end = day_bounds(center=center, day=first_day)
     _start, end = day_bounds(center=center, day=first_day + dt.timedelta(days=days - 1))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 from ketaclinic.sessions.models import PreSessionCheck, SessionConfirmation, TreatmentSession
 
 
@@ -17,7 +18,7 @@ def session_get(*, actor: Actor, session_id: UUID | str) -> TreatmentSession:
     try:
         return (
             TreatmentSession.objects.in_use()
-            .filter(patient__center_id__in=actor.centers_with(Perm.SESSION_VIEW))
+            .filter(patient_records_scope(actor=actor, perm=Perm.SESSION_VIEW))
             .select_related("patient", "chair")
             .get(external_id=session_id)
         )
