@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.monitoring import check_reading
 from ketaclinic.core.permissions import Role, role_allows
 from ketaclinic.intake.models import Consultation, ConsultationRequest
 from ketaclinic.measures.services.links import questionnaire_link_create
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from ketaclinic.patients.models import Allergy, CareTeamMember, ConsentDocument, EmergencyAccess, Patient, PatientAlert
 from ketaclinic.patients.services.consents import consent_sign
+from ketaclinic.sessions.models import ReadingAlert, VitalSign
 from tests.factories import (
     AllergyFactory,
     CareTeamMemberFactory,
@@ -28,7 +30,7 @@ from tests.factories import (
     StandInPlanFactory,
     TreatmentSessionFactory,
 )
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 from tests.url_map import all_url_patterns
 
 FOREIGN_NAME = "Quillfeather"
@@ -51,7 +53,7 @@ PATIENT_BOUND = {
 def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
     _link, token = questionnaire_link_create(actor=None, patient=patient, instrument_code="phq9")
     response = questionnaire_response_save(
-        actor=grant_actor,
+        actor=acting(grant_actor),
         patient=patient,
         instrument_code="phq9",
         answers=dict.fromkeys(range(1, 10), 0),
@@ -76,16 +78,28 @@ def records_for(patient, grant_actor):  # type: ignore[no-untyped-def]
         defaults={"title": "IV consent", "body": "Risks and benefits. " * 20, "published_at": timezone.now()},
     )
     signature = consent_sign(
-        actor=grant_actor,
+        actor=acting(grant_actor),
         patient=patient,
         route="iv",
         typed_name=f"{patient.given_name} {patient.family_name}",
         has_read=True,
     )
     session = TreatmentSessionFactory(plan=StandInPlanFactory(patient=patient, signer=grant_actor), nurse=grant_actor)
+    # A reading with an open alert, for the flowsheet's acknowledge action.
+    reading = VitalSign.objects.create(
+        session=session,
+        measured_at=session.starts_at,
+        source=VitalSign.Source.HAND,
+        recorded_by=grant_actor,
+        idempotency_key="url-walk",
+        spo2_percent=88,
+        alerts=[ReadingAlert.raised(alert).as_json() for alert in check_reading({"spo2_percent": 88}, baseline={})],
+    )
     plan = session.plan
     return {
         "session_id": session.external_id,
+        "reading_id": reading.external_id,
+        "position": 0,
         "plan_id": plan.external_id,
         "signature_id": signature.external_id,
         "route": "iv",
@@ -121,6 +135,7 @@ def state_of_records() -> tuple:
         PatientAlert.objects.filter(resolved_at__isnull=True).count(),
         EmergencyAccess.objects.filter(reviewed_at__isnull=True).count(),
         list(Patient.objects.filter(mrn=FOREIGN_MRN).values_list("given_name", "family_name", "phone")),
+        list(VitalSign.objects.order_by("pk").values_list("alerts", flat=True)),
     )
 
 

@@ -156,6 +156,8 @@ class AuditAction(StrEnum):
     FLOWSHEET_VIEWED = "flowsheet.viewed", _("Flowsheet viewed")
     VITAL_SIGN_RECORDED = "vital_sign.recorded", _("Vital signs recorded")
     VITAL_SIGN_RECEIVED = "vital_sign.received", _("Vital signs received from a monitor")
+    VITAL_SIGN_ALERT_ACKNOWLEDGED = "vital_sign_alert.acknowledged", _("Vital-sign alert acknowledged")
+    VITAL_SIGN_ALERT_RESOLVED = "vital_sign_alert.resolved", _("Vital-sign alert resolved by a later reading")
     MONITOR_DEVICE_REGISTERED = "monitor_device.registered", _("Monitor registered")
     MONITOR_DEVICE_RETIRED = "monitor_device.retired", _("Monitor retired")
 

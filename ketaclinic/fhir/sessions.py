@@ -5,7 +5,8 @@ Follows ``questionnaires``: resource ids are our ``external_id`` UUIDs, referenc
 code under ``https://ketaclinic.org/fhir/CodeSystem/`` rather than a made-up one (codes.md).
 Vitals follow the FHIR vital-signs profiles: LOINC codes, the ``vital-signs`` category and UCUM
 units, blood pressure as one panel with systolic and diastolic components. The bedside ratings
-(MOAA/S, dissociation, nausea) have no verified LOINC code, so they carry local codes.
+(MOAA/S, dissociation, nausea) have no verified LOINC code, so they carry local codes. A value
+that raised a threshold alert carries an ``interpretation`` (HL7 v3 ObservationInterpretation).
 
 Rows marked entered in error are exported with status ``entered-in-error``, so a receiver that
 took an earlier copy learns it was wrong. Unlike ``questionnaires``, this module reads the
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, prefetch_related_objects
 
-from ketaclinic.core.monitoring import RATINGS
+from ketaclinic.core.monitoring import RATINGS, Limit
 from ketaclinic.fhir.questionnaires import (
     CANONICAL_BASE,
     LOINC,
@@ -43,6 +44,7 @@ PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType
 ADMIN_PERFORMER_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function"
 DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 VITAL_SIGNS_PROFILE = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 SESSION_STATUSES = f"{CANONICAL_BASE}/CodeSystem/session-status"
 SESSION_STATUS_EXTENSION = f"{CANONICAL_BASE}/StructureDefinition/session-status"
@@ -69,6 +71,20 @@ _ADMINISTRATION_STATUS = {
 # A dose drawn up but not yet started waits for its check or its start (on-hold) while the
 # session is open; once the session is over, it was never given (not-done).
 _NOT_STARTED = {DoseAdministration.Status.PREPARED, DoseAdministration.Status.VERIFIED}
+# A threshold alert on a value, as an HL7 v3 ObservationInterpretation code. A limit on the value
+# itself reads high or low; a limit on a change from the session's own level (its baseline, or
+# the level before the dose) reads as a significant change up or down, since the value may be
+# in range; a bedside rating on a word scale (dissociation, nausea) reads abnormal. The rules
+# carry no severity, so the critical codes (HH, LL, AA) are not used.
+_INTERPRETATIONS = {
+    Limit.ABOVE: ("H", "High"),
+    Limit.BELOW: ("L", "Low"),
+    Limit.AT_MOST: ("L", "Low"),
+    Limit.AT_LEAST: ("H", "High"),
+    Limit.RISE_OVER_BASELINE: ("U", "Significant change up"),
+    Limit.DROP_BELOW_PRE_DOSE: ("D", "Significant change down"),
+}
+_ABNORMAL = ("A", "Abnormal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +310,19 @@ def medication_administration_from_dose(dose: DoseAdministration) -> Resource:
 # --- Observation -------------------------------------------------------------------------
 
 
+def _interpretation(sign: VitalSign, measure: str) -> list[Resource]:
+    """What the reading's threshold alerts on ``measure`` say of its value, one code each, in rule order."""
+    codes: dict[str, str] = {}
+    for alert in sign.reading_alerts:
+        if alert.measure == measure and alert.kind is not None:
+            code, display = _ABNORMAL if measure in RATINGS else _INTERPRETATIONS[alert.kind]
+            codes.setdefault(code, display)
+    return [
+        {"coding": [{"system": OBSERVATION_INTERPRETATION, "code": code, "display": display}], "text": display}
+        for code, display in codes.items()
+    ]
+
+
 def _observation(sign: VitalSign, measure: str, code: Resource, *, profile: str | None) -> Resource:
     """The parts every reading's Observation shares; ``profile`` is set for vital signs only.
 
@@ -316,6 +345,9 @@ def _observation(sign: VitalSign, measure: str, code: Resource, *, profile: str 
         observation["device"] = {"reference": f"Device/{sign.device.external_id}", "display": sign.device.label}
     elif sign.recorded_by is not None:
         observation["performer"] = [_practitioner_reference(sign.recorded_by)]
+    interpretation = _interpretation(sign, measure)
+    if interpretation:
+        observation["interpretation"] = interpretation
     return observation
 
 
@@ -332,6 +364,9 @@ def _blood_pressure(sign: VitalSign) -> Resource:
             }
         else:
             component["valueQuantity"] = _quantity(value, vital.unit)
+        interpretation = _interpretation(sign, field)
+        if interpretation:
+            component["interpretation"] = interpretation
         components.append(component)
     observation["component"] = components
     return observation

@@ -36,10 +36,26 @@ class BatchIn(Schema):
     readings: list[ReadingIn]
 
 
+class AlertOut(Schema):
+    """One alert a new reading raised, as data: the rule, the value and the limit it crossed."""
+
+    idempotency_key: str
+    rule_id: str
+    rule_version: str
+    measure: str
+    value: int
+    kind: str
+    threshold: int
+    # The session's baseline (a rise) or the level before the dose (a drop) it was compared with.
+    compared_with: int | None = None
+
+
 class BatchOut(Schema):
     created: int
     duplicates: int
+    # Each alert's sentence, as monitors have always read it; ``alert_details`` holds the same as data.
     alerts: list[str]
+    alert_details: list[AlertOut]
 
 
 router = Router(tags=["monitors"], auth=DeviceToken())
@@ -50,4 +66,24 @@ def vitals_post(request: HttpRequest, session_id: UUID, payload: BatchIn) -> Bat
     device: MonitorDevice = request.auth  # type: ignore[attr-defined]
     session = device_session_get(device=device, session_id=session_id)
     result = vital_signs_ingest(device=device, session=session, readings=[r.dict() for r in payload.readings])
-    return BatchOut(created=result.created, duplicates=result.duplicates, alerts=result.alerts)
+    details = [
+        AlertOut(
+            idempotency_key=sign.idempotency_key,
+            rule_id=alert.rule_id,
+            rule_version=alert.version,
+            measure=alert.measure,
+            value=alert.value,
+            kind=str(alert.kind),
+            threshold=alert.threshold,
+            compared_with=alert.compared_with,
+        )
+        for sign in result.readings
+        for alert in (stored.threshold_alert for stored in sign.reading_alerts)
+        if alert is not None
+    ]
+    return BatchOut(
+        created=result.created,
+        duplicates=result.duplicates,
+        alerts=[alert.message for alert in result.alerts],
+        alert_details=details,
+    )

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.audit.records import AboutOnePatient, AppendOnlyQuerySet, ClinicalRecord
-from ketaclinic.core.monitoring import RATINGS
+from ketaclinic.core.monitoring import MEASURES, RATINGS, Limit, ThresholdAlert, alert_sentence, as_written
 
 
 class AboutOneSession:
@@ -78,6 +81,161 @@ class MonitorDevice(models.Model):
         return self.label
 
 
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# The limits compared with another level: the session's baseline, or the level before the dose.
+COMPARED_LIMITS = (Limit.RISE_OVER_BASELINE, Limit.DROP_BELOW_PRE_DOSE)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReadingAlert:
+    """One threshold alert a reading raised: the schema of each object in ``VitalSign.alerts``.
+
+    The limit is data: its kind, the rule's threshold and the level compared with (the baseline
+    for a rise, the pre-dose level for a drop), with the rule's id and version and its response
+    as the rules file words it. The sentence is rendered where it is read, in the reader's
+    language. An alert stored as a sentence before alerts were data, whose words the migration
+    could not read back, keeps them as ``legacy_text`` and shows them as they were (with its
+    measure where the sentence named one); no later reading resolves it, a nurse acknowledges it.
+
+    Open until a nurse acknowledges it; resolved once a later reading of the same measure no
+    longer crosses the rule (``resolved_by`` is that reading, ``resolved_at`` when it was taken).
+    """
+
+    rule_id: str = ""
+    measure: str = ""
+    value: int | None = None
+    kind: Limit | None = None
+    threshold: int | None = None
+    compared_with: int | None = None
+    finding: str = ""
+    response: str = ""
+    rule_version: str = ""
+    legacy_text: str = ""
+    state: AlertState = AlertState.OPEN
+    acknowledged_at: dt.datetime | None = None
+    acknowledged_by_id: int | None = None
+    # The name as it was when they acknowledged, so the flowsheet shows it without a query.
+    acknowledged_by: str = ""
+    resolved_at: dt.datetime | None = None
+    resolved_by: str = ""
+
+    @classmethod
+    def raised(cls, alert: ThresholdAlert) -> Self:
+        return cls(
+            rule_id=alert.rule_id,
+            measure=alert.measure,
+            value=alert.value,
+            kind=alert.kind,
+            threshold=alert.threshold,
+            compared_with=alert.compared_with,
+            finding=alert.finding,
+            response=alert.response,
+            rule_version=alert.version,
+        )
+
+    @classmethod
+    def legacy(cls, text: str) -> Self:
+        return cls(legacy_text=text)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """The alert a stored object holds; ValueError for an object that does not fit the schema."""
+        if not isinstance(data, dict):
+            raise ValueError(f"A stored alert is an object, not {type(data).__name__}.")
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"A stored alert has unknown keys: {sorted(unknown)}.")
+        fields = dict(data)
+        try:
+            fields["state"] = AlertState(fields.get("state", AlertState.OPEN))
+            fields["kind"] = Limit(fields["kind"]) if fields.get("kind") else None
+            for moment in ("acknowledged_at", "resolved_at"):
+                fields[moment] = dt.datetime.fromisoformat(fields[moment]) if fields.get(moment) else None
+        except (TypeError, ValueError) as bad:
+            raise ValueError(f"A stored alert has a bad value: {bad}") from None
+        for name in ("value", "threshold", "compared_with", "acknowledged_by_id"):
+            if fields.get(name) is not None and type(fields[name]) is not int:
+                raise ValueError(f"A stored alert's {name} is a whole number, not {fields[name]!r}.")
+        alert = cls(**fields)
+        if alert.measure and alert.measure not in MEASURES:
+            raise ValueError(f"A stored alert names an unknown measure: {alert.measure!r}.")
+        if not alert.legacy_text:
+            if not (alert.rule_id and alert.measure in MEASURES and alert.rule_version):
+                raise ValueError("A stored alert names its rule, measure and rule version, or keeps legacy text.")
+            if alert.kind is None or alert.value is None or alert.threshold is None:
+                raise ValueError(f"Alert {alert.rule_id} needs its value, limit kind and threshold.")
+            if (alert.compared_with is None) is (alert.kind in COMPARED_LIMITS):
+                raise ValueError(f"Alert {alert.rule_id}: only a rise or a drop has a level it was compared with.")
+        if alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_at is None:
+            raise ValueError("An acknowledged alert says when.")
+        if alert.state == AlertState.OPEN and alert.acknowledged_at is not None:
+            raise ValueError("An open alert has not been acknowledged.")
+        if (alert.state == AlertState.RESOLVED) is (alert.resolved_at is None):
+            raise ValueError("A resolved alert says when, and only a resolved one.")
+        return alert
+
+    def as_json(self) -> dict[str, Any]:
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data["state"] = str(self.state)
+        data["kind"] = str(self.kind) if self.kind is not None else None
+        for moment in ("acknowledged_at", "resolved_at"):
+            data[moment] = data[moment].isoformat() if data[moment] is not None else None
+        return data
+
+    @property
+    def threshold_alert(self) -> ThresholdAlert | None:
+        """The core's alert this one stores; None for a legacy sentence."""
+        if self.legacy_text or self.kind is None or self.value is None or self.threshold is None:
+            return None
+        return ThresholdAlert(
+            rule_id=self.rule_id,
+            measure=self.measure,
+            value=self.value,
+            kind=self.kind,
+            threshold=self.threshold,
+            response=self.response,
+            version=self.rule_version,
+            compared_with=self.compared_with,
+            finding=self.finding,
+        )
+
+    @property
+    def message(self) -> str:
+        """The sentence in the reader's language (the active one); a legacy sentence as stored."""
+        alert = self.threshold_alert
+        return alert_sentence(alert, gettext) if alert is not None else self.legacy_text
+
+    @property
+    def message_as_written(self) -> str:
+        """The sentence in the words the code writes, for text that is stored (a checklist, a note)."""
+        alert = self.threshold_alert
+        return alert_sentence(alert, as_written) if alert is not None else self.legacy_text
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.state == AlertState.RESOLVED
+
+    def acknowledged(self, *, by: Any, at: dt.datetime) -> Self:
+        return dataclasses.replace(
+            self,
+            state=AlertState.ACKNOWLEDGED,
+            acknowledged_at=at,
+            acknowledged_by_id=by.pk,
+            acknowledged_by=by.get_full_name() or by.get_username(),
+        )
+
+    def resolved(self, *, by: VitalSign) -> Self:
+        """Resolved by a later reading; who acknowledged it, if anyone, stays on it."""
+        return dataclasses.replace(
+            self, state=AlertState.RESOLVED, resolved_at=by.measured_at, resolved_by=str(by.external_id)
+        )
+
+
 class VitalSign(AboutOneSession, ClinicalRecord):
     """One set of readings during a session, by hand or from a monitor, with the alerts it raised."""
 
@@ -106,7 +264,9 @@ class VitalSign(AboutOneSession, ClinicalRecord):
     )
     nausea = models.PositiveSmallIntegerField(null=True, blank=True, choices=sorted(RATINGS["nausea"].items()))
     side_effects = models.TextField(blank=True)
-    alerts = models.JSONField(default=list, blank=True)
+    alerts = models.JSONField(
+        default=list, blank=True, help_text=_("The threshold alerts it raised, as data, each with its state.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,6 +277,20 @@ class VitalSign(AboutOneSession, ClinicalRecord):
 
     def __str__(self) -> str:
         return f"Vitals at {self.measured_at:%H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        for alert in self.alerts:
+            ReadingAlert.from_json(alert)  # refuses an alert that does not fit the schema
+        super().save(*args, **kwargs)
+
+    @property
+    def reading_alerts(self) -> list[ReadingAlert]:
+        return [ReadingAlert.from_json(alert) for alert in self.alerts]
+
+    @property
+    def alert_messages(self) -> list[str]:
+        """Each alert's sentence, in the reader's language."""
+        return [alert.message for alert in self.reading_alerts]
 
 
 class PreSessionCheck(AboutOneSession, ClinicalRecord):

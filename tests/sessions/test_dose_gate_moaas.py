@@ -13,6 +13,7 @@ from ketaclinic.sessions.models import DoseAdministration, MonitorDevice
 from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.sessions.services.ingestion import vital_signs_ingest
 from tests.factories import StaffFactory, TreatmentSessionFactory
+from tests.steps import acting
 
 # 10:00 in Buena Park, inside opening hours; no test here reads the wall clock.
 BOOKED_AT = dt.datetime(2026, 3, 3, 18, 0, tzinfo=dt.UTC)
@@ -41,7 +42,7 @@ def start_dose(session, at: dt.datetime) -> DoseAdministration:  # type: ignore[
 def record(session, minutes: int, **values: int):  # type: ignore[no-untyped-def]
     at = BOOKED_AT + dt.timedelta(minutes=minutes)
     with time_machine.travel(at, tick=False):
-        return vital_sign_record(actor=session.nurse, session=session, values=values, measured_at=at)
+        return vital_sign_record(actor=acting(session.nurse), session=session, values=values, measured_at=at)
 
 
 @pytest.mark.django_db
@@ -49,8 +50,8 @@ def test_hand_entry_below_the_pre_dose_moaas_alerts_with_the_reason(session):
     record(session, 5, moaas=5, systolic_mmhg=128)
     start_dose(session, DOSE_AT)
     sign = record(session, 30, moaas=4)
-    assert any(alert.startswith(DROP) for alert in sign.alerts)
-    assert not any("sedation_deep" in alert for alert in sign.alerts)
+    assert any(alert.startswith(DROP) for alert in sign.alert_messages)
+    assert not any("sedation_deep" in alert for alert in sign.alert_messages)
 
 
 @pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_monitor_batch_compares_post_dose_moaas_with_the_pre_dose_reading_in_the
         result = vital_signs_ingest(device=device, session=session, readings=readings)
     assert result.created == 2
     assert len(result.alerts) == 1
-    assert result.alerts[0].startswith(DROP)
+    assert result.alerts[0].message.startswith(DROP)
 
 
 @pytest.mark.django_db
@@ -99,4 +100,4 @@ def test_monitor_reading_after_a_hand_entered_pre_dose_level_alerts(session):
     readings = [{"idempotency_key": "post", "measured_at": BOOKED_AT + dt.timedelta(minutes=40), "moaas": 4}]
     with time_machine.travel(BOOKED_AT + dt.timedelta(minutes=41), tick=False):
         result = vital_signs_ingest(device=device, session=session, readings=readings)
-    assert [alert for alert in result.alerts if alert.startswith(DROP)]
+    assert [alert for alert in result.alerts if alert.message.startswith(DROP)]

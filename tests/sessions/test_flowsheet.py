@@ -17,15 +17,15 @@ from ketaclinic.sessions.services.flowsheet import vital_sign_record
 from ketaclinic.sessions.services.ingestion import vital_signs_ingest
 from tests.factories import AllergyFactory, PatientAlertFactory, StaffFactory
 from tests.sessions.steps import running
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 
 @pytest.mark.django_db
 def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(session):
     nurse = session.nurse
-    sign = vital_sign_record(actor=nurse, session=session, values={"systolic_mmhg": 130, "spo2_percent": 89})
+    sign = vital_sign_record(actor=acting(nurse), session=session, values={"systolic_mmhg": 130, "spo2_percent": 89})
     assert sign.source == "hand" and sign.recorded_by == nurse
-    assert any("89 % is below 92 %" in alert and "oxygen" in alert for alert in sign.alerts)
+    assert any("89 % is below 92 %" in alert and "oxygen" in alert for alert in sign.alert_messages)
     assert AuditEntry.objects.filter(action="vital_sign.recorded", patient=session.patient).exists()
 
 
@@ -33,7 +33,7 @@ def test_hand_entry_raises_an_alert_that_names_the_limit_and_the_response(sessio
 @pytest.mark.parametrize(("values", "code"), [({}, "empty_reading"), ({"heart_rate_bpm": 900}, "bad_reading")])
 def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code):
     with pytest.raises(RuleViolation) as raised:
-        vital_sign_record(actor=session.nurse, session=session, values=values)
+        vital_sign_record(actor=acting(session.nurse), session=session, values=values)
     assert raised.value.code == code
     assert not VitalSign.objects.exists()
 
@@ -42,16 +42,18 @@ def test_bad_hand_entries_are_refused_and_nothing_is_kept(session, values, code)
 def test_front_desk_cannot_record_vitals(center, session):
     with pytest.raises(Forbidden):
         vital_sign_record(
-            actor=StaffFactory(center=center, role=Role.FRONT_DESK), session=session, values={"heart_rate_bpm": 70}
+            actor=acting(StaffFactory(center=center, role=Role.FRONT_DESK)),
+            session=session,
+            values={"heart_rate_bpm": 70},
         )
 
 
 @pytest.mark.django_db
 def test_a_due_reading_not_taken_is_flagged_late(session):
-    vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 70})
-    assert not flowsheet_get(actor=session.nurse, session_id=session.external_id).is_late
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"heart_rate_bpm": 70})
+    assert not flowsheet_get(actor=acting(session.nurse), session_id=session.external_id).is_late
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=13)):
-        sheet = flowsheet_get(actor=session.nurse, session_id=session.external_id)
+        sheet = flowsheet_get(actor=acting(session.nurse), session_id=session.external_id)
     assert sheet.is_late  # every 10 minutes under the IV protocol, plus 2 minutes' grace
 
 
@@ -65,7 +67,7 @@ def test_monitor_and_hand_readings_show_together_labelled_by_source(center, sess
             {"idempotency_key": "m1", "measured_at": timezone.now() - dt.timedelta(minutes=5), "heart_rate_bpm": 75}
         ],
     )
-    vital_sign_record(actor=session.nurse, session=session, values={"heart_rate_bpm": 78})
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"heart_rate_bpm": 78})
     page = signed_in(session.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": session.external_id}))
     body = page.content.decode()
     assert "Monitor: Chair monitor" in body and f"By hand: {session.nurse}" in body
@@ -85,7 +87,7 @@ def test_the_flowsheet_refreshes_as_a_fragment_for_htmx(session):
 def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count):
     for n in range(count):
         vital_sign_record(
-            actor=session.nurse,
+            actor=acting(session.nurse),
             session=session,
             values={"heart_rate_bpm": 70 + n % 5},
             measured_at=timezone.now() - dt.timedelta(minutes=count - n),
@@ -103,8 +105,8 @@ def test_flowsheet_query_count_is_flat(django_assert_num_queries, session, count
 
 @pytest.mark.django_db
 def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, session):
-    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 190})
-    (line,) = chair_board(actor=session.nurse, center_id=center.pk)
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"systolic_mmhg": 190})
+    (line,) = chair_board(actor=acting(session.nurse), center_id=center.pk)
     assert line.session == session and line.alert_count == 1
     assert (line.stage, line.minutes_since_dose) == ("before the dose", None)
     assert line.next_due_at == line.session.vital_signs.get().measured_at + dt.timedelta(minutes=5)  # after an alert
@@ -116,7 +118,7 @@ def test_the_chair_board_shows_who_is_in_which_chair_and_what_is_due(center, ses
 def test_the_board_counts_minutes_from_the_dose_and_names_the_stage(center, session):
     second = StaffFactory(center=center, role=Role.NURSE, with_password=True)
     running(center, session, second, minutes_ago=12)
-    (line,) = chair_board(actor=session.nurse, center_id=center.pk)
+    (line,) = chair_board(actor=acting(session.nurse), center_id=center.pk)
     assert (line.stage, line.minutes_since_dose) == ("running", 12)
 
 
@@ -145,10 +147,10 @@ def test_the_checklist_runs_from_the_flowsheet_and_a_prescriber_overrides_there(
 
 @pytest.mark.django_db
 def test_a_first_entry_without_blood_pressure_does_not_disable_the_rise_alert(session):
-    vital_sign_record(actor=session.nurse, session=session, values={"nausea": 1, "side_effects": "queasy"})
-    vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 120, "diastolic_mmhg": 76})
-    sign = vital_sign_record(actor=session.nurse, session=session, values={"systolic_mmhg": 175})
-    assert any("175 mmHg is more than 40 above the baseline 120" in alert for alert in sign.alerts)
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"nausea": 1, "side_effects": "queasy"})
+    vital_sign_record(actor=acting(session.nurse), session=session, values={"systolic_mmhg": 120, "diastolic_mmhg": 76})
+    sign = vital_sign_record(actor=acting(session.nurse), session=session, values={"systolic_mmhg": 175})
+    assert any("175 mmHg is more than 40 above the baseline 120" in alert for alert in sign.alert_messages)
 
 
 @pytest.mark.django_db
@@ -176,7 +178,7 @@ def charted_late(center, session):  # type: ignore[no-untyped-def]
 def test_a_reading_long_before_the_session_is_refused(session):
     with pytest.raises(RuleViolation) as raised:
         vital_sign_record(
-            actor=session.nurse,
+            actor=acting(session.nurse),
             session=session,
             values={"heart_rate_bpm": 70},
             measured_at=session.starts_at - dt.timedelta(hours=3),

@@ -15,6 +15,7 @@ from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.monitoring import check_reading
 from ketaclinic.core.permissions import Role
 from ketaclinic.sessions.models import (
+    ReadingAlert,
     RemsMonitoringForm,
     RemsSubmission,
     SignedRecordLocked,
@@ -31,7 +32,7 @@ from ketaclinic.sessions.services.rems import (
 )
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, StandInPlanFactory, TreatmentSessionFactory
 from tests.sessions.steps import esketamine_session, reading
-from tests.steps import signed_in
+from tests.steps import acting, signed_in
 
 # What only the nurse can answer, so a complete form can be signed.
 NURSE_ANSWERS = {
@@ -45,12 +46,12 @@ NURSE_ANSWERS = {
 
 
 def complete(form: RemsMonitoringForm, actor) -> RemsMonitoringForm:  # type: ignore[no-untyped-def]
-    return rems_form_save(actor=actor, form=form, values=NURSE_ANSWERS)
+    return rems_form_save(actor=acting(actor), form=form, values=NURSE_ANSWERS)
 
 
 @pytest.mark.django_db
 def test_rems_form_open_fills_what_the_flowsheet_says_and_leaves_the_rest(recorded, rems_nurse):
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     local_day = recorded.starts_at.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles")).date()
     assert form.definition_version == "spravato-rems-2024"
     assert form.due_on == dt.date.fromisoformat(form.values["treatment_date"]) + dt.timedelta(days=7)
@@ -104,10 +105,10 @@ def test_rems_form_open_fills_what_the_flowsheet_says_and_leaves_the_rest(record
 @pytest.mark.django_db
 def test_rems_bp_at_40_minutes_takes_the_nearest_reading(recorded, rems_nurse):
     """Readings 37 and 42 minutes after the first device: 42 is nearer; then one comes at exactly 40."""
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     assert form.values["bp_after_40_minutes"] == "142/88"
     reading(recorded, 50, systolic_mmhg=139, diastolic_mmhg=85)  # exactly 40 minutes after
-    form = rems_form_refill(actor=rems_nurse, form=form)
+    form = rems_form_refill(actor=acting(rems_nurse), form=form)
     assert form.values["bp_after_40_minutes"] == "139/85"
 
 
@@ -116,7 +117,7 @@ def test_rems_prefill_leaves_empty_what_a_thin_record_cannot_answer(center, rems
     """No dose, no devices, no discharge, no reconciled medicines: none of it is guessed."""
     session = esketamine_session(center=center, nurse=rems_nurse)
     reading(session, 5, systolic_mmhg=180, diastolic_mmhg=100, spo2_percent=98)
-    form = rems_form_open(actor=rems_nurse, session=session)
+    form = rems_form_open(actor=acting(rems_nurse), session=session)
     for key in (
         "dose_administered",
         "lot_number",
@@ -138,55 +139,61 @@ def test_rems_prefill_marks_alerts_and_later_sessions(recorded, rems_nurse, cent
     for late in VitalSign.objects.filter(
         session=recorded, measured_at__gt=recorded.starts_at + dt.timedelta(minutes=80)
     ):
-        late.alerts = [alert.message for alert in check_reading({"spo2_percent": 89}, baseline={})]
+        late.alerts = [
+            ReadingAlert.raised(alert).as_json() for alert in check_reading({"spo2_percent": 89}, baseline={})
+        ]
         late.save()
     later = esketamine_session(
         center=center, nurse=rems_nurse, plan=recorded.plan, starts_at=recorded.starts_at + dt.timedelta(days=1)
     )
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     assert form.values["respiratory_depression"] == "yes"
     assert form.values["vitals_acceptable_at_completion"] is None  # the clinician answers it
-    assert rems_form_open(actor=rems_nurse, session=later).values["first_treatment"] == "no"
+    assert rems_form_open(actor=acting(rems_nurse), session=later).values["first_treatment"] == "no"
 
 
 @pytest.mark.django_db
 def test_rems_form_open_refuses_other_routes(center, rems_nurse):
     session = TreatmentSessionFactory(plan=StandInPlanFactory(patient=PatientFactory(center=center)), nurse=rems_nurse)
     with pytest.raises(RuleViolation) as raised:
-        rems_form_open(actor=rems_nurse, session=session)
+        rems_form_open(actor=acting(rems_nurse), session=session)
     assert raised.value.code == "rems_not_esketamine"
     assert not RemsMonitoringForm.objects.exists()
 
 
 @pytest.mark.django_db
 def test_rems_form_open_twice_returns_the_same_draft(recorded, rems_nurse):
-    assert rems_form_open(actor=rems_nurse, session=recorded) == rems_form_open(actor=rems_nurse, session=recorded)
+    assert rems_form_open(actor=acting(rems_nurse), session=recorded) == rems_form_open(
+        actor=acting(rems_nurse), session=recorded
+    )
     assert RemsMonitoringForm.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_rems_save_validates_and_unmarks_corrected_prefills(recorded, rems_nurse):
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     with pytest.raises(RuleViolation) as raised:
-        rems_form_save(actor=rems_nurse, form=form, values={"bp_before_completion": "80/126", "total_minutes": "x"})
+        rems_form_save(
+            actor=acting(rems_nurse), form=form, values={"bp_before_completion": "80/126", "total_minutes": "x"}
+        )
     assert set(raised.value.errors) == {"bp_before_completion", "total_minutes"}  # type: ignore[attr-defined]
     form.refresh_from_db()
     assert form.values["bp_before_completion"] == "126/80"
     form = rems_form_save(
-        actor=rems_nurse, form=form, values={"bp_before_completion": "124/78", "lot_number": "ESK24A17"}
+        actor=acting(rems_nurse), form=form, values={"bp_before_completion": "124/78", "lot_number": "ESK24A17"}
     )
     assert form.values["bp_before_completion"] == "124/78"
     assert "bp_before_completion" not in form.prefilled and "lot_number" in form.prefilled
     # Filling again from the record keeps the nurse's own entry.
-    form = rems_form_refill(actor=rems_nurse, form=form)
+    form = rems_form_refill(actor=acting(rems_nurse), form=form)
     assert form.values["bp_before_completion"] == "124/78"
 
 
 @pytest.mark.django_db
 def test_rems_sign_refused_while_a_required_field_is_empty_and_nothing_changes(recorded, rems_nurse):
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     with pytest.raises(RuleViolation) as raised:
-        rems_form_sign(actor=rems_nurse, form=form, password=PASSWORD)
+        rems_form_sign(actor=acting(rems_nurse), form=form, password=PASSWORD)
     assert raised.value.code == "rems_required_missing"
     assert "Minutes from the start of administration" in raised.value.message
     assert "Did the patient experience any other adverse event?" in raised.value.message
@@ -204,17 +211,17 @@ def test_rems_sign_refused_while_a_required_field_is_empty_and_nothing_changes(r
 
 @pytest.mark.django_db
 def test_rems_sign_with_a_wrong_password_signs_nothing(recorded, rems_nurse):
-    form = complete(rems_form_open(actor=rems_nurse, session=recorded), rems_nurse)
+    form = complete(rems_form_open(actor=acting(rems_nurse), session=recorded), rems_nurse)
     with pytest.raises(Forbidden):
-        rems_form_sign(actor=rems_nurse, form=form, password="not my password")
+        rems_form_sign(actor=acting(rems_nurse), form=form, password="not my password")
     form.refresh_from_db()
     assert form.status == RemsMonitoringForm.Status.DRAFT and not form.pdf
 
 
 @pytest.mark.django_db
 def test_rems_sign_locks_the_form_and_stores_a_real_pdf(recorded, rems_nurse, tmp_path):
-    form = complete(rems_form_open(actor=rems_nurse, session=recorded), rems_nurse)
-    form = rems_form_sign(actor=rems_nurse, form=form, password=PASSWORD)
+    form = complete(rems_form_open(actor=acting(rems_nurse), session=recorded), rems_nurse)
+    form = rems_form_sign(actor=acting(rems_nurse), form=form, password=PASSWORD)
     form.refresh_from_db()
     assert form.status == RemsMonitoringForm.Status.SIGNED
     assert form.signed_by == rems_nurse and form.signed_at is not None and len(form.content_sha256) == 64
@@ -235,14 +242,14 @@ def test_rems_sign_locks_the_form_and_stores_a_real_pdf(recorded, rems_nurse, tm
 @pytest.mark.django_db
 def test_rems_values_cannot_change_after_signing(recorded, rems_nurse):
     form = rems_form_sign(
-        actor=rems_nurse,
-        form=complete(rems_form_open(actor=rems_nurse, session=recorded), rems_nurse),
+        actor=acting(rems_nurse),
+        form=complete(rems_form_open(actor=acting(rems_nurse), session=recorded), rems_nurse),
         password=PASSWORD,
     )
     with pytest.raises(Conflict):
-        rems_form_save(actor=rems_nurse, form=form, values={"lot_number": "OTHER"})
+        rems_form_save(actor=acting(rems_nurse), form=form, values={"lot_number": "OTHER"})
     with pytest.raises(Conflict):
-        rems_form_refill(actor=rems_nurse, form=form)
+        rems_form_refill(actor=acting(rems_nurse), form=form)
     form.values = form.values | {"lot_number": "OTHER"}
     with pytest.raises(SignedRecordLocked):
         form.save()
@@ -261,24 +268,24 @@ def test_rems_values_cannot_change_after_signing(recorded, rems_nurse):
 
 @pytest.mark.django_db
 def test_rems_submission_is_recorded_and_the_form_leaves_the_queue(recorded, rems_nurse, center):
-    form = rems_form_open(actor=rems_nurse, session=recorded)
+    form = rems_form_open(actor=acting(rems_nurse), session=recorded)
     front_desk = StaffFactory(center=center, role=Role.FRONT_DESK)
     with pytest.raises(Conflict):
-        rems_form_submit(actor=front_desk, form=form, method="online")
-    assert [line.session for line in rems_queue(actor=front_desk, center_id=center.pk)] == [recorded]
-    form = rems_form_sign(actor=rems_nurse, form=complete(form, rems_nurse), password=PASSWORD)
-    first = rems_form_submit(actor=front_desk, form=form, method="fax", confirmation="Fax receipt 0193")
+        rems_form_submit(actor=acting(front_desk), form=form, method="online")
+    assert [line.session for line in rems_queue(actor=acting(front_desk), center_id=center.pk)] == [recorded]
+    form = rems_form_sign(actor=acting(rems_nurse), form=complete(form, rems_nurse), password=PASSWORD)
+    first = rems_form_submit(actor=acting(front_desk), form=form, method="fax", confirmation="Fax receipt 0193")
     form.refresh_from_db()
     assert form.status == RemsMonitoringForm.Status.SUBMITTED
     assert (first.method, first.confirmation, first.submitted_by) == ("fax", "Fax receipt 0193", front_desk)
-    assert rems_queue(actor=front_desk, center_id=center.pk) == []
+    assert rems_queue(actor=acting(front_desk), center_id=center.pk) == []
     # A resubmission is another row; the first stays.
-    rems_form_submit(actor=front_desk, form=form, method="online", confirmation="RX-2231")
+    rems_form_submit(actor=acting(front_desk), form=form, method="online", confirmation="RX-2231")
     assert list(RemsSubmission.objects.filter(form=form).values_list("method", flat=True)) == ["fax", "online"]
     assert AuditEntry.objects.filter(action="rems_form.submitted").count() == 2
     with pytest.raises(RuleViolation):
         rems_form_submit(
-            actor=front_desk, form=form, method="online", submitted_at=timezone.now() + dt.timedelta(hours=1)
+            actor=acting(front_desk), form=form, method="online", submitted_at=timezone.now() + dt.timedelta(hours=1)
         )
 
 
@@ -287,14 +294,14 @@ def test_rems_signing_and_submitting_follow_the_role_table(recorded, center):
     therapist = StaffFactory(center=center, role=Role.THERAPIST)
     front_desk = StaffFactory(center=center, role=Role.FRONT_DESK)
     with pytest.raises(Forbidden):
-        rems_form_open(actor=front_desk, session=recorded)
+        rems_form_open(actor=acting(front_desk), session=recorded)
     with pytest.raises(Forbidden):
-        rems_form_open(actor=therapist, session=recorded)
-    form = rems_form_open(actor=StaffFactory(center=center, role=Role.PRESCRIBER), session=recorded)
+        rems_form_open(actor=acting(therapist), session=recorded)
+    form = rems_form_open(actor=acting(StaffFactory(center=center, role=Role.PRESCRIBER)), session=recorded)
     with pytest.raises(Forbidden):
-        rems_form_save(actor=front_desk, form=form, values={"ready_to_leave_minute": "90"})
+        rems_form_save(actor=acting(front_desk), form=form, values={"ready_to_leave_minute": "90"})
     with pytest.raises(Forbidden):
-        rems_form_submit(actor=therapist, form=form, method="fax")
+        rems_form_submit(actor=acting(therapist), form=form, method="fax")
 
 
 @pytest.mark.django_db
@@ -309,7 +316,7 @@ def test_rems_queue_counts_days_left_oldest_first_and_stays_in_its_center(center
 
     overdue = on(9)  # due two days ago
     draft = on(3)
-    rems_form_open(actor=rems_nurse, session=draft)
+    rems_form_open(actor=acting(rems_nurse), session=draft)
     today_session = esketamine_session(
         center=center, nurse=rems_nurse, starts_at=timezone.now() - dt.timedelta(minutes=1)
     )
@@ -321,7 +328,7 @@ def test_rems_queue_counts_days_left_oldest_first_and_stays_in_its_center(center
     )  # IV: no REMS form
     esketamine_session(center=center, nurse=rems_nurse, starts_at=timezone.now() + dt.timedelta(days=1))  # not yet
     on(2, center=other_center, nurse=StaffFactory(center=other_center))
-    lines = rems_queue(actor=rems_nurse, center_id=center.pk, today=today)
+    lines = rems_queue(actor=acting(rems_nurse), center_id=center.pk, today=today)
     assert [(line.session, line.days_left) for line in lines] == [
         (overdue, -2),
         (draft, 4),
@@ -339,7 +346,7 @@ def test_rems_queue_page_query_count_is_flat(django_assert_num_queries, center, 
             center=center, nurse=rems_nurse, starts_at=timezone.now() - dt.timedelta(days=n % 9)
         )
         if n % 2:
-            rems_form_open(actor=rems_nurse, session=session)
+            rems_form_open(actor=acting(rems_nurse), session=session)
     client = signed_in(rems_nurse)
     client.get(reverse("sessions:rems_queue"))  # the first request of a session saves when it was last seen
     # The sign-in session, the user, the roles (cached for the request: the view's check, the selector's scope

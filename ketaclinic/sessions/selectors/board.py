@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.permissions import Perm
-from ketaclinic.sessions.models import DoseAdministration, TreatmentSession, VitalSign
+from ketaclinic.sessions.models import AlertState, DoseAdministration, TreatmentSession, VitalSign
 from ketaclinic.sessions.selectors.flowsheet import next_reading_due
 
 
@@ -24,7 +24,12 @@ class ChairLine:
     stage: str
     next_due_at: dt.datetime | None
     is_late: bool
+    # How many of the last three readings raised an alert.
     alert_count: int
+    # The session's alerts by state, however many readings ago they were raised.
+    alerts_open: int = 0
+    alerts_acknowledged: int = 0
+    alerts_resolved: int = 0
 
 
 def _stage(dose: DoseAdministration | None) -> str:
@@ -36,9 +41,9 @@ def _stage(dose: DoseAdministration | None) -> str:
     return str(dose.get_status_display()).lower()
 
 
-def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
+def chair_board(*, actor: Actor, center_id: int) -> list[ChairLine]:
     """Every session in a chair now at the center: who, how long, what is due, open alerts."""
-    if center_id not in center_ids_for(actor, Perm.SESSION_VIEW):
+    if not actor.can(Perm.SESSION_VIEW, center_id=center_id):
         raise NotFound(_("Center not found."), code="center_not_found")
     now = timezone.now()
     sessions = (
@@ -62,6 +67,7 @@ def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
         due, late = next_reading_due(session, readings, now)
         dose = next(iter(session.dose_list), None)
         started = dose.started_at if dose else None
+        states = Counter(alert.state for reading in readings for alert in reading.reading_alerts)
         lines.append(
             ChairLine(
                 session=session,
@@ -70,6 +76,9 @@ def chair_board(*, actor: Any, center_id: int) -> list[ChairLine]:
                 next_due_at=due,
                 is_late=late,
                 alert_count=sum(1 for r in readings[-3:] if r.alerts),
+                alerts_open=states[AlertState.OPEN],
+                alerts_acknowledged=states[AlertState.ACKNOWLEDGED],
+                alerts_resolved=states[AlertState.RESOLVED],
             )
         )
     return lines

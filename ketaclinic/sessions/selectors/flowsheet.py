@@ -10,14 +10,16 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.monitoring import THRESHOLDS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.patients.models import Allergy, PatientAlert
+from ketaclinic.patients.selectors.scoping import patient_records_scope
 from ketaclinic.sessions.models import (
     DischargeAssessment,
     DoseAdministration,
+    ReadingAlert,
     SessionEvent,
     SessionNote,
     TreatmentSession,
@@ -30,12 +32,22 @@ LATE_AFTER = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
+class FlowsheetAlert:
+    """An alert as the flowsheet lists it, with the reading that raised it and its place there."""
+
+    reading: VitalSign
+    position: int
+    alert: ReadingAlert
+
+
+@dataclass(frozen=True, slots=True)
 class Flowsheet:
     session: TreatmentSession
     readings: list[VitalSign]
     next_due_at: dt.datetime | None
     is_late: bool
-    open_alerts: list[str]
+    # The last three readings' alerts, whatever their state, and any older one not yet resolved.
+    alerts: list[FlowsheetAlert]
     dose: DoseAdministration | None
     withdrawn_doses: list[DoseAdministration]
     events: list[SessionEvent]
@@ -57,12 +69,12 @@ def next_reading_due(
     return due, now > due + LATE_AFTER
 
 
-def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
+def flowsheet_get(*, actor: Actor, session_id: Any) -> Flowsheet:
     """One session's record in time order, with when the next reading is due (bounded queries)."""
     try:
         session = (
             TreatmentSession.objects.in_use()
-            .filter(patient__center_id__in=center_ids_for(actor, Perm.SESSION_VIEW))
+            .filter(patient_records_scope(actor=actor, perm=Perm.SESSION_VIEW))
             .select_related("patient__center", "plan", "chair", "nurse", "note__signed_by")
             # The patient banner: allergies and open alerts where the dose is given.
             .prefetch_related(
@@ -88,7 +100,13 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
         .order_by("measured_at")
     )
     due, late = next_reading_due(session, readings, timezone.now())
-    alerts = [alert for reading in readings[-3:] for alert in reading.alerts]
+    recent = readings[-3:]
+    alerts = [
+        FlowsheetAlert(reading=reading, position=position, alert=alert)
+        for reading in readings
+        for position, alert in enumerate(reading.reading_alerts)
+        if reading in recent or not alert.is_resolved
+    ]
     # All doses in one query: the live one, and any withdrawn (entered in error) for the record.
     doses = list(
         DoseAdministration.objects.filter(session=session)
@@ -106,7 +124,7 @@ def flowsheet_get(*, actor: Any, session_id: Any) -> Flowsheet:
         readings=readings,
         next_due_at=due,
         is_late=late,
-        open_alerts=alerts,
+        alerts=alerts,
         dose=dose,
         withdrawn_doses=[d for d in doses if d.entered_in_error_at is not None],
         events=events,

@@ -20,11 +20,10 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ketaclinic.clinics.authorization import center_ids_for
+from ketaclinic.clinics.actors import Actor
 from ketaclinic.clinics.models import TreatmentCenter
 from ketaclinic.core import rems as rems_rules
 from ketaclinic.core.errors import NotFound
-from ketaclinic.core.monitoring import LABELS
 from ketaclinic.core.permissions import Perm
 from ketaclinic.intake.models import Consultation
 from ketaclinic.patients.models import TreatmentRoute
@@ -46,7 +45,8 @@ NOT_HELD = (TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW)
 # "About 40 minutes after administration": a reading this close to the minute counts (project
 # default; monitoring is every 10-15 minutes, so one reading always falls inside when on time).
 BP_NEAR_MINUTE = dt.timedelta(minutes=10)
-RESPIRATORY_ALERTS = (f"{LABELS['spo2_percent']}:", f"{LABELS['respiratory_rate']}:")
+# An alert on either measure answers "respiratory depression" (a legacy sentence too, where its measure is known).
+RESPIRATORY_MEASURES = ("spo2_percent", "respiratory_rate")
 # The consultation's interaction classes (core.eligibility.MedicationClass) that the form asks about.
 MEDICATION_FACTS = {
     "medication.benzodiazepine": "benzodiazepine",
@@ -229,7 +229,7 @@ def _dissociation(record: SessionRecord, _field: rems_rules.FormField) -> str | 
 
 def _respiratory_depression(record: SessionRecord, _field: rems_rules.FormField) -> str | None:
     after = record.after_dose
-    if any(alert.startswith(RESPIRATORY_ALERTS) for r in after for alert in r.alerts):
+    if any(alert.measure in RESPIRATORY_MEASURES for r in after for alert in r.reading_alerts):
         return "yes"
     monitored = any(r.spo2_percent is not None or r.respiratory_rate is not None for r in after)
     return "no" if monitored else None
@@ -352,12 +352,12 @@ class QueueLine:
         return self.form.get_status_display() if self.form else _("Not started")
 
 
-def rems_queue(*, actor: Any, center_id: int, today: dt.date | None = None) -> list[QueueLine]:
+def rems_queue(*, actor: Actor, center_id: int, today: dt.date | None = None) -> list[QueueLine]:
     """Esketamine sessions that took place at the center and whose form is not submitted.
 
     Oldest due first; days left is negative once overdue. One query, however long the list.
     """
-    if center_id not in center_ids_for(actor, Perm.SESSION_VIEW):
+    if not actor.can(Perm.SESSION_VIEW, center_id=center_id):
         raise NotFound(_("Center not found."), code="center_not_found")
     now = timezone.now()
     sessions = (
