@@ -55,7 +55,7 @@ def consultation_letter_render(*, actor: Actor, consultation: Consultation, reci
     }
     pdf = pdf_from_template("intake/letter_pdf.html", context)
     # The letter is not stored: its entry stands alone, in a transaction of its own after the render.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         audit_change_record(
             actor=actor,
             instance=consultation,
