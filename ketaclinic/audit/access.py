@@ -2,7 +2,8 @@
 
 Patients are noticed as they are loaded from the database (``Patient.from_db`` tells the
 active recorder), so a view cannot show a patient without the read being recorded, and a
-page that shows many patients records them all in a single INSERT.
+page that shows many patients records them all in a single INSERT. A page refused for a role
+or a center (403 or 404) leaves an ``access.refused`` entry instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -19,8 +21,9 @@ from django.http.response import HttpResponseBase
 
 from ketaclinic.audit.actions import AuditAction
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build
+from ketaclinic.audit.services import EntryFacts, audit_entries_write, audit_entry_build, audit_event_alone
 from ketaclinic.clinics.actors import Actor, request_actor
+from ketaclinic.core.errors import DomainError, Forbidden, NotFound
 from ketaclinic.core.permissions import Perm
 
 
@@ -72,6 +75,35 @@ def access_entries_write(*, actor: Actor, action: AuditAction, records: list[Any
         audit_entries_write(entries)
 
 
+def access_refused_record(*, request: HttpRequest, refusal: DomainError, path_kwargs: dict[str, Any]) -> None:
+    """Record a staff page refused for a role or a center (403 or 404): HIPAA 164.312(b) asks for
+    access attempts, not only accesses.
+
+    The entry holds who asked, which page and the ids in its path; never what the page would
+    have shown, nor whether the record exists: no patient and no center.
+    """
+    if not settings.KETACLINIC_ACCESS_AUDIT or not request.user.is_authenticated:
+        return
+    ids = {name: str(value) for name, value in path_kwargs.items() if isinstance(value, UUID)}
+    object_type, object_id = next(iter(ids.items()), ("", ""))
+    match = request.resolver_match
+    audit_event_alone(
+        EntryFacts(
+            kind=AuditEntry.Kind.ACCESS,
+            action=AuditAction.ACCESS_REFUSED,
+            actor=request.user,
+            object_type=object_type.removesuffix("_id"),
+            object_id=object_id,
+            changes={
+                "view": match.view_name if match else "",
+                "status": refusal.http_status,
+                "code": refusal.code,
+                "ids": ids,
+            },
+        )
+    )
+
+
 def staff_view(
     perm: Perm, *, action: AuditAction
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
@@ -85,14 +117,18 @@ def staff_view(
     def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            actor = request_actor(request)
-            actor.require(perm)
-            recorder = AccessRecorder()
-            token = _recorder.set(recorder)
             try:
-                response = view(request, *args, **kwargs)
-            finally:
-                _recorder.reset(token)
+                actor = request_actor(request)
+                actor.require(perm)
+                recorder = AccessRecorder()
+                token = _recorder.set(recorder)
+                try:
+                    response = view(request, *args, **kwargs)
+                finally:
+                    _recorder.reset(token)
+            except (Forbidden, NotFound) as refusal:
+                access_refused_record(request=request, refusal=refusal, path_kwargs=kwargs)
+                raise
             # A form re-shown with errors (422) still shows the record, so it is recorded too.
             if response.status_code < 400 or response.status_code == 422:
                 access_entries_write(actor=actor, action=action, records=list(recorder.shown.values()))

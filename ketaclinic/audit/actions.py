@@ -40,6 +40,8 @@ class AuditAction(StrEnum):
     AUDIT_CSV_EXPORTED = "audit.csv_exported", _("Audit report exported")
     AUDIT_EMERGENCY_REVIEWS_VIEWED = "audit.emergency_reviews_viewed", _("Emergency access reviews viewed")
     EMERGENCY_ACCESS_REVIEWED = "emergency_access.reviewed", _("Emergency access reviewed")
+    # A staff page that answered 403 or 404: the attempt, never what the page would have shown.
+    ACCESS_REFUSED = "access.refused", _("Access refused")
 
     # Centers. These two views once took the decorator's default, ``view.<function name>``.
     CENTER_LIST_VIEWED = "view.center_list_view", _("Centers viewed")
