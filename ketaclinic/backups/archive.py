@@ -14,7 +14,6 @@ from typing import Any
 import dj_database_url
 from django.db import connections
 
-
 # Backups hold patient data: owner read and write only.
 BACKUP_FILE_MODE = 0o600
 
