@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,9 +27,19 @@ def client_ip(request: HttpRequest) -> str | None:
     proxies = settings.KETACLINIC_TRUSTED_PROXIES
     if proxies:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= proxies:
+        # A hop that is not an address (more proxies configured than there are, so the client's
+        # own header is read) is not believed: the connection's address is kept instead.
+        if len(hops) >= proxies and _is_address(hops[-proxies]):
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def origin_of(request: HttpRequest) -> RequestOrigin:
