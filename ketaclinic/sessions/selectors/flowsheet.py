@@ -59,11 +59,16 @@ class Flowsheet:
 def next_reading_due(
     session: TreatmentSession, readings: list[VitalSign], now: dt.datetime
 ) -> tuple[dt.datetime | None, bool]:
-    """When the next reading is due: the plan's interval, sooner after an alert; none once closed."""
+    """When the next reading is due: the plan's interval, sooner after an alert; none once closed.
+
+    Counted from the last reading taken by ``now``: a reading dated ahead (a monitor's clock
+    set wrong, stored before times were checked) never puts the next one off or silences "late".
+    """
     if session.status != TreatmentSession.Status.SCHEDULED:
         return None, False
-    last = readings[-1].measured_at if readings else session.starts_at
-    alerted = bool(readings and readings[-1].alerts)
+    taken = [reading for reading in readings if reading.measured_at <= now]
+    last = taken[-1].measured_at if taken else session.starts_at
+    alerted = bool(taken and taken[-1].alerts)
     minutes = THRESHOLDS.recheck_after_alert_minutes if alerted else session.plan.monitoring_interval_minutes
     due = last + dt.timedelta(minutes=minutes)
     return due, now > due + LATE_AFTER

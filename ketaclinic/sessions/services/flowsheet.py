@@ -21,10 +21,13 @@ from ketaclinic.sessions.models import TreatmentSession, VitalSign
 from ketaclinic.sessions.selectors.baseline import session_baseline, session_pre_dose
 from ketaclinic.sessions.services.alerts import session_readings_lock
 from ketaclinic.sessions.services.ingestion import vital_sign_store
+from ketaclinic.sessions.services.reading_window import (
+    SESSION_LEAD_TIME,
+    reading_time_refusal,
+    session_closed_at,
+)
 
-# How long before its booked start a reading or an intervention can still belong to a session
-# (an early arrival's pre-dose vitals); anything earlier is a typing slip (project default).
-SESSION_LEAD_TIME = dt.timedelta(hours=2)
+__all__ = ["SESSION_LEAD_TIME", "vital_sign_record"]
 
 
 @transaction.atomic
@@ -43,14 +46,13 @@ def vital_sign_record(
     bad = implausible(values)
     if bad:
         raise RuleViolation(_("These values cannot be right: %(f)s.") % {"f": ", ".join(bad)}, code="bad_reading")
-    measured_at = measured_at or timezone.now()
-    if measured_at > timezone.now() + dt.timedelta(minutes=1):
-        raise RuleViolation(_("A reading cannot be in the future."), code="reading_in_future")
-    if measured_at < session.starts_at - SESSION_LEAD_TIME:
-        raise RuleViolation(
-            _("A reading must be from this session, not more than 2 hours before it starts."),
-            code="reading_before_session",
-        )
+    now = timezone.now()
+    measured_at = measured_at or now
+    refusal = reading_time_refusal(
+        session=session, measured_at=measured_at, now=now, closed_at=session_closed_at(session)
+    )
+    if refusal is not None:
+        raise refusal
     session_readings_lock(session)
     sign = vital_sign_store(
         session=session,
