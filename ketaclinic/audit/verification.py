@@ -5,8 +5,13 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Replace
+
 from ketaclinic.audit import chain
 from ketaclinic.audit.models import AuditChain, AuditEntry
+from ketaclinic.audit.records import ClinicalRecord
 from ketaclinic.audit.services import CHAIN_NAME
 
 
@@ -77,3 +82,46 @@ def _check(entry: AuditEntry, *, expected_seq: int, previous: str) -> BrokenLink
     if not hmac.compare_digest(link, entry.chain_mac):
         return BrokenLink(seq=expected_seq, entry_id=entry_id, problem="link does not follow from the previous entry")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class MissingHistory:
+    """Clinical rows of one model that have no history entry at all, not even their creation."""
+
+    model: str
+    rows: int
+    missing: int
+    first_ids: tuple[str, ...]
+
+
+def _history_key(field: str) -> Replace:
+    # SQLite stores a UUID as 32 hex digits, PostgreSQL prints it with dashes and entries hold
+    # str(uuid): compare both sides without dashes, so the same query holds on both databases.
+    return Replace(Cast(F(field), output_field=CharField()), Value("-"), Value(""))
+
+
+def audit_history_gaps(*, using: str = "default", show: int = 5) -> list[MissingHistory]:
+    """For each clinical model, the rows no change entry names: one anti-join query per model.
+
+    Entries name a row by ``object_type`` (the model's label) and ``object_id`` (its external
+    id, or its primary key for a model without one), as ``audit_change_record`` writes them.
+    """
+    gaps = []
+    for model in apps.get_models():
+        if not issubclass(model, ClinicalRecord):
+            continue
+        label = model._meta.label_lower
+        field = "external_id" if any(f.name == "external_id" for f in model._meta.fields) else "pk"
+        named = (
+            AuditEntry.objects.using(using)
+            .filter(kind=AuditEntry.Kind.CHANGE, object_type=label)
+            .annotate(key=_history_key("object_id"))
+            .values("key")
+        )
+        rows = model._base_manager.using(using).annotate(history_key=_history_key(field))
+        orphans = rows.exclude(history_key__in=named)
+        missing = orphans.count()
+        if missing:
+            first = tuple(str(value) for value in orphans.order_by("pk").values_list(field, flat=True)[:show])
+            gaps.append(MissingHistory(model=label, rows=rows.count(), missing=missing, first_ids=first))
+    return gaps

@@ -11,7 +11,6 @@ from ketaclinic.audit.records import ChangeAuthor, HistoryBypassed
 from ketaclinic.audit.services import EntryFacts, audit_event_alone, audit_seal, audit_seal_all
 from ketaclinic.audit.verification import audit_chain_verify
 from ketaclinic.patients.models import Allergy, Patient
-from tests.factories import PatientFactory
 
 TABLE = AuditEntry._meta.db_table
 
@@ -194,7 +193,6 @@ def test_entries_are_sealed_after_the_writing_transaction_commits():
 
 @pytest.mark.django_db
 def test_verify_audit_command_reports_an_intact_chain(capsys):
-    PatientFactory()
     entries(3)
     call_command("verify_audit", "--seal")
     assert "Audit chain intact: 3 sealed entries" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import stat
@@ -17,12 +18,13 @@ from django.db import connection
 from ketaclinic.audit.services import audit_seal_all
 from ketaclinic.core.permissions import Role
 from ketaclinic.patients.services.allergies import allergy_record
-from ketaclinic.patients.services.registration import patient_update
+from ketaclinic.patients.services.registration import patient_create, patient_update
 from tests.factories import PatientFactory, StaffFactory
 from tests.steps import acting
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTORE_DB = "test_ketaclinic_restore"
+PERSON = {"given_name": "Ana", "date_of_birth": dt.date(1985, 3, 14), "sex_at_birth": "female"}
 
 
 def row_counts_here() -> dict[str, int]:
@@ -68,7 +70,8 @@ def empty_target(tmp_path):  # type: ignore[no-untyped-def]
 def test_backup_restores_every_row_and_an_intact_audit_chain(center, tmp_path, empty_target):
     nurse = StaffFactory(center=center, role=Role.NURSE)
     for n in range(5):
-        patient = PatientFactory(center=center)
+        # Through the service, so each patient has its history and verify_audit finds none missing.
+        patient = patient_create(actor=acting(nurse), center=center, fields={"family_name": f"Garcia{n}", **PERSON})
         allergy_record(actor=acting(nurse), patient=patient, substance=f"Drug {n}")
         patient_update(actor=acting(nurse), patient=patient, fields={"phone": f"(714) 555-01{n:02d}"})
     audit_seal_all()

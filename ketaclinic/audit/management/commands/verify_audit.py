@@ -5,11 +5,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketaclinic.audit.services import audit_seal_all
-from ketaclinic.audit.verification import audit_chain_verify
+from ketaclinic.audit.verification import audit_chain_verify, audit_history_gaps
 
 
 class Command(BaseCommand):
-    help = "Check the audit chain's keyed hashes and report the first broken link."
+    help = (
+        "Check the audit chain's keyed hashes and report the first broken link; "
+        "check that every clinical row has its history entry."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default")
@@ -19,9 +22,18 @@ class Command(BaseCommand):
         if seal:
             self.stdout.write(f"Sealed {audit_seal_all()} pending entries.")
         report = audit_chain_verify(using=database)
+        gaps = audit_history_gaps(using=database)
+        for gap in gaps:
+            self.stderr.write(
+                f"{gap.model}: {gap.missing} of {gap.rows} rows have no history entry "
+                f"(first: {', '.join(gap.first_ids)})"
+            )
         if report.broken is not None:
             where = f"entry {report.broken.seq}" if report.broken.seq else f"entry id {report.broken.entry_id}"
             raise CommandError(f"Audit chain BROKEN at {where}: {report.broken.problem}.")
+        if gaps:
+            missing = sum(gap.missing for gap in gaps)
+            raise CommandError(f"Audit history INCOMPLETE: {missing} clinical rows have no history entry.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Audit chain intact: {report.sealed} sealed entries, {report.unsealed} awaiting sealing. "
