@@ -89,8 +89,9 @@ class ProblemOut(Schema):
 
 
 class DetailOut(Schema):
-    """A refusal from the API's frame: a missing or unknown token (401) or a body that does not
-    fit the schema (422, ``detail`` lists each error with where it is, e.g. the reading's index)."""
+    """A refusal from the API's frame: a body that is not JSON (400), a missing or unknown token
+    (401) or a body that does not fit the schema (422, ``detail`` lists each error with where it
+    is, e.g. the reading's index)."""
 
     detail: Any
 
@@ -135,6 +136,7 @@ def _problem(error: DomainError, readings: list[Any] | None = None) -> ProblemOu
     "/sessions/{session_id}/vitals",
     response={
         200: BatchOut,
+        400: DetailOut,
         401: DetailOut,
         403: ProblemOut,
         404: ProblemOut,

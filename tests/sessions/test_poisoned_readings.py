@@ -191,6 +191,25 @@ def test_a_reading_stored_far_ahead_does_not_silence_late_on_the_board_or_the_fl
     assert len(sheet.readings) == 2  # the poisoned row is still shown, not hidden
 
 
+@pytest.mark.django_db
+def test_a_reading_stored_at_the_last_moment_a_date_can_hold_does_not_take_the_board_down(center, session):
+    VitalSign.objects.create(
+        session=session,
+        measured_at=dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),
+        source=VitalSign.Source.DEVICE,
+        idempotency_key="end-of-time",
+        systolic_mmhg=120,
+        diastolic_mmhg=80,
+    )
+    actor = acting(session.nurse)
+    with time_machine.travel(session.starts_at + INTO_SESSION, tick=False):
+        lines = chair_board(actor=actor, center_id=center.pk)
+        sheet = flowsheet_get(actor=actor, session_id=session.external_id)
+    assert [line.session.pk for line in lines] == [session.pk]
+    assert lines[0].is_late
+    assert sheet.is_late
+
+
 # --- item 6: a reused key, unknown fields, the content type -------------------------------------
 
 
