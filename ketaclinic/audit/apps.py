@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class AuditConfig(AppConfig):
@@ -7,3 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from ketaclinic.audit import checks  # noqa: F401  (registers system checks)
+        from ketaclinic.audit.guard import sqlite_removal_question_define
+
+        connection_created.connect(sqlite_removal_question_define, dispatch_uid="audit_entry_removal")

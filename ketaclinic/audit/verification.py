@@ -6,6 +6,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db import connections
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Replace
 
@@ -125,3 +126,25 @@ def audit_history_gaps(*, using: str = "default", show: int = 5) -> list[Missing
             first = tuple(str(value) for value in orphans.order_by("pk").values_list(field, flat=True)[:show])
             gaps.append(MissingHistory(model=label, rows=rows.count(), missing=missing, first_ids=first))
     return gaps
+
+
+def audit_removed_entries(*, using: str = "default", show: int = 5) -> list[int]:
+    """Entry ids that are missing between the first and the last entry, sealed or not (SQLite).
+
+    SQLite hands out ``AUTOINCREMENT`` ids inside the transaction: a rolled-back insert gives
+    its id back, so on SQLite ids run without a hole and a hole is a deleted entry, even one
+    deleted before it was sealed. PostgreSQL's sequences skip an id on every rollback, so there
+    a hole proves nothing; there the delete trigger and the head kept outside guard the table.
+    Returns, for each hole, the id just below the next entry (at most ``show``); one query on the key.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return []
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id - 1 FROM {table} a WHERE a.id > (SELECT min(id) FROM {table}) "  # noqa: S608 - model table
+            f"AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.id = a.id - 1) ORDER BY a.id LIMIT %s",
+            [show],
+        )
+        return [row[0] for row in cursor.fetchall()]

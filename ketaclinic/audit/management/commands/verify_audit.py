@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketaclinic.audit.services import audit_seal_all
-from ketaclinic.audit.verification import audit_chain_verify, audit_history_gaps
+from ketaclinic.audit.verification import audit_chain_verify, audit_history_gaps, audit_removed_entries
 
 
 class Command(BaseCommand):
@@ -31,6 +31,10 @@ class Command(BaseCommand):
         if report.broken is not None:
             where = f"entry {report.broken.seq}" if report.broken.seq else f"entry id {report.broken.entry_id}"
             raise CommandError(f"Audit chain BROKEN at {where}: {report.broken.problem}.")
+        removed = audit_removed_entries(using=database)
+        if removed:
+            ids = ", ".join(str(entry_pk) for entry_pk in removed)
+            raise CommandError(f"Audit entries REMOVED: no entry with id {ids}, though later entries exist.")
         if gaps:
             missing = sum(gap.missing for gap in gaps)
             raise CommandError(f"Audit history INCOMPLETE: {missing} clinical rows have no history entry.")
