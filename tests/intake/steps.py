@@ -1,10 +1,13 @@
-"""Steps the consultation tests share: a consultation filled in, and a failed antidepressant trial."""
+"""Steps the consultation tests share: a consultation filled in, a failed antidepressant trial, and trials
+entered on the consultation's page."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from ketaclinic.intake.consultation_sections import HISTORY_FACTS
 from ketaclinic.intake.services.consultation import consultation_start, consultation_update
-from tests.steps import acting
+from tests.steps import acting, signed_in
 
 ALL_NO = dict.fromkeys(HISTORY_FACTS, False) | {"has_escort_home": True}
 
@@ -29,3 +32,17 @@ def consultation_filled_in(prescriber, patient, **fields):  # type: ignore[no-un
         "diastolic_mmhg": 78,
     } | fields
     return consultation_update(actor=acting(prescriber), consultation=consultation, fields=values)
+
+
+def trials_entered_on_the_page(prescriber, consultation, *drugs: str) -> str:  # type: ignore[no-untyped-def]
+    """``prescriber`` adds each of ``drugs`` as a failed antidepressant trial on the consultation's page;
+    the record page as it then reads."""
+    client = signed_in(prescriber)
+    kwargs = {"patient_id": consultation.patient.external_id, "consultation_id": consultation.external_id}
+    add = reverse("consultations:trial_add", kwargs=kwargs)
+    form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in FAILED_TRIAL.items()} | {
+        "role": "antidepressant"
+    }
+    for drug in drugs:
+        assert client.post(add, form | {"drug": drug}).status_code == 302
+    return client.get(reverse("consultations:record", kwargs=kwargs)).content.decode()

@@ -18,7 +18,7 @@ from ketaclinic.intake.services.consultation import prior_trial_add
 from ketaclinic.intake.services.decision import eligibility_decision_sign
 from ketaclinic.measures.services.responses import questionnaire_response_save
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, substance_screens_record
-from tests.intake.steps import FAILED_TRIAL, consultation_filled_in
+from tests.intake.steps import FAILED_TRIAL, consultation_filled_in, trials_entered_on_the_page
 from tests.steps import acting, signed_in
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -181,15 +181,7 @@ def test_prior_trial_with_a_code_not_in_the_list_is_refused(prescriber, patient)
 def test_consultation_page_offers_the_drug_list_and_shows_coding_and_the_duplicate(prescriber, patient):
     """The form offers ingredients and brands; the table shows the code, 'not coded' and why."""
     consultation = consultation_filled_in(prescriber, patient)
-    client = signed_in(prescriber)
-    kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
-    add = reverse("consultations:trial_add", kwargs=kwargs)
-    form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in FAILED_TRIAL.items()} | {
-        "role": "antidepressant"
-    }
-    for drug in ("Sertraline", "Zoloft", "Brainzol"):
-        assert client.post(add, form | {"drug": drug}).status_code == 302
-    page = client.get(reverse("consultations:record", kwargs=kwargs)).content.decode()
+    page = trials_entered_on_the_page(prescriber, consultation, "Sertraline", "Zoloft", "Brainzol")
     assert '<option value="Zoloft">Zoloft = sertraline (RxNorm 36437)</option>' in page
     assert 'list="antidepressant-names"' in page
     assert "sertraline (RxNorm 36437)" in page

@@ -7,14 +7,12 @@ import zoneinfo
 
 import pytest
 import time_machine
-from django.urls import reverse
 
 from ketaclinic.core.permissions import Role
 from ketaclinic.intake.assessment import treatment_resistance
 from ketaclinic.intake.models import PriorTrial
 from tests.factories import StaffFactory
-from tests.intake.steps import FAILED_TRIAL, consultation_filled_in
-from tests.steps import signed_in
+from tests.intake.steps import consultation_filled_in, trials_entered_on_the_page
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -33,15 +31,7 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db
 def test_a_misspelt_trial_and_an_augmentation_agent_are_shown_as_not_counted(prescriber, patient):
     consultation = consultation_filled_in(prescriber, patient, diagnosis_codes=["F33.2"])
-    client = signed_in(prescriber)
-    kwargs = {"patient_id": patient.external_id, "consultation_id": consultation.external_id}
-    add = reverse("consultations:trial_add", kwargs=kwargs)
-    form = {k: str(v).lower() if isinstance(v, bool) else v for k, v in FAILED_TRIAL.items()} | {
-        "role": "antidepressant"
-    }
-    for drug in ("sertraline", "sertaline", "lithium"):
-        assert client.post(add, form | {"drug": drug}).status_code == 302
-    page = client.get(reverse("consultations:record", kwargs=kwargs)).content.decode()
+    page = trials_entered_on_the_page(prescriber, consultation, "sertraline", "sertaline", "lithium")
     assert '<span class="warn-text small">not counted: not coded — review; did you mean sertraline?</span>' in page
     assert '<span class="warn-text small">not counted: an augmentation agent</span>' in page
     assert "Failed adequate trials in the current episode: 1 (sertraline)" in page

@@ -13,27 +13,16 @@ from ketaclinic.audit.records import HistoryBypassed
 from ketaclinic.core.errors import Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, DrugProduct, StockMovement
-from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive
+from ketaclinic.pharmacy.services import drug_lot_adjust
 from tests.factories import PASSWORD, StaffFactory
+from tests.pharmacy.steps import EXPIRES, receive
 from tests.steps import acting, signed_in
-
-EXPIRES = dt.date(2030, 6, 30)
 
 
 @pytest.fixture
 def keeper(center):  # type: ignore[no-untyped-def]
     """Stock of a Schedule III drug is managed by a center admin, prescriber or medical director."""
     return StaffFactory(center=center, role=Role.CENTER_ADMIN)
-
-
-@pytest.fixture
-def witness(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
-
-
-def receive(actor, center, **changes):  # type: ignore[no-untyped-def]
-    values = {"product_key": "ketamine_10mg_ml_20ml", "lot_number": "KX-100", "expires_on": EXPIRES, "units": 10}
-    return drug_lot_receive(actor=acting(actor), center=center, **(values | changes))
 
 
 @pytest.mark.django_db

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -11,26 +9,15 @@ from django.urls import reverse
 from ketaclinic.core.errors import Conflict, Forbidden, RuleViolation
 from ketaclinic.core.permissions import Role
 from ketaclinic.pharmacy.models import DrugLot, StockMovement
-from ketaclinic.pharmacy.services import drug_lot_adjust, drug_lot_receive, drug_product_ensure
+from ketaclinic.pharmacy.services import drug_lot_adjust, drug_product_ensure
 from tests.factories import PASSWORD, StaffFactory
+from tests.pharmacy.steps import EXPIRES, receive
 from tests.steps import acting, signed_in
-
-EXPIRES = dt.date(2030, 6, 30)
 
 
 @pytest.fixture
 def keeper(center):  # type: ignore[no-untyped-def]
     return StaffFactory(center=center, role=Role.PRESCRIBER)
-
-
-@pytest.fixture
-def witness(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.NURSE, with_password=True)
-
-
-def receive(actor, center, **changes):  # type: ignore[no-untyped-def]
-    values = {"product_key": "ketamine_10mg_ml_20ml", "lot_number": "KX-100", "expires_on": EXPIRES, "units": 10}
-    return drug_lot_receive(actor=acting(actor), center=center, **(values | changes))
 
 
 @pytest.mark.django_db

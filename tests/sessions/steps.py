@@ -32,6 +32,7 @@ from ketaclinic.treatment.models import TreatmentPlan
 from ketaclinic.treatment.services import plan_defaults, protocol_get, treatment_plan_sign
 from tests.factories import (
     PASSWORD,
+    ChairFactory,
     DrugLotFactory,
     DrugProductFactory,
     PatientFactory,
@@ -42,6 +43,7 @@ from tests.factories import (
     eligible_consultation_sign,
 )
 from tests.steps import acting
+from tests.treatment.steps import iv_plan
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 
@@ -66,9 +68,36 @@ def signed_plan(prescriber, patient):  # type: ignore[no-untyped-def]
     return treatment_plan_sign(actor=acting(prescriber), patient=patient, fields=fields, password=PASSWORD)
 
 
+def signed_iv_session(
+    prescriber, patient, *, starts_at: dt.datetime, booked_at: dt.datetime | None = None, **plan_fields
+) -> TreatmentSession:  # type: ignore[no-untyped-def]
+    """``patient``'s first IV session of a plan ``prescriber`` signs as ``iv_plan(**plan_fields)``, booked
+    for ``starts_at`` (at ``booked_at``, or then), the prescriber also the nurse in charge."""
+    eligible_consultation_sign(prescriber=prescriber, patient=patient)
+    plan = treatment_plan_sign(
+        actor=acting(prescriber), patient=patient, fields=iv_plan(**plan_fields), password=PASSWORD
+    )
+    return TreatmentSession.objects.create(
+        patient=patient,
+        plan=plan,
+        chair=ChairFactory(room__center=patient.center),
+        nurse=prescriber,
+        number_in_series=1,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=80),
+        booked_by=prescriber,
+        booked_at=booked_at or starts_at,
+    )
+
+
 # --- the pre-session checklist ------------------------------------------------------------------
 
 ALL_CONFIRMED = dict.fromkeys(NURSE_ITEMS, True)
+
+
+def checklist_run(session):  # type: ignore[no-untyped-def]
+    """The nurse in charge runs the pre-session checklist, confirming every item she is asked."""
+    return pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
 
 
 def ready(center, session) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,6 @@ from ketaclinic.sessions.selectors.flowsheet import post_dose_blood_pressure
 from ketaclinic.sessions.services.checklist import (
     NURSE_ITEMS,
     RECORD_ITEMS,
-    pre_session_check_record,
     pre_session_override,
     session_start_check,
     suicide_risk_review_document,
@@ -39,7 +38,7 @@ from tests.factories import (
     consent_on_file,
     protocol_settings_of,
 )
-from tests.sessions.steps import ALL_CONFIRMED, ready
+from tests.sessions.steps import ALL_CONFIRMED, checklist_run, ready
 from tests.steps import acting, signed_in
 
 # A weekday morning in Buena Park (15:12 UTC is 08:12 Pacific daylight time).
@@ -91,16 +90,41 @@ def negative_test(session, at=None):  # type: ignore[no-untyped-def]
     )
 
 
+def checklist_after_reading(session, values):  # type: ignore[no-untyped-def]
+    """A pre-dose reading of ``values``, then the checklist run on it."""
+    vital_sign_record(actor=acting(session.nurse), session=session, values=values)
+    return checklist_run(session)
+
+
+def usual_bp_override(session, check) -> None:  # type: ignore[no-untyped-def]
+    """The prescriber in charge overrides a high pre-dose BP as the patient's usual one."""
+    pre_session_override(
+        actor=acting(session.nurse),
+        check=check,
+        item="predose_vitals",
+        reason="Usual BP for her; benefit outweighs the rise.",
+    )
+
+
+def tested_esketamine_session(center):  # type: ignore[no-untyped-def]
+    """An esketamine session whose patient had a negative urine test 20 minutes ago."""
+    eske = esketamine_session(center)
+    negative_test(eske)
+    return eske
+
+
+def bp(systolic: int, diastolic: int) -> dict[str, int]:
+    return {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic}
+
+
 # --- item 3: pre-dose blood pressure -----------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_predose_vitals_fail_above_the_esketamine_label_limit_with_the_reason(center, clock):
     """175/108 is under the chair-side alert limits (180/110) but over the label's 140/90."""
-    eske = esketamine_session(center)
-    negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    eske = tested_esketamine_session(center)
+    check = checklist_after_reading(eske, bp(175, 108))
     assert check.open_items == ["predose_vitals"]
     assert (
         "BP 175/108 is above the protocol's pre-dose limit 140/90 (Spravato label)"
@@ -112,51 +136,34 @@ def test_predose_vitals_fail_above_the_esketamine_label_limit_with_the_reason(ce
 
 @pytest.mark.django_db
 def test_a_recheck_within_the_limit_passes_and_a_prescriber_may_override_with_a_reason(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
-    pre_session_override(
-        actor=acting(eske.nurse),
-        check=check,
-        item="predose_vitals",
-        reason="Usual BP for her; benefit outweighs the rise.",
-    )
+    eske = tested_esketamine_session(center)
+    check = checklist_after_reading(eske, bp(150, 92))
+    usual_bp_override(eske, check)
     assert session_start_check(session=eske) == check
     clock.shift(dt.timedelta(minutes=5))
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 136, "diastolic_mmhg": 86})
-    recheck = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    recheck = checklist_after_reading(eske, bp(136, 86))
     assert recheck.passed, recheck.items
 
 
 @pytest.mark.django_db
 def test_a_high_reading_after_a_passed_checklist_stops_the_start(center, clock):
     """The pre-dose BP is read again at the start, not only when the checklist was run."""
-    eske = esketamine_session(center)
-    negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    eske = tested_esketamine_session(center)
+    check = checklist_after_reading(eske, bp(128, 80))
     assert check.passed, check.items
     clock.shift(dt.timedelta(minutes=3))
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 168, "diastolic_mmhg": 96})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(168, 96))
     with pytest.raises(RuleViolation, match=re.escape("BP 168/96 is above the protocol's pre-dose limit 140/90")):
         session_start_check(session=eske)
 
 
 @pytest.mark.django_db
 def test_an_override_covers_only_the_reading_it_was_given_for(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92})
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
-    pre_session_override(
-        actor=acting(eske.nurse),
-        check=check,
-        item="predose_vitals",
-        reason="Usual BP for her; benefit outweighs the rise.",
-    )
+    eske = tested_esketamine_session(center)
+    check = checklist_after_reading(eske, bp(150, 92))
+    usual_bp_override(eske, check)
     clock.shift(dt.timedelta(minutes=4))
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 172, "diastolic_mmhg": 104})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(172, 104))
     with pytest.raises(RuleViolation, match=re.escape("BP 172/104 is above")):
         session_start_check(session=eske)
 
@@ -179,18 +186,16 @@ def test_a_nurses_later_negative_does_not_clear_a_positive_test_but_a_prescriber
         result="negative",
         tested_at=timezone.now() - dt.timedelta(minutes=55),
     )
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.open_items == ["pregnancy_test"]
     assert "no dose until a prescriber records a later negative test" in check.items["pregnancy_test"]["how"]
     negative_test(eske, at=timezone.now() - dt.timedelta(minutes=10))  # eske.nurse is a prescriber
-    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
+    assert checklist_run(eske).passed
 
 
 @pytest.mark.django_db
 def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
+    eske = tested_esketamine_session(center)
     nurse = StaffFactory(center=center, role=Role.NURSE, first_name="Ana", last_name="Ruiz")
     questionnaire_response_save(
         actor=acting(nurse),
@@ -202,22 +207,20 @@ def test_a_nurses_acknowledgement_does_not_clear_a_high_cssrs_for_the_dose(cente
     )
     alert = PatientAlert.objects.get(patient=eske.patient, kind=PatientAlert.Kind.SUICIDE_RISK)
     patient_alert_acknowledge(actor=acting(nurse), alert=alert, action_taken="ok")
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.open_items == ["suicide_risk"]
     assert "a prescriber's review is needed before dosing" in check.items["suicide_risk"]["how"]
     suicide_risk_review_document(
         actor=acting(eske.nurse), session=eske, action_taken="Saw her with her partner: no intent, safety plan updated."
     )
-    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
+    assert checklist_run(eske).passed
     assert PatientAlert.objects.get(pk=alert.pk).acknowledged_by == nurse  # the nurse's entry stays
 
 
 @pytest.mark.django_db
 def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    eske = tested_esketamine_session(center)
+    check = checklist_run(eske)
     assert check.open_items == ["predose_vitals"]
     pre_session_override(
         actor=acting(eske.nurse), check=check, item="predose_vitals", reason="Monitor cuff is broken today."
@@ -228,10 +231,9 @@ def test_an_override_given_with_no_reading_does_not_carry_to_the_start(center, c
 
 @pytest.mark.django_db
 def test_pre_dose_vitals_older_than_the_window_at_the_start_stop_it(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 128, "diastolic_mmhg": 80})
-    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
+    eske = tested_esketamine_session(center)
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(128, 80))
+    assert checklist_run(eske).passed
     clock.shift(dt.timedelta(minutes=45))
     with pytest.raises(RuleViolation, match="none in the last 30 minutes"):
         session_start_check(session=eske)
@@ -246,8 +248,7 @@ def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limi
     }
     eske = esketamine_session(center, settings=old)
     negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 145, "diastolic_mmhg": 88})
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, bp(145, 88))
     assert "above the protocol's pre-dose limit 140/90 (Spravato label)" in check.items["predose_vitals"]["how"]
 
 
@@ -255,8 +256,7 @@ def test_a_plan_signed_before_the_pre_dose_limits_existed_uses_the_librarys_limi
 def test_iv_ketamine_uses_the_clinic_configurable_all_rel_htn_default(clock, center, session):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=2))
-    vital_sign_record(actor=acting(session.nurse), session=session, values={"systolic_mmhg": 150, "diastolic_mmhg": 95})
-    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(session, bp(150, 95))
     assert check.open_items == ["predose_vitals"]
     assert (
         "pre-dose limit 140/90 (ALL-REL-HTN project default, clinic-configurable)"
@@ -285,7 +285,7 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
     ready(center, session)
     response = cssrs_high(session)
     assert response.severity == "high"
-    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    check = checklist_run(session)
     assert check.open_items == ["suicide_risk"]
     assert f"{HIGH} today at 08:12; alert not acknowledged" in check.items["suicide_risk"]["how"]
     with pytest.raises(RuleViolation, match=re.escape(f"{HIGH} today at 08:12; alert not acknowledged")):
@@ -301,7 +301,7 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
         actor=acting(prescriber), alert=alert, action_taken="Assessed in person; safety plan updated."
     )
     clock.shift(dt.timedelta(minutes=1))
-    again = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    again = checklist_run(session)
     assert again.passed, again.items
     assert session_start_check(session=session) == again
 
@@ -309,7 +309,7 @@ def test_a_high_cssrs_today_fails_the_checklist_until_its_alert_is_acknowledged(
 @pytest.mark.django_db
 def test_a_risk_alert_raised_after_the_checklist_still_stops_the_start(clock, center, session):
     ready(center, session)
-    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    check = checklist_run(session)
     assert check.passed, check.items
     clock.shift(dt.timedelta(minutes=10))
     questionnaire_response_save(
@@ -336,7 +336,7 @@ def test_an_open_risk_alert_from_another_day_also_fails_the_item(clock, center, 
         reason="item 9 answered 'several days'",
         raised_at=MORNING - dt.timedelta(days=3),
     )
-    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    check = checklist_run(session)
     assert check.open_items == ["suicide_risk"]
     assert "alert not acknowledged" in check.items["suicide_risk"]["how"]
 
@@ -356,7 +356,7 @@ def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_revie
         severity="moderate",
         flags=["cssrs_risk_moderate"],
     )
-    check = pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    check = checklist_run(session)
     assert "C-SSRS Screener moderate today at 08:09; no review documented" in check.items["suicide_risk"]["how"]
     with pytest.raises(Forbidden):
         suicide_risk_review_document(
@@ -374,7 +374,7 @@ def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_revie
     )
     assert (alert.source_id, alert.acknowledged_by) == (str(response.external_id), prescriber)
     assert session_start_check(session=session) == check  # the review counts at the start
-    assert pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED).passed
+    assert checklist_run(session).passed
 
 
 # --- item 8: pregnancy test ------------------------------------------------------------------------
@@ -383,8 +383,7 @@ def test_a_finding_without_an_alert_passes_once_a_prescriber_documents_the_revie
 @pytest.mark.django_db
 def test_esketamine_needs_a_recent_pregnancy_test_which_a_prescriber_may_override(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.open_items == ["pregnancy_test"]
     assert "the protocol asks for a test in the last 72 hours; none on file" in check.items["pregnancy_test"]["how"]
     pre_session_override(
@@ -398,12 +397,12 @@ def test_an_old_test_does_not_count_and_a_recent_negative_one_passes(center, clo
     eske = esketamine_session(center)
     vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     negative_test(eske, at=MORNING - dt.timedelta(hours=80))
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_run(eske)
     assert check.open_items == ["pregnancy_test"]
     assert "last negative" in check.items["pregnancy_test"]["how"]
     negative_test(eske)
     clock.shift(dt.timedelta(minutes=1))
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_run(eske)
     assert check.passed, check.items
     assert "Urine hCG negative" in check.items["pregnancy_test"]["how"]
 
@@ -415,7 +414,7 @@ def test_a_positive_test_fails_and_no_prescriber_can_override_it(center, clock):
     pregnancy_test_record(
         actor=acting(eske.nurse), patient=eske.patient, kind="serum_hcg", result="positive", tested_at=MORNING
     )
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_run(eske)
     assert check.open_items == ["pregnancy_test"]
     assert "a prescriber cannot override a positive test" in check.items["pregnancy_test"]["how"]
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER)
@@ -431,7 +430,7 @@ def test_a_positive_test_recorded_after_the_checklist_stops_the_start(center, cl
     eske = esketamine_session(center)
     vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     first = negative_test(eske)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_run(eske)
     assert check.passed, check.items
     pregnancy_test_mark_entered_in_error(
         actor=acting(eske.nurse), test=first, reason="Result belonged to another patient."
@@ -446,8 +445,7 @@ def test_a_positive_test_recorded_after_the_checklist_stops_the_start(center, cl
 @pytest.mark.django_db
 def test_no_pregnancy_test_is_asked_of_a_patient_recorded_male(center, clock):
     eske = esketamine_session(center, sex=SexAtBirth.MALE)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.passed, check.items
     assert "pregnancy_test" not in check.items
 
@@ -455,8 +453,7 @@ def test_no_pregnancy_test_is_asked_of_a_patient_recorded_male(center, clock):
 @pytest.mark.django_db
 def test_an_unknown_sex_at_birth_counts_as_could_be_pregnant(center, clock):
     eske = esketamine_session(center, sex=SexAtBirth.UNKNOWN)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.open_items == ["pregnancy_test"]
 
 
@@ -472,9 +469,7 @@ def test_the_40_minute_bp_is_due_then_answered_by_a_reading_near_it(center, cloc
     assert due is not None and due.minutes == 40 and not due.is_missed and due.reading is None
     assert timezone.localtime(due.due_at, eske.patient.center.zone).strftime("%H:%M") == "08:52"
     clock.shift(dt.timedelta(minutes=42))
-    sign = vital_sign_record(
-        actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 150, "diastolic_mmhg": 92}
-    )
+    sign = vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(150, 92))
     done = post_dose_blood_pressure(session=eske, dose=dose, readings=[sign], now=timezone.now())
     assert done is not None and done.reading == sign and not done.is_missed
 
@@ -483,9 +478,7 @@ def test_the_40_minute_bp_is_due_then_answered_by_a_reading_near_it(center, cloc
 def test_the_40_minute_bp_is_flagged_missed_after_its_window(center, clock):
     eske = esketamine_session(center)
     dose = DoseAdministration(session=eske, started_at=MORNING)
-    early = vital_sign_record(
-        actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 130, "diastolic_mmhg": 80}
-    )
+    early = vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(130, 80))
     missed = post_dose_blood_pressure(session=eske, dose=dose, readings=[early], now=MORNING + dt.timedelta(minutes=51))
     assert missed is not None and missed.is_missed and missed.reading is None
 
@@ -533,11 +526,9 @@ def test_the_flowsheet_shows_every_reason_and_a_prescriber_documents_the_review_
 ):
     ready(center, session)
     clock.shift(dt.timedelta(minutes=1))
-    vital_sign_record(
-        actor=acting(session.nurse), session=session, values={"systolic_mmhg": 175, "diastolic_mmhg": 108}
-    )
+    vital_sign_record(actor=acting(session.nurse), session=session, values=bp(175, 108))
     cssrs_high(session)
-    pre_session_check_record(actor=acting(session.nurse), session=session, confirmed=ALL_CONFIRMED)
+    checklist_run(session)
     flowsheet = reverse("sessions:flowsheet", kwargs={"session_id": session.external_id})
     page = signed_in(session.nurse).get(flowsheet).content.decode().replace("&#x27;", "'")
     assert "BP 175/108 is above the protocol's pre-dose limit 140/90" in page
@@ -566,8 +557,7 @@ def test_the_checklist_shows_an_ended_course_and_no_override_passes_it(center, c
         ended_reason="Remission; care back to the PCP.",
     )
     negative_test(eske)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    check = pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    check = checklist_after_reading(eske, CALM)
     assert check.open_items == ["plan"]
     assert "which ended the course: this session cannot start" in check.items["plan"]["how"]
     with pytest.raises(RuleViolation) as raised:
@@ -580,7 +570,7 @@ def test_the_checklist_shows_an_ended_course_and_no_override_passes_it(center, c
 @pytest.mark.django_db
 def test_the_flowsheet_says_which_open_items_no_override_passes(center, clock):
     eske = esketamine_session(center)
-    vital_sign_record(actor=acting(eske.nurse), session=eske, values={"systolic_mmhg": 175, "diastolic_mmhg": 108})
+    vital_sign_record(actor=acting(eske.nurse), session=eske, values=bp(175, 108))
     cssrs_high(eske)
     response = signed_in(eske.nurse).post(
         reverse("sessions:checklist", kwargs={"session_id": eske.external_id}),
@@ -594,26 +584,24 @@ def test_the_flowsheet_says_which_open_items_no_override_passes(center, clock):
 
 @pytest.mark.django_db
 def test_a_checklist_older_than_an_hour_must_be_run_again(center, clock):
-    eske = esketamine_session(center)
-    negative_test(eske)
+    eske = tested_esketamine_session(center)
     vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
+    assert checklist_run(eske).passed
     clock.shift(dt.timedelta(minutes=61))
     vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
     with pytest.raises(RuleViolation) as raised:
         session_start_check(session=eske)
     assert raised.value.code == "checklist_stale"
-    assert pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED).passed
+    assert checklist_run(eske).passed
     session_start_check(session=eske)
 
 
 @pytest.mark.django_db
 def test_the_flowsheet_lists_the_checklist_in_its_own_order(center, clock):
     """PostgreSQL's jsonb reorders keys; the nurse reads the items in the checklist's order."""
-    eske = esketamine_session(center)
-    negative_test(eske)
+    eske = tested_esketamine_session(center)
     vital_sign_record(actor=acting(eske.nurse), session=eske, values=CALM)
-    pre_session_check_record(actor=acting(eske.nurse), session=eske, confirmed=ALL_CONFIRMED)
+    checklist_run(eske)
     page = signed_in(eske.nurse).get(reverse("sessions:flowsheet", kwargs={"session_id": eske.external_id}))
     text = page.content.decode()
     labels = [escape(str(label)) for label in (NURSE_ITEMS | RECORD_ITEMS).values() if escape(str(label)) in text]

@@ -16,24 +16,19 @@ from ketaclinic.pharmacy.selectors import drug_lots_for_route
 from ketaclinic.pharmacy.services import drug_product_ensure
 from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
 from ketaclinic.sessions.protocol_settings import protocol_setting
-from ketaclinic.sessions.services.checklist import pre_session_check_record
 from ketaclinic.sessions.services.dose import dose_compute, dose_prepare, dose_start, dose_verify
-from ketaclinic.treatment.services import treatment_plan_sign
 from tests.factories import (
     PASSWORD,
-    ChairFactory,
     DrugLotFactory,
     DrugProductFactory,
     PatientFactory,
     StaffFactory,
     StandInPlanFactory,
     TreatmentSessionFactory,
-    eligible_consultation_sign,
     protocol_settings_of,
 )
-from tests.sessions.steps import ALL_CONFIRMED, lot_for, prepared, ready
+from tests.sessions.steps import checklist_run, lot_for, prepared, ready, signed_iv_session
 from tests.steps import acting
-from tests.treatment.steps import iv_plan
 
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
 WEDNESDAY_10 = dt.datetime(2026, 12, 2, 10, tzinfo=LA)
@@ -43,24 +38,16 @@ MONDAY_10 = dt.datetime(2026, 12, 7, 10, tzinfo=LA)
 def signed_session(center, *, starts_at: dt.datetime) -> TreatmentSession:  # type: ignore[no-untyped-def]
     """A session under a signed IV plan (0.5 mg/kg, cap 100 mg), booked for ``starts_at``."""
     prescriber = StaffFactory(center=center, role=Role.PRESCRIBER, with_password=True)
-    patient = PatientFactory(center=center)
-    eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    plan = treatment_plan_sign(actor=acting(prescriber), patient=patient, fields=iv_plan(), password=PASSWORD)
-    return TreatmentSession.objects.create(
-        patient=patient,
-        plan=plan,
-        chair=ChairFactory(room__center=center),
-        nurse=prescriber,
-        number_in_series=1,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=80),
-        booked_by=prescriber,
-        booked_at=WEDNESDAY_10 - dt.timedelta(days=1),
+    return signed_iv_session(
+        prescriber, PatientFactory(center=center), starts_at=starts_at, booked_at=WEDNESDAY_10 - dt.timedelta(days=1)
     )
 
 
-def prescriber_at(center):  # type: ignore[no-untyped-def]
-    return StaffFactory(center=center, role=Role.PRESCRIBER)
+def plan_at(center, **fields):  # type: ignore[no-untyped-def]
+    """A plan of ``fields`` for a new patient of ``center``, signed by one of its prescribers."""
+    return StandInPlanFactory(
+        patient=PatientFactory(center=center), signer=StaffFactory(center=center, role=Role.PRESCRIBER), **fields
+    )
 
 
 # 1. A session booked for another day is not dosed today.
@@ -97,7 +84,7 @@ def test_a_dose_prepared_for_todays_session_is_not_verified_or_started_another_d
     assert DoseAdministration.objects.get().status == "prepared"
     with time_machine.travel(WEDNESDAY_10 + dt.timedelta(minutes=5), tick=False):
         ready(center, today)
-        pre_session_check_record(actor=acting(today.nurse), session=today, confirmed=ALL_CONFIRMED)
+        checklist_run(today)
         dose = dose_verify(actor=acting(second_nurse), dose=dose, password=PASSWORD)
     with time_machine.travel(WEDNESDAY_10 + dt.timedelta(days=1), tick=False), pytest.raises(RuleViolation) as raised:
         dose_start(actor=acting(today.nurse), dose=dose)
@@ -118,12 +105,7 @@ def test_an_iv_weight_outside_the_protocols_range_is_refused(session):
 
 @pytest.mark.django_db
 def test_a_plan_cap_above_the_ceiling_without_sign_off_doses_at_most_the_ceiling(center):
-    plan = StandInPlanFactory(
-        patient=PatientFactory(center=center),
-        signer=prescriber_at(center),
-        mg_per_kg=Decimal("1.0"),
-        cap_mg=Decimal("300"),
-    )
+    plan = plan_at(center, mg_per_kg=Decimal("1.0"), cap_mg=Decimal("300"))
     old = TreatmentSessionFactory(plan=plan)
     dose = prepared(old, weight_kg=Decimal("200"), drawn_mg=Decimal("100"))
     # 1.0 mg/kg x 200 kg = 200 mg; the plan's 300 mg cap is above the protocol's 100 mg ceiling.
@@ -139,9 +121,8 @@ def test_a_plan_cap_above_the_ceiling_without_sign_off_doses_at_most_the_ceiling
 @pytest.mark.django_db
 def test_a_cap_a_medical_director_signed_off_is_the_ceiling(center):
     director = StaffFactory(center=center, role=Role.MEDICAL_DIRECTOR)
-    plan = StandInPlanFactory(
-        patient=PatientFactory(center=center),
-        signer=prescriber_at(center),
+    plan = plan_at(
+        center,
         mg_per_kg=Decimal("1.0"),
         cap_mg=Decimal("150"),
         ceiling_approved_by=director,
@@ -153,9 +134,8 @@ def test_a_cap_a_medical_director_signed_off_is_the_ceiling(center):
 
 @pytest.mark.django_db
 def test_an_oral_dose_above_the_protocols_ceiling_is_refused(center):
-    plan = StandInPlanFactory(
-        patient=PatientFactory(center=center),
-        signer=prescriber_at(center),
+    plan = plan_at(
+        center,
         route="oral_sublingual",
         protocol_key="oral_sublingual_ketamine",
         fixed_dose_mg=Decimal("350"),
@@ -168,13 +148,8 @@ def test_an_oral_dose_above_the_protocols_ceiling_is_refused(center):
 
 @pytest.mark.django_db
 def test_an_im_weight_outside_the_protocols_range_is_refused(center):
-    plan = StandInPlanFactory(
-        patient=PatientFactory(center=center),
-        signer=prescriber_at(center),
-        route="im",
-        protocol_key="im_racemic_ketamine",
-        mg_per_kg=Decimal("0.5"),
-        cap_mg=Decimal("100"),
+    plan = plan_at(
+        center, route="im", protocol_key="im_racemic_ketamine", mg_per_kg=Decimal("0.5"), cap_mg=Decimal("100")
     )
     with pytest.raises(RuleViolation) as raised:
         dose_compute(plan=plan, weight_kg=Decimal("300"), concentration_mg_per_ml=Decimal("50"))
@@ -187,9 +162,8 @@ def test_an_im_weight_outside_the_protocols_range_is_refused(center):
 def esketamine_plan(center, *, without: tuple[str, ...], fixed_dose_mg: str):  # type: ignore[no-untyped-def]
     """A TRD esketamine plan as an old plan was signed: its snapshot lacks ``without``."""
     settings = {k: v for k, v in protocol_settings_of("esketamine_trd_us").items() if k not in without}
-    return StandInPlanFactory(
-        patient=PatientFactory(center=center),
-        signer=prescriber_at(center),
+    return plan_at(
+        center,
         route="esketamine_nasal_spray",
         protocol_key="esketamine_trd_us",
         protocol_settings=settings,
@@ -273,7 +247,7 @@ def test_a_lot_expiring_at_midnight_stops_verify_and_start_the_next_day(center, 
         )
         dose = prepared(late, lot=lot)
         ready(center, late)
-        pre_session_check_record(actor=acting(late.nurse), session=late, confirmed=ALL_CONFIRMED)
+        checklist_run(late)
     after_midnight = dt.datetime(2026, 12, 3, 0, 5, tzinfo=LA)
     with time_machine.travel(after_midnight, tick=False):
         with pytest.raises(RuleViolation) as raised:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,12 +10,11 @@ from django.utils import timezone
 
 from ketaclinic.core.errors import Conflict, RuleViolation
 from ketaclinic.core.permissions import Role
-from ketaclinic.sessions.models import DoseAdministration, TreatmentSession
-from ketaclinic.sessions.services.checklist import pre_session_check_record
+from ketaclinic.sessions.models import DoseAdministration
 from ketaclinic.sessions.services.dose import dose_start, dose_verify
 from ketaclinic.treatment.services import treatment_plan_sign
-from tests.factories import PASSWORD, ChairFactory, PatientFactory, StaffFactory, eligible_consultation_sign
-from tests.sessions.steps import ALL_CONFIRMED, prepare_post, prepared, ready
+from tests.factories import PASSWORD, PatientFactory, StaffFactory
+from tests.sessions.steps import checklist_run, prepare_post, prepared, ready, signed_iv_session
 from tests.steps import acting, signed_in
 from tests.treatment.steps import iv_plan
 
@@ -29,22 +27,8 @@ def prescriber(center):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def booked(center, prescriber):  # type: ignore[no-untyped-def]
     """A session booked under plan v1: 1.0 mg/kg, cap 100 mg (the case in issue #10)."""
-    patient = PatientFactory(center=center)
-    eligible_consultation_sign(prescriber=prescriber, patient=patient)
-    plan = treatment_plan_sign(
-        actor=acting(prescriber), patient=patient, fields=iv_plan(mg_per_kg=Decimal("1.0")), password=PASSWORD
-    )
-    now = timezone.now()
-    return TreatmentSession.objects.create(
-        patient=patient,
-        plan=plan,
-        chair=ChairFactory(room__center=center),
-        nurse=prescriber,
-        number_in_series=1,
-        starts_at=now,
-        ends_at=now + dt.timedelta(minutes=80),
-        booked_by=prescriber,
-        booked_at=now,
+    return signed_iv_session(
+        prescriber, PatientFactory(center=center), starts_at=timezone.now(), mg_per_kg=Decimal("1.0")
     )
 
 
@@ -118,7 +102,7 @@ def test_a_prepared_dose_is_not_verified_once_its_plan_is_replaced(booked, presc
 @pytest.mark.django_db
 def test_a_verified_dose_does_not_start_once_its_plan_is_replaced(center, booked, prescriber, second_nurse):
     ready(center, booked)
-    pre_session_check_record(actor=acting(booked.nurse), session=booked, confirmed=ALL_CONFIRMED)
+    checklist_run(booked)
     dose = dose_verify(actor=acting(second_nurse), dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
     replace_plan(booked, prescriber, phase="ended", ended_reason="Remission; care back to the PCP.")
     with pytest.raises(RuleViolation) as raised:
@@ -132,7 +116,7 @@ def test_a_verified_dose_under_a_replaced_plan_does_not_start_even_if_the_course
     center, booked, prescriber, second_nurse
 ):
     ready(center, booked)
-    pre_session_check_record(actor=acting(booked.nurse), session=booked, confirmed=ALL_CONFIRMED)
+    checklist_run(booked)
     dose = dose_verify(actor=acting(second_nurse), dose=prepared(booked, drawn_mg=Decimal("80")), password=PASSWORD)
     replace_plan(booked, prescriber)
     with pytest.raises(Conflict) as raised:
