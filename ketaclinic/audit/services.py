@@ -130,7 +130,7 @@ def audit_transaction_required(action: str) -> None:
 
 
 def audit_entries_write(entries: Sequence[AuditEntry]) -> None:
-    """Insert entries in one statement, in the caller's transaction; sealing happens after commit."""
+    """Insert entries in one statement, in the caller's transaction; the seal_audit worker seals them later."""
     if entries:
         audit_transaction_required(entries[0].action)
         AuditEntry.objects.bulk_create(entries)
@@ -141,7 +141,6 @@ def audit_event_record(facts: EntryFacts) -> AuditEntry:
     audit_transaction_required(facts.action)
     entry = audit_entry_build(facts)
     audit_entries_write([entry])
-    transaction.on_commit(audit_seal)
     return entry
 
 
@@ -229,12 +228,14 @@ def audit_bulk_created_record(
             )
         )
     AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
-    transaction.on_commit(audit_seal)
 
 
 @transaction.atomic
 def audit_seal(*, batch: int = SEAL_BATCH) -> int:
     """Link unsealed entries into the chain, in insertion order; return how many were sealed.
+
+    Never run inside a request, so a page's cost does not depend on the backlog: the
+    ``seal_audit --every N`` worker seals (docs/operations.md), which bounds the unsealed window.
 
     The chain head row is locked, so two sealers never hand out the same number.
     """

@@ -183,10 +183,12 @@ def test_bulk_create_with_an_author_records_one_history_entry_per_row(patient):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_entries_are_sealed_after_the_writing_transaction_commits():
+def test_entries_wait_for_the_sealing_worker_after_the_writing_transaction_commits():
     with transaction.atomic():
         entries(2)
         assert AuditEntry.objects.filter(seq__isnull=True).count() == 2
+    assert AuditEntry.objects.filter(seq__isnull=True).count() == 2
+    call_command("seal_audit")
     assert not AuditEntry.objects.filter(seq__isnull=True).exists()
     assert audit_chain_verify().is_intact
 
