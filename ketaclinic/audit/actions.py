@@ -158,6 +158,7 @@ class AuditAction(StrEnum):
     FLOWSHEET_VIEWED = "flowsheet.viewed", _("Flowsheet viewed")
     VITAL_SIGN_RECORDED = "vital_sign.recorded", _("Vital signs recorded")
     VITAL_SIGN_RECEIVED = "vital_sign.received", _("Vital signs received from a monitor")
+    VITAL_SIGN_IMPORTED = "vitalsign.created", _("Vital signs imported in bulk")
     VITAL_SIGN_ALERT_ACKNOWLEDGED = "vital_sign_alert.acknowledged", _("Vital-sign alert acknowledged")
     VITAL_SIGN_ALERT_RESOLVED = "vital_sign_alert.resolved", _("Vital-sign alert resolved by a later reading")
     MONITOR_DEVICE_REGISTERED = "monitor_device.registered", _("Monitor registered")
@@ -241,5 +242,6 @@ BULK_CREATED: Mapping[str, AuditAction] = MappingProxyType(
         "treatment_sessions.sessionevent": AuditAction.SESSION_EVENT_CREATED,
         "treatment_sessions.dischargeassessment": AuditAction.DISCHARGE_ASSESSMENT_CREATED,
         "treatment_sessions.sessionnote": AuditAction.SESSION_NOTE_CREATED,
+        "treatment_sessions.vitalsign": AuditAction.VITAL_SIGN_IMPORTED,
     }
 )
