@@ -23,7 +23,7 @@ FHIR_JSON = "application/fhir+json"
 @staff_view(Perm.SESSION_VIEW, action=AuditAction.SESSION_FHIR_EXPORTED)
 def session_fhir_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     """The session's Encounter, doses and readings as a collection Bundle (another center's is 404)."""
-    session = session_get(actor=request.actor, session_id=session_id)
+    session = session_get(actor=request.actor, perm=Perm.SESSION_VIEW, session_id=session_id)
     body = json.dumps(session_bundle(session), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type=f"{FHIR_JSON}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="session-{session.external_id}.fhir.json"'

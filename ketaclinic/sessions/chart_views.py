@@ -103,7 +103,7 @@ def dose_lots(session: TreatmentSession) -> QuerySet[DrugLot]:
 @staff_view(Perm.DOSE_PREPARE, action=AuditAction.DOSE_PREPARED)
 @require_POST
 def dose_prepare_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.DOSE_PREPARE, session_id=session_id)
     form = DosePrepareForm(request.POST, weight_based=weight_based(sheet.session), lots=dose_lots(sheet.session))
 
     def prepare() -> str:
@@ -117,7 +117,7 @@ def dose_prepare_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.DOSE_VERIFY, action=AuditAction.DOSE_VERIFIED)
 @require_POST
 def dose_verify_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.DOSE_VERIFY, session_id=session_id)
     form = SignWithPasswordForm(request.POST)
 
     def verify() -> str:
@@ -130,7 +130,7 @@ def dose_verify_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_CHART, action=AuditAction.DOSE_STEP)
 @require_POST
 def dose_step_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     form = DoseStepForm(request.POST)
 
     def step() -> str:
@@ -156,7 +156,7 @@ def dose_step_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_CHART, action=AuditAction.DOSE_WASTE_RECORDED)
 @require_POST
 def waste_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     form = WasteForm(request.POST, clinicians=center_nurses(center_id=sheet.session.patient.center_id))
 
     def waste() -> str:
@@ -169,7 +169,7 @@ def waste_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_CHART, action=AuditAction.DOSE_WITHDRAWN)
 @require_POST
 def dose_withdraw_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     form = WithdrawForm(request.POST, clinicians=center_nurses(center_id=sheet.session.patient.center_id))
 
     def withdraw() -> str:
@@ -182,7 +182,7 @@ def dose_withdraw_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_CHART, action=AuditAction.SESSION_EVENT_INTERVENTION)
 @require_POST
 def intervention_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     form = InterventionForm(request.POST, prescribers=center_prescribers(center_id=sheet.session.patient.center_id))
 
     def intervene() -> str:
@@ -197,7 +197,7 @@ def intervention_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_CHART, action=AuditAction.DISCHARGE_ASSESSED)
 @require_POST
 def discharge_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     form = DischargeForm(request.POST)
 
     def assess() -> str:
@@ -222,7 +222,7 @@ class _NotReady(RuleViolation):
 @require_POST
 def note_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     """Draft the note from the record (``redraft``), or save the nurse's edit of the draft."""
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_CHART, session_id=session_id)
     if "redraft" in request.POST or sheet.note is None:
 
         def draft() -> str:
@@ -244,7 +244,7 @@ def note_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @require_POST
 def note_sign_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     """Sign the note as it stands in the signer's text box (saved and signed together)."""
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_NOTE_SIGN, session_id=session_id)
     form = NoteSignForm(request.POST)
 
     def sign() -> str:
@@ -262,7 +262,7 @@ def note_sign_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @staff_view(Perm.SESSION_NOTE_SIGN, action=AuditAction.SESSION_NOTE_AMENDED)
 @require_POST
 def note_amend_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_NOTE_SIGN, session_id=session_id)
     form = AmendmentForm(request.POST)
 
     def amend() -> str:
@@ -278,7 +278,7 @@ def note_amend_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @require_POST
 def alert_acknowledge_view(request: StaffRequest, session_id: UUID, reading_id: UUID, position: int) -> HttpResponse:
     """A nurse acknowledges an open threshold alert from the flowsheet's list."""
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.VITALS_RECORD, session_id=session_id)
     reading = next((r for r in sheet.readings if r.external_id == reading_id), None)
     if reading is None:
         raise NotFound(_("That reading is not on this flowsheet."), code="reading_not_found")

@@ -44,8 +44,8 @@ from ketaclinic.sessions.services.rems import (
 )
 
 
-def _esketamine_session(request: StaffRequest, session_id: UUID) -> TreatmentSession:
-    session = session_get(actor=request.actor, session_id=session_id)
+def _esketamine_session(request: StaffRequest, perm: Perm, session_id: UUID) -> TreatmentSession:
+    session = session_get(actor=request.actor, perm=perm, session_id=session_id)
     if not is_esketamine(session):
         raise RuleViolation(_("The REMS monitoring form is for esketamine sessions only."), code="rems_not_esketamine")
     return session
@@ -87,7 +87,7 @@ def _act(
 
 @staff_view(Perm.SESSION_VIEW, action=AuditAction.REMS_FORM_VIEWED)
 def rems_form_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    session = _esketamine_session(request, session_id)
+    session = _esketamine_session(request, Perm.SESSION_VIEW, session_id)
     form = rems_form_for_session(session=session)
     if form is None:
         preview = rems_form_preview(session=session)
@@ -131,7 +131,7 @@ def rems_form_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.SESSION_VIEW, action=AuditAction.REMS_FORM_PDF_VIEWED)
 def rems_form_pdf_view(request: StaffRequest, session_id: UUID) -> HttpResponseBase:
-    session = _esketamine_session(request, session_id)
+    session = _esketamine_session(request, Perm.SESSION_VIEW, session_id)
     form = rems_form_for_session(session=session)
     if form is None or not form.pdf:
         messages.info(request, _("The PDF copy is made when the form is signed."))
@@ -143,7 +143,7 @@ def rems_form_pdf_view(request: StaffRequest, session_id: UUID) -> HttpResponseB
 @staff_view(Perm.REMS_FORM_SUBMIT, action=AuditAction.REMS_FORM_SUBMISSION_RECORDED)
 @require_POST
 def rems_form_submit_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    session = _esketamine_session(request, session_id)
+    session = _esketamine_session(request, Perm.REMS_FORM_SUBMIT, session_id)
     form = rems_form_for_session(session=session)
     if form is None:
         raise NotFound(_("Open and sign the form first."), code="rems_form_missing")

@@ -127,7 +127,7 @@ def _patient_sessions_page(request: StaffRequest, patient: Patient) -> HttpRespo
 @staff_view(Perm.SESSION_BOOK, action=AuditAction.TREATMENT_SESSION_CLOSED)
 @require_POST
 def session_close_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    session = session_get(actor=request.actor, session_id=session_id)
+    session = session_get(actor=request.actor, perm=Perm.SESSION_BOOK, session_id=session_id)
     form = SessionCloseForm(request.POST)
     if form.is_valid():
         with form_errors_from(form):
@@ -145,7 +145,7 @@ def session_close_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 
 @staff_view(Perm.SESSION_VIEW, action=AuditAction.FLOWSHEET_VIEWED)
 def flowsheet_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.SESSION_VIEW, session_id=session_id)
     with timezone.override(sheet.session.patient.center.zone):
         return _flowsheet_page(request, sheet)
 
@@ -212,7 +212,7 @@ def chair_board_view(request: StaffRequest) -> HttpResponse:
 @staff_view(Perm.VITALS_RECORD, action=AuditAction.PRE_SESSION_CHECK_RECORDED)
 @require_POST
 def checklist_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.VITALS_RECORD, session_id=session_id)
     form = ChecklistForm(request.POST)
     form.is_valid()
     check = pre_session_check_record(actor=request.actor, session=sheet.session, confirmed=form.cleaned_data)
@@ -236,7 +236,7 @@ def checklist_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
 @require_POST
 def suicide_risk_review_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
     """A prescriber documents the review of today's suicide-risk findings from the checklist."""
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.PLAN_SIGN, session_id=session_id)
     try:
         suicide_risk_review_document(
             actor=request.actor, session=sheet.session, action_taken=request.POST.get("action_taken", "")
@@ -251,7 +251,7 @@ def suicide_risk_review_view(request: StaffRequest, session_id: UUID) -> HttpRes
 @staff_view(Perm.PLAN_SIGN, action=AuditAction.PRE_SESSION_CHECK_OVERRIDDEN)
 @require_POST
 def checklist_override_view(request: StaffRequest, session_id: UUID) -> HttpResponse:
-    sheet = flowsheet_get(actor=request.actor, session_id=session_id)
+    sheet = flowsheet_get(actor=request.actor, perm=Perm.PLAN_SIGN, session_id=session_id)
     form = OverrideForm(request.POST)
     check = latest_check(session=sheet.session)
     if form.is_valid() and check is not None:

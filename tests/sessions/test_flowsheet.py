@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import Forbidden, RuleViolation
-from ketaclinic.core.permissions import Role
+from ketaclinic.core.permissions import Perm, Role
 from ketaclinic.sessions.models import MonitorDevice, VitalSign
 from ketaclinic.sessions.selectors.board import chair_board
 from ketaclinic.sessions.selectors.flowsheet import flowsheet_get
@@ -51,9 +51,11 @@ def test_front_desk_cannot_record_vitals(center, session):
 @pytest.mark.django_db
 def test_a_due_reading_not_taken_is_flagged_late(session):
     vital_sign_record(actor=acting(session.nurse), session=session, values={"heart_rate_bpm": 70})
-    assert not flowsheet_get(actor=acting(session.nurse), session_id=session.external_id).is_late
+    assert not flowsheet_get(
+        actor=acting(session.nurse), perm=Perm.SESSION_VIEW, session_id=session.external_id
+    ).is_late
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=13)):
-        sheet = flowsheet_get(actor=acting(session.nurse), session_id=session.external_id)
+        sheet = flowsheet_get(actor=acting(session.nurse), perm=Perm.SESSION_VIEW, session_id=session.external_id)
     assert sheet.is_late  # every 10 minutes under the IV protocol, plus 2 minutes' grace
 
 

@@ -16,6 +16,7 @@ import time_machine
 from django.test import Client
 
 from ketaclinic.core.errors import RuleViolation
+from ketaclinic.core.permissions import Perm
 from ketaclinic.core.tokens import token_digest
 from ketaclinic.sessions.models import MonitorDevice, TreatmentSession, VitalSign
 from ketaclinic.sessions.selectors.board import chair_board
@@ -183,7 +184,7 @@ def test_a_reading_stored_far_ahead_does_not_silence_late_on_the_board_or_the_fl
     actor = acting(session.nurse)
     with time_machine.travel(session.starts_at + interval + dt.timedelta(minutes=10), tick=False):
         [line] = [line for line in chair_board(actor=actor, center_id=center.pk) if line.session.pk == session.pk]
-        sheet = flowsheet_get(actor=actor, session_id=session.external_id)
+        sheet = flowsheet_get(actor=actor, perm=Perm.SESSION_VIEW, session_id=session.external_id)
     assert line.is_late
     assert line.next_due_at == session.starts_at + interval
     assert sheet.is_late
@@ -204,7 +205,7 @@ def test_a_reading_stored_at_the_last_moment_a_date_can_hold_does_not_take_the_b
     actor = acting(session.nurse)
     with time_machine.travel(session.starts_at + INTO_SESSION, tick=False):
         lines = chair_board(actor=actor, center_id=center.pk)
-        sheet = flowsheet_get(actor=actor, session_id=session.external_id)
+        sheet = flowsheet_get(actor=actor, perm=Perm.SESSION_VIEW, session_id=session.external_id)
     assert [line.session.pk for line in lines] == [session.pk]
     assert lines[0].is_late
     assert sheet.is_late

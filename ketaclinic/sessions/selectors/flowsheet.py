@@ -74,12 +74,12 @@ def next_reading_due(
     return due, now > due + LATE_AFTER
 
 
-def flowsheet_get(*, actor: Actor, session_id: Any) -> Flowsheet:
+def flowsheet_get(*, actor: Actor, perm: Perm, session_id: Any) -> Flowsheet:
     """One session's record in time order, with when the next reading is due (bounded queries)."""
     try:
         session = (
             TreatmentSession.objects.in_use()
-            .filter(patient_records_scope(actor=actor, perm=Perm.SESSION_VIEW))
+            .filter(patient_records_scope(actor=actor, perm=perm))
             .select_related("patient__center", "plan", "chair", "nurse", "note__signed_by")
             # The patient banner: allergies and open alerts where the dose is given.
             .prefetch_related(

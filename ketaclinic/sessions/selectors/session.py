@@ -14,11 +14,11 @@ from ketaclinic.patients.selectors.scoping import patient_records_scope
 from ketaclinic.sessions.models import PreSessionCheck, SessionConfirmation, TreatmentSession
 
 
-def session_get(*, actor: Actor, session_id: UUID | str) -> TreatmentSession:
+def session_get(*, actor: Actor, perm: Perm, session_id: UUID | str) -> TreatmentSession:
     try:
         return (
             TreatmentSession.objects.in_use()
-            .filter(patient_records_scope(actor=actor, perm=Perm.SESSION_VIEW))
+            .filter(patient_records_scope(actor=actor, perm=perm))
             .select_related("patient", "chair")
             .get(external_id=session_id)
         )
