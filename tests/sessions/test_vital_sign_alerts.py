@@ -309,3 +309,16 @@ def test_rems_respiratory_depression_reads_the_alerts_measure_not_its_words(reco
     late.alerts = [(a if isinstance(a, ReadingAlert) else ReadingAlert.raised(a)).as_json() for a in alerts]
     late.save()
     assert rems_form_open(actor=acting(rems_nurse), session=recorded).values["respiratory_depression"] == answer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["completed", "cancelled", "no_show"])
+def test_an_alert_on_a_closed_session_cannot_be_acknowledged(session, status):
+    sign = record(session, 10, spo2_percent=88)
+    session.status = status
+    session.save(update_fields=["status"])
+    with pytest.raises(RuleViolation) as refused:
+        vital_sign_alert_acknowledge(actor=acting(session.nurse), sign=sign, position=0)
+    assert refused.value.code == "session_closed" and "can no longer be acknowledged" in str(refused.value.message)
+    assert fresh(sign)[0].state == AlertState.OPEN
+    assert not AuditEntry.objects.filter(action="vital_sign_alert.acknowledged").exists()

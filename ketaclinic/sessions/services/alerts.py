@@ -97,6 +97,12 @@ def vital_sign_alert_acknowledge(*, actor: Actor, sign: VitalSign, position: int
     require(actor, Perm.VITALS_RECORD, center_id=sign.session.patient.center_id)
     session_readings_lock(sign.session)
     sign = VitalSign.objects.in_use().select_related("session__patient").get(pk=sign.pk)
+    if sign.session.status != TreatmentSession.Status.SCHEDULED:
+        raise RuleViolation(
+            _("This session is %(status)s: its alerts can no longer be acknowledged.")
+            % {"status": sign.session.get_status_display().lower()},
+            code="session_closed",
+        )
     alerts = sign.reading_alerts
     if not 0 <= position < len(alerts):
         raise NotFound(_("That alert is not on this reading."), code="alert_not_found")
