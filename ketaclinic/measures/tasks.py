@@ -11,4 +11,3 @@ from ketaclinic.measures.services.risk import risk_alerts_escalate_overdue
 def escalate_unacknowledged_risk_alerts() -> int:
     """Enqueued for the moment each risk alert's acknowledgement window closes."""
     return len(risk_alerts_escalate_overdue())
-
